@@ -1,0 +1,3 @@
+from metamed.cli import main
+
+main()

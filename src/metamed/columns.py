@@ -1,0 +1,89 @@
+"""Column type inference: numeric, categorical, ID-like, date, unusable.
+
+Why a module of its own: the same rules decide what a user's CSV and a
+corpus table become, and the rules are heuristics that deserve to be read
+(and disputed) in one place.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Literal
+
+import pandas as pd
+
+ColumnKind = Literal["numeric", "categorical", "id", "date", "empty", "constant"]
+
+_ID_NAME = re.compile(
+    r"(^|[_.\s])(id|ids|identifier|rownames|index|patient|subject|record|mrn|uuid)$"
+    r"|^(id|pid|sid)[_.]?\w*$|_id$",
+    re.IGNORECASE,
+)
+_MIN_ROWS_FOR_ID = 20
+
+
+def infer_kind(column: pd.Series) -> ColumnKind:
+    """Classify one column by its values and, for IDs, its name."""
+    values = column.dropna()
+    if values.empty:
+        return "empty"
+    if values.nunique() == 1:
+        return "constant"
+    if pd.api.types.is_bool_dtype(column):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "date"
+    if pd.api.types.is_numeric_dtype(column):
+        return "id" if _looks_like_numeric_id(column.name, values) else "numeric"
+    if _looks_like_dates(values):
+        return "date"
+    if _mostly_unique(values) or (_ID_NAME.search(str(column.name)) and _half_unique(values)):
+        return "id"
+    return "categorical"
+
+
+def _looks_like_numeric_id(name: object, values: pd.Series) -> bool:
+    """An integer column that names itself an ID and is (nearly) unique per row."""
+    if not _ID_NAME.search(str(name)):
+        return False
+    integral = bool((values.astype(float) % 1 == 0).all())
+    return integral and _half_unique(values)
+
+
+def _half_unique(values: pd.Series) -> bool:
+    return len(values) >= _MIN_ROWS_FOR_ID and values.nunique() >= 0.5 * len(values)
+
+
+def _mostly_unique(values: pd.Series) -> bool:
+    """Free text or codes: almost every row has its own value."""
+    return len(values) >= _MIN_ROWS_FOR_ID and values.nunique() >= 0.9 * len(values)
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    sample = values.astype(str).head(50)
+    if not sample.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce")
+    return bool(parsed.notna().mean() > 0.9)
+
+
+def coerce_numeric_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn text columns that hold only numbers (e.g. '1.5', ' 2') into floats.
+
+    CSV readers leave a column as text when one cell is odd (a stray space,
+    'NA ' ...); treating '1.5' as a category would silently waste it.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            continue
+        converted = pd.to_numeric(column.astype("string").str.strip(), errors="coerce")
+        if column.notna().sum() and converted.notna().sum() == column.notna().sum():
+            out[name] = converted.astype(float)
+    return out

@@ -1,0 +1,125 @@
+"""The Task: one supervised medical prediction problem.
+
+A task is what every other part of metamed consumes: the corpus produces
+tasks, meta-features describe them, pipelines are evaluated on them. It is
+built only through :func:`metamed.validation.make_task`, so every task —
+from a user's CSV or from a PyPI package — has passed the same checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+FeatureType = Literal["numeric", "categorical"]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a task's data came from and how its target was derived.
+
+    Attributes
+    ----------
+    source : str
+        The package and call, or the file path, the raw table came from.
+    description : str
+        One line on the medical question.
+    reference : str
+        The original publication or dataset documentation.
+    licence : str
+        Licence of the data as distributed, when known.
+    derivation : str
+        How the target was built and what was dropped (leaks, ids, follow-up).
+    """
+
+    source: str
+    description: str = ""
+    reference: str = ""
+    licence: str = ""
+    derivation: str = ""
+
+
+@dataclass
+class Task:
+    """One classification problem: features, target and their provenance.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier (a corpus slug or the file's stem).
+    X : DataFrame
+        Usable features only (ID-like, empty and constant columns removed).
+    y : Series
+        Target labels, no missing values, every class with at least 2 rows.
+    feature_types : dict
+        Column name to ``"numeric"`` or ``"categorical"``.
+    positive_class : object or None
+        The class treated as "positive" (disease present) in binary metrics.
+    groups : Series or None
+        Patient / cluster identifier for repeated measures; CV is grouped.
+    provenance : Provenance
+    notes : list of str
+        What validation did to the data, in the user's words.
+    warnings : list of str
+        What the user should look at (suspected leaks, small classes).
+    """
+
+    name: str
+    X: pd.DataFrame
+    y: pd.Series
+    feature_types: dict[str, FeatureType]
+    positive_class: object | None
+    provenance: Provenance
+    groups: pd.Series | None = None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.y)
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def classes(self) -> list:
+        """Class labels in sorted order (the column order of probabilities)."""
+        return sorted(self.y.unique().tolist(), key=str)
+
+    @property
+    def class_counts(self) -> dict:
+        counts = self.y.value_counts()
+        return {c: int(counts[c]) for c in self.classes}
+
+    @property
+    def is_binary(self) -> bool:
+        return len(self.classes) == 2
+
+    def columns_of(self, kind: FeatureType) -> list[str]:
+        """Names of the feature columns of one type, in table order."""
+        return [c for c in self.X.columns if self.feature_types[c] == kind]
+
+    def content_hash(self) -> str:
+        """A hash of the values (not the names) used to find duplicate data.
+
+        Column and row order are normalised so that the same table shipped
+        by two packages, with other column names, hashes the same.
+        """
+        table = self.X.copy()
+        table["__target__"] = self.y.astype(str).to_numpy()
+        parts = sorted(_column_digest(table[c]) for c in table.columns)
+        return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
+
+
+def _column_digest(column: pd.Series) -> str:
+    if pd.api.types.is_numeric_dtype(column):
+        values = np.round(column.astype(float).to_numpy(), 6)
+        text = np.sort(np.where(np.isnan(values), np.inf, values)).tobytes()
+    else:
+        text = "\x1f".join(sorted(column.astype(str).tolist())).encode()
+    return hashlib.sha256(text).hexdigest()

@@ -1,0 +1,226 @@
+"""Turn a raw table and a target name into a validated :class:`Task`.
+
+This is metamed's one input-checking layer (as ``sklearn.utils.validation``
+is scikit-learn's): the command line, the Python API and the corpus loaders
+all pass through :func:`make_task`, so error messages are uniform and speak
+in the user's words.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pandas as pd
+from sklearn.tree import DecisionTreeClassifier
+
+from metamed.columns import coerce_numeric_strings, infer_kind
+from metamed.errors import MetamedError
+from metamed.task import Provenance, Task
+
+SMALL_CLASS_WARNING = 20
+LEAK_SCORE = 0.98
+
+
+def make_task(
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    name: str = "task",
+    provenance: Provenance | None = None,
+    positive_class: object | None = None,
+    group_column: str | None = None,
+    drop_columns: list[str] | tuple[str, ...] = (),
+) -> Task:
+    """Validate ``frame`` and split it into features, target and groups.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The raw table, one row per patient (or per visit, with groups).
+    target : str
+        Name of the column to predict.
+    name : str
+        Short name of the task.
+    provenance : Provenance, optional
+        Where the data came from; defaults to "DataFrame".
+    positive_class : optional
+        The class that counts as positive; defaults to the minority class.
+    group_column : str, optional
+        Column identifying patients with several rows; kept out of features.
+    drop_columns : sequence of str
+        Columns to remove before anything else (leaks, follow-up time).
+
+    Raises
+    ------
+    MetamedError
+        With one sentence saying what is wrong and how to fix it.
+    """
+    _check_unique_columns(frame)
+    _check_has_column(frame, target, "target")
+    notes: list[str] = []
+    frame = frame.drop(columns=[c for c in drop_columns if c in frame.columns])
+    frame = _drop_missing_target(frame, target, notes)
+    y = frame[target]
+    y = y.astype(str) if not pd.api.types.is_numeric_dtype(y) else y
+    _check_classes(y, target)
+    groups = None
+    if group_column is not None:
+        _check_has_column(frame, group_column, "group")
+        groups = frame[group_column].reset_index(drop=True)
+        frame = frame.drop(columns=[group_column])
+    features = coerce_numeric_strings(frame.drop(columns=[target]))
+    features, types = _select_features(features, notes)
+    positive = _choose_positive(y, positive_class, target)
+    task = Task(
+        name=name,
+        X=features.reset_index(drop=True),
+        y=y.reset_index(drop=True),
+        feature_types=types,
+        positive_class=positive,
+        provenance=provenance or Provenance(source="DataFrame"),
+        groups=groups,
+        notes=notes,
+    )
+    task.warnings.extend(_small_class_warnings(task) + _leak_warnings(task))
+    return task
+
+
+def _check_unique_columns(frame: pd.DataFrame) -> None:
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        names = ", ".join(repr(str(c)) for c in duplicated)
+        raise MetamedError(
+            f"the table has duplicate column names ({names}); rename them so each is unique."
+        )
+
+
+def _check_has_column(frame: pd.DataFrame, column: str, role: str) -> None:
+    if column in frame.columns:
+        return
+    names = [str(c) for c in frame.columns]
+    close = difflib.get_close_matches(str(column), names, n=3, cutoff=0.5)
+    lowered = [n for n in names if n.lower() == str(column).lower()]
+    hint = lowered or close
+    suggestion = f" Did you mean {', '.join(repr(h) for h in hint)}?" if hint else ""
+    raise MetamedError(
+        f"{role} column {column!r} is not in the table (it has {len(names)} columns).{suggestion}"
+    )
+
+
+def _drop_missing_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
+    label = frame[target]
+    missing = label.isna() | label.astype(str).str.strip().isin(["", "NA", "NaN", "nan"])
+    if missing.all():
+        raise MetamedError(f"target column {target!r} has no values; every row is missing.")
+    if missing.any():
+        notes.append(f"{int(missing.sum())} rows with a missing target were dropped.")
+    return frame.loc[~missing]
+
+
+def _check_classes(y: pd.Series, target: str) -> None:
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise MetamedError(
+            f"column {target!r} has 1 distinct value ({counts.index[0]!r}); "
+            "a classification target needs at least 2."
+        )
+    lonely = counts[counts < 2]
+    if len(lonely):
+        listed = ", ".join(repr(c) for c in lonely.index)
+        raise MetamedError(
+            f"class {listed} of {target!r} has only 1 row; every class needs at least 2 "
+            "(remove or merge it)."
+        )
+
+
+def _select_features(
+    features: pd.DataFrame, notes: list[str]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    kinds = {c: infer_kind(features[c]) for c in features.columns}
+    for kind, why in [
+        ("id", "ID-like (a distinct value per row)"),
+        ("empty", "empty (all values missing)"),
+        ("constant", "constant (one value)"),
+        ("date", "dates (not used as features)"),
+    ]:
+        dropped = [str(c) for c, k in kinds.items() if k == kind]
+        if dropped:
+            notes.append(f"dropped {len(dropped)} {why} column(s): {', '.join(dropped[:10])}.")
+    usable = [c for c, k in kinds.items() if k in ("numeric", "categorical")]
+    if not usable:
+        raise MetamedError(
+            "no usable feature column is left after removing ID-like, empty, constant and date "
+            "columns; the table needs at least one informative column besides the target."
+        )
+    frame = features[usable].copy()
+    for column in usable:
+        if kinds[column] == "categorical":
+            frame[column] = frame[column].astype("string").astype(object).where(
+                frame[column].notna(), np.nan
+            )
+    return frame, {str(c): kinds[c] for c in usable}
+
+
+def _choose_positive(y: pd.Series, positive: object | None, target: str) -> object | None:
+    classes = sorted(y.unique().tolist(), key=str)
+    if positive is not None:
+        matches = [c for c in classes if str(c) == str(positive)]
+        if not matches:
+            raise MetamedError(
+                f"positive class {positive!r} is not a value of {target!r} "
+                f"(its values are {', '.join(repr(c) for c in classes)})."
+            )
+        return matches[0]
+    if len(classes) != 2:
+        return None
+    counts = y.value_counts()
+    return min(classes[::-1], key=lambda c: counts[c])
+
+
+def _small_class_warnings(task: Task) -> list[str]:
+    return [
+        f"class {c!r} has only {n} rows; estimates for it are very uncertain."
+        for c, n in task.class_counts.items()
+        if n < SMALL_CLASS_WARNING
+    ]
+
+
+def _leak_warnings(task: Task) -> list[str]:
+    """Flag columns that alone separate the classes almost perfectly.
+
+    A tiny tree on one column scores each feature in-sample. Honest features
+    rarely reach 98% balanced accuracy alone; a column that does is usually
+    recorded after the outcome (a leak). We warn and keep the column: the
+    user decides, because some diagnoses are defined by one measurement.
+    """
+    warnings = []
+    codes = pd.factorize(task.y)[0]
+    for column in task.X.columns:
+        score = _single_column_score(task.X[column], codes, task.feature_types[column])
+        if score >= LEAK_SCORE:
+            warnings.append(
+                f"column {column!r} alone predicts the target {score:.0%} of the time "
+                "(balanced); check that it is not recorded after the outcome (a leak)."
+            )
+    return warnings
+
+
+def _single_column_score(column: pd.Series, codes: np.ndarray, kind: str) -> float:
+    known = column.notna().to_numpy()
+    if known.sum() < 10:
+        return 0.0
+    if kind == "numeric":
+        values = column.to_numpy(dtype=float)[known].reshape(-1, 1)
+    else:
+        values = pd.factorize(column[known])[0].reshape(-1, 1)
+        if values.max() + 1 > max(10, known.sum() / 10):
+            return 0.0
+    n_classes = int(codes.max()) + 1
+    tree = DecisionTreeClassifier(max_leaf_nodes=2 * n_classes, random_state=0)
+    if kind == "categorical":
+        tree = DecisionTreeClassifier(random_state=0)
+    y = codes[known]
+    predicted = tree.fit(values, y).predict(values)
+    recalls = [np.mean(predicted[y == k] == k) for k in np.unique(y)]
+    return float(np.mean(recalls)) * known.mean()
