@@ -1,0 +1,70 @@
+"""Cross-validation splits that stay valid on small medical data.
+
+Repeated stratified k-fold is the default protocol: with a few hundred
+patients one k-fold split is noisy, repeats average that noise out. The
+fold count shrinks when the smallest class cannot fill every fold, and
+repeated measures (a group column) get grouped folds so one patient never
+sits on both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from metamed.task import Task
+
+
+@dataclass(frozen=True)
+class Split:
+    """One train/test split of one repeat."""
+
+    repeat: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+@dataclass(frozen=True)
+class CVPlan:
+    """The splits of a whole protocol, with a note when folds were reduced."""
+
+    splits: list[Split]
+    n_splits: int
+    n_repeats: int
+    note: str | None = None
+
+
+def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) -> CVPlan:
+    """Repeated (group-)stratified k-fold, with k adapted to the smallest class.
+
+    Each repeat reshuffles with seed ``seed + repeat``, so plans are
+    reproducible and repeats differ.
+    """
+    smallest = min(task.class_counts.values())
+    folds = max(2, min(n_splits, smallest))
+    if task.groups is not None:
+        folds = max(2, min(folds, task.groups.nunique()))
+    note = None
+    if folds < n_splits:
+        note = (
+            f"{folds}-fold CV instead of {n_splits}-fold: the smallest class has only "
+            f"{smallest} rows."
+        )
+    splits = []
+    for repeat in range(n_repeats):
+        for fold, (train, test) in enumerate(_splitter(task, folds, seed + repeat)):
+            splits.append(Split(repeat, fold, train, test))
+    return CVPlan(splits=splits, n_splits=folds, n_repeats=n_repeats, note=note)
+
+
+def _splitter(task: Task, folds: int, seed: int):
+    y = task.y.astype(str).to_numpy()
+    placeholder = np.zeros(len(y))
+    if task.groups is None:
+        return StratifiedKFold(folds, shuffle=True, random_state=seed).split(placeholder, y)
+    groups = task.groups.astype(str).to_numpy()
+    splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+    return splitter.split(placeholder, y, groups)

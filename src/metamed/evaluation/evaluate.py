@@ -1,0 +1,153 @@
+"""Out-of-fold predictions and the evaluation of one pipeline on one task.
+
+Two layers: :func:`fit_predict_split` fits a fresh clone on one split and
+returns test probabilities (the knowledge-base build calls it fold by fold
+and records failures); :func:`evaluate` runs a whole CV plan and adds
+metrics with confidence intervals for a person to read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+from metamed.errors import MetamedError
+from metamed.evaluation.cv import CVPlan, Split, plan_cv
+from metamed.evaluation.intervals import Interval, bootstrap_intervals
+from metamed.evaluation.metrics import HIGHER_IS_BETTER
+from metamed.task import Task
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    """Test-set probabilities of one split and how long it took."""
+
+    split: Split
+    proba: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+
+
+@dataclass
+class Evaluation:
+    """Cross-validated performance of one pipeline on one task.
+
+    Attributes
+    ----------
+    metrics : dict of str to Interval
+        Each metric's estimate (mean over repeats) and 95% bootstrap interval.
+    oof_proba : array of shape (R, n, K)
+        Out-of-fold probabilities per repeat; columns follow ``classes``.
+    classes : list
+    positive_class : object or None
+    n_splits, n_repeats : int
+    fit_seconds : float
+        Total fitting time over all folds.
+    notes : list of str
+    """
+
+    metrics: dict[str, Interval]
+    oof_proba: np.ndarray
+    classes: list
+    positive_class: object | None
+    n_splits: int
+    n_repeats: int
+    fit_seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """A JSON-able summary (no per-patient predictions)."""
+        return {
+            "metrics": {
+                name: {"estimate": i.estimate, "ci_low": i.low, "ci_high": i.high,
+                       "higher_is_better": HIGHER_IS_BETTER[name]}
+                for name, i in self.metrics.items()
+            },
+            "classes": [str(c) for c in self.classes],
+            "positive_class": None if self.positive_class is None else str(self.positive_class),
+            "cv": {"n_splits": self.n_splits, "n_repeats": self.n_repeats},
+            "fit_seconds": self.fit_seconds,
+            "notes": self.notes,
+        }
+
+
+def class_codes(task: Task) -> np.ndarray:
+    """Target as indices into ``task.classes`` (the column order of probabilities)."""
+    index = {c: i for i, c in enumerate(task.classes)}
+    return task.y.map(index).to_numpy(dtype=int)
+
+
+def fit_predict_split(estimator: BaseEstimator, task: Task, split: Split) -> FoldResult:
+    """Fit a clone on the training rows; probabilities for every class on the test rows.
+
+    Labels are re-coded to ``0..k-1`` over the classes present in this
+    training fold (some libraries, XGBoost among them, insist on that), and
+    a class absent from training gets probability 0.
+    """
+    codes = class_codes(task)
+    present, local = np.unique(codes[split.train], return_inverse=True)
+    model = clone(estimator)
+    start = time.perf_counter()
+    model.fit(task.X.iloc[split.train], local)
+    fitted = time.perf_counter()
+    local_proba = model.predict_proba(task.X.iloc[split.test])
+    predicted = time.perf_counter()
+    proba = np.zeros((len(split.test), len(task.classes)))
+    proba[:, present[np.asarray(model.classes_, dtype=int)]] = local_proba
+    return FoldResult(split, proba, fitted - start, predicted - fitted)
+
+
+def evaluate(
+    task: Task,
+    estimator: BaseEstimator,
+    *,
+    n_splits: int = 5,
+    n_repeats: int = 3,
+    n_boot: int = 1000,
+    seed: int = 0,
+    name: str = "pipeline",
+) -> Evaluation:
+    """Repeated stratified CV of ``estimator`` on ``task`` with 95% intervals.
+
+    Raises
+    ------
+    MetamedError
+        When the pipeline fails on a fold, naming the fold and the reason.
+    """
+    plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
+    folds = [_run_fold(estimator, task, split, name) for split in plan.splits]
+    oof = _assemble(folds, plan, task)
+    positive = task.classes.index(task.positive_class) if task.is_binary else None
+    groups = None if task.groups is None else task.groups.astype(str).to_numpy()
+    intervals = bootstrap_intervals(class_codes(task), oof, positive, groups, n_boot, seed=seed)
+    return Evaluation(
+        metrics=intervals,
+        oof_proba=oof,
+        classes=task.classes,
+        positive_class=task.positive_class,
+        n_splits=plan.n_splits,
+        n_repeats=plan.n_repeats,
+        fit_seconds=sum(f.fit_seconds for f in folds),
+        notes=[plan.note] if plan.note else [],
+    )
+
+
+def _run_fold(estimator: BaseEstimator, task: Task, split: Split, name: str) -> FoldResult:
+    try:
+        return fit_predict_split(estimator, task, split)
+    except Exception as error:  # a pipeline's own failure, reported in one sentence
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise MetamedError(
+            f"pipeline {name!r} failed on repeat {split.repeat + 1}, fold {split.fold + 1}: "
+            f"{reason}"
+        ) from error
+
+
+def _assemble(folds: list[FoldResult], plan: CVPlan, task: Task) -> np.ndarray:
+    oof = np.full((plan.n_repeats, task.n_rows, len(task.classes)), np.nan)
+    for fold in folds:
+        oof[fold.split.repeat, fold.split.test] = fold.proba
+    return oof

@@ -1,0 +1,169 @@
+"""Clinical classification metrics computed from predicted probabilities.
+
+Why not call ``sklearn.metrics`` directly: confidence intervals need each
+metric thousands of times (bootstrap), and scikit-learn's input validation
+costs more than the arithmetic on a few hundred patients. These numpy
+versions use the same definitions and are tested against scikit-learn.
+
+Conventions: ``codes`` are integer class indices ``0..K-1``; ``proba`` has
+one column per class in the same order. Binary metrics are about the
+``positive`` index; for more than two classes the macro average over
+one-vs-rest problems is reported under the same name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+EPS = 1e-15
+
+#: Metric name -> True when larger is better, False when smaller is, None for
+#: calibration, where the ideal is a value (slope 1, intercept 0).
+HIGHER_IS_BETTER: dict[str, bool | None] = {
+    "roc_auc": True,
+    "pr_auc": True,
+    "accuracy": True,
+    "balanced_accuracy": True,
+    "sensitivity": True,
+    "specificity": True,
+    "precision": True,
+    "f1": True,
+    "brier": False,
+    "log_loss": False,
+    "calibration_slope": None,
+    "calibration_intercept": None,
+}
+METRIC_NAMES = tuple(HIGHER_IS_BETTER)
+
+
+def all_metrics(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> dict[str, float]:
+    """Every metric of :data:`METRIC_NAMES` for one set of predictions.
+
+    For two classes the decision threshold is 0.5 on the positive class;
+    otherwise the most probable class is predicted.
+    """
+    n_classes = proba.shape[1]
+    if n_classes == 2 and positive is not None:
+        predicted = np.where(proba[:, positive] >= 0.5, positive, 1 - positive)
+    else:
+        predicted = proba.argmax(axis=1)
+    confusion = np.bincount(codes * n_classes + predicted, minlength=n_classes**2)
+    confusion = confusion.reshape(n_classes, n_classes)
+    results = _confusion_metrics(confusion, positive if n_classes == 2 else None)
+    per_class = _one_vs_rest(codes, proba, positive if n_classes == 2 else None)
+    results.update(per_class)
+    results["brier"] = brier(codes, proba)
+    results["log_loss"] = log_loss(codes, proba)
+    return results
+
+
+def _confusion_metrics(confusion: np.ndarray, positive: int | None) -> dict[str, float]:
+    total = confusion.sum()
+    true_pos = np.diag(confusion).astype(float)
+    actual = confusion.sum(axis=1).astype(float)
+    called = confusion.sum(axis=0).astype(float)
+    recall = _divide(true_pos, actual)
+    precision = _divide(true_pos, called)
+    true_neg = total - actual - called + true_pos
+    specificity = _divide(true_neg, total - actual)
+    f1 = _divide(2 * precision * recall, precision + recall)
+    pick = (lambda v: v[positive]) if positive is not None else (lambda v: float(np.mean(v)))
+    return {
+        "accuracy": float(true_pos.sum() / total),
+        "balanced_accuracy": float(np.mean(recall[actual > 0])),
+        "sensitivity": float(pick(recall)),
+        "specificity": float(pick(specificity)),
+        "precision": float(pick(precision)),
+        "f1": float(pick(f1)),
+    }
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise ratio that is 0 where the denominator is 0 (sklearn's zero_division=0)."""
+    safe = np.where(denominator == 0, 1, denominator)
+    return np.where(denominator == 0, 0.0, numerator / safe)
+
+
+def _one_vs_rest(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> dict[str, float]:
+    """Ranking and calibration metrics, for the positive class or macro over classes."""
+    classes = [positive] if positive is not None else range(proba.shape[1])
+    rows = []
+    for k in classes:
+        is_k = codes == k
+        if is_k.all() or not is_k.any():
+            continue
+        score = proba[:, k]
+        slope, intercept = calibration_slope_intercept(is_k, score)
+        rows.append([roc_auc(is_k, score), average_precision(is_k, score), slope, intercept])
+    values = np.nanmean(np.array(rows), axis=0) if rows else np.full(4, np.nan)
+    names = ("roc_auc", "pr_auc", "calibration_slope", "calibration_intercept")
+    return dict(zip(names, map(float, values), strict=True))
+
+
+def roc_auc(is_positive: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve via the Mann-Whitney U statistic (ties count half)."""
+    n_pos = int(is_positive.sum())
+    n_neg = len(is_positive) - n_pos
+    ranks = rankdata(score)
+    return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(is_positive: np.ndarray, score: np.ndarray) -> float:
+    """Area under the precision-recall curve as scikit-learn's average precision.
+
+    Sum over distinct thresholds of (recall gained) x (precision there).
+    """
+    order = np.argsort(-score, kind="mergesort")
+    sorted_score, hits = score[order], is_positive[order].astype(float)
+    last_of_tie = np.r_[np.diff(sorted_score) != 0, True]
+    true_pos = np.cumsum(hits)[last_of_tie]
+    called = (np.arange(1, len(score) + 1))[last_of_tie]
+    precision = true_pos / called
+    recall = true_pos / hits.sum()
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def brier(codes: np.ndarray, proba: np.ndarray) -> float:
+    """Mean squared error of probabilities: [0, 1] for binary, [0, 2] otherwise (as sklearn)."""
+    onehot = np.eye(proba.shape[1])[codes]
+    total = np.sum((proba - onehot) ** 2, axis=1).mean()
+    return float(total / 2 if proba.shape[1] == 2 else total)
+
+
+def log_loss(codes: np.ndarray, proba: np.ndarray) -> float:
+    """Mean negative log-likelihood of the true class (probabilities clipped away from 0)."""
+    chosen = np.clip(proba[np.arange(len(codes)), codes], EPS, 1.0)
+    return float(-np.mean(np.log(chosen)))
+
+
+def calibration_slope_intercept(is_positive: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """Calibration slope and calibration-in-the-large on the logit scale.
+
+    Slope: ``b`` in ``logit P(y) = a + b * logit(p)`` (1 is ideal; < 1 means
+    predictions are too extreme, the usual sign of overfitting). Intercept:
+    ``a`` in ``logit P(y) = a + logit(p)`` with the slope fixed at 1 (0 is
+    ideal; > 0 means risks are under-estimated on average). Both are the
+    standard definitions of clinical prediction-model validation.
+    """
+    y = is_positive.astype(float)
+    logit = np.log(np.clip(score, 1e-6, 1 - 1e-6) / np.clip(1 - score, 1e-6, 1))
+    design = np.column_stack([np.ones_like(logit), logit])
+    slope = _newton_logistic(design, y, np.zeros(len(y)))[1]
+    intercept = _newton_logistic(design[:, :1], y, logit)[0]
+    return float(slope), float(intercept)
+
+
+def _newton_logistic(design: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Unpenalised logistic regression by Newton-Raphson (a few tiny matrices)."""
+    beta = np.zeros(design.shape[1])
+    for _ in range(25):
+        p = 1 / (1 + np.exp(-(design @ beta + offset)))
+        gradient = design.T @ (y - p)
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + 1e-9 * np.eye(len(beta))
+        step = np.linalg.solve(hessian, gradient)
+        beta = beta + np.clip(step, -5, 5)
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return beta
+
