@@ -1,0 +1,213 @@
+"""Given a bad table, the user gets one clear sentence; given a good one, a clean Task."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.pandas import column, data_frames
+
+from metamed.errors import MetamedError
+from metamed.io import load_task, read_table
+from metamed.validation import make_task
+
+
+def _frame(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(20, 90, n).astype(float),
+            "sex": rng.choice(["F", "M"], n),
+            "bp": rng.normal(130, 15, n),
+            "diagnosis": rng.choice(["yes", "no"], n),
+        }
+    )
+
+
+def _write(tmp_path, text, name="data.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+# --- reading files -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".xlsx"])
+def test_every_supported_format_reads_the_same_table(tmp_path, suffix):
+    frame = _frame()
+    path = tmp_path / f"data{suffix}"
+    {
+        ".csv": lambda: frame.to_csv(path, index=False),
+        ".tsv": lambda: frame.to_csv(path, sep="\t", index=False),
+        ".parquet": lambda: frame.to_parquet(path),
+        ".xlsx": lambda: frame.to_excel(path, index=False),
+    }[suffix]()
+    task = load_task(path, "diagnosis")
+    assert task.n_rows == 60
+    assert task.feature_types == {"age": "numeric", "sex": "categorical", "bp": "numeric"}
+
+
+def test_a_dataframe_is_a_valid_source():
+    assert load_task(_frame(), "diagnosis").provenance.source == "pandas DataFrame"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(MetamedError, match=r"^file '.*nope.csv' does not exist\.$"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(MetamedError, match="is a folder"):
+        read_table(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_file(tmp_path):
+    path = _write(tmp_path, "a,b\n1,2\n")
+    path.chmod(0)
+    with pytest.raises(MetamedError, match="cannot be read"):
+        read_table(path)
+
+
+def test_unknown_format(tmp_path):
+    with pytest.raises(MetamedError, match="unknown format '.sav'"):
+        read_table(_write(tmp_path, "x", name="data.sav"))
+
+
+def test_wrong_encoding_names_the_fix(tmp_path):
+    path = _write(tmp_path, "name,label\nJosé,1\nAnaïs,0\n", encoding="latin-1")
+    with pytest.raises(MetamedError, match="not valid utf-8 text.*--encoding latin-1"):
+        read_table(path)
+    assert read_table(path, encoding="latin-1").iloc[0, 0] == "José"
+
+
+def test_malformed_csv_names_the_bad_line(tmp_path):
+    path = _write(tmp_path, "a,b,label\n1,2,x\n3,4,y,5,6\n")
+    with pytest.raises(MetamedError, match="not a well-formed table.*line 3"):
+        read_table(path)
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(MetamedError, match="is empty"):
+        read_table(_write(tmp_path, ""))
+
+
+def test_duplicate_column_names_in_a_csv_are_reported_not_renamed(tmp_path):
+    path = _write(tmp_path, "age,age,label\n1,2,x\n3,4,y\n")
+    with pytest.raises(MetamedError, match="duplicate column names \\('age'\\)"):
+        load_task(path, "label")
+
+
+# --- the target ----------------------------------------------------------------------------
+
+
+def test_absent_target_suggests_the_closest_names():
+    with pytest.raises(MetamedError, match="'diagnosys' is not in the table.*'diagnosis'"):
+        make_task(_frame(), "diagnosys")
+
+
+def test_absent_target_suggests_a_different_case():
+    with pytest.raises(MetamedError, match="Did you mean 'diagnosis'"):
+        make_task(_frame(), "DIAGNOSIS")
+
+
+def test_target_with_one_value():
+    frame = _frame().assign(diagnosis="yes")
+    with pytest.raises(MetamedError, match="'diagnosis' has 1 distinct value.*at least 2"):
+        make_task(frame, "diagnosis")
+
+
+def test_target_with_missing_values_drops_those_rows_and_says_how_many():
+    frame = _frame()
+    frame.loc[:4, "diagnosis"] = np.nan
+    task = make_task(frame, "diagnosis")
+    assert task.n_rows == 55
+    assert "5 rows with a missing target were dropped." in task.notes
+
+
+def test_target_entirely_missing():
+    with pytest.raises(MetamedError, match="has no values"):
+        make_task(_frame().assign(diagnosis=np.nan), "diagnosis")
+
+
+def test_class_with_a_single_row():
+    frame = _frame()
+    frame.loc[0, "diagnosis"] = "rare"
+    with pytest.raises(MetamedError, match="class 'rare' of 'diagnosis' has only 1 row"):
+        make_task(frame, "diagnosis")
+
+
+def test_small_class_is_a_warning_not_an_error():
+    frame = _frame()
+    frame["diagnosis"] = ["rare"] * 5 + ["common"] * 55
+    task = make_task(frame, "diagnosis")
+    assert any("class 'rare' has only 5 rows" in w for w in task.warnings)
+    assert task.positive_class == "rare"
+
+
+def test_unknown_positive_class_lists_the_values():
+    with pytest.raises(MetamedError, match="positive class 'maybe'.*'no', 'yes'"):
+        make_task(_frame(), "diagnosis", positive_class="maybe")
+
+
+# --- the features --------------------------------------------------------------------------
+
+
+def test_id_empty_and_constant_columns_are_dropped_with_a_note():
+    frame = _frame().assign(patient_id=range(60), empty=np.nan, site="A")
+    frame["mrn"] = [f"MRN{i:05d}" for i in range(60)]
+    task = make_task(frame, "diagnosis")
+    assert set(task.X.columns) == {"age", "sex", "bp"}
+    joined = " ".join(task.notes)
+    assert "ID-like" in joined and "patient_id" in joined and "mrn" in joined
+    assert "empty" in joined and "constant" in joined
+
+
+def test_no_usable_feature_left():
+    frame = pd.DataFrame({"id": range(30), "label": ["a", "b"] * 15})
+    with pytest.raises(MetamedError, match="no usable feature column is left"):
+        make_task(frame, "label")
+
+
+def test_a_column_that_gives_the_answer_away_is_flagged_but_kept():
+    frame = _frame()
+    frame["discharge_code"] = np.where(frame["diagnosis"] == "yes", 9.0, 1.0)
+    task = make_task(frame, "diagnosis")
+    assert "discharge_code" in task.X.columns
+    assert any("'discharge_code' alone predicts the target" in w for w in task.warnings)
+    assert not any("'bp'" in w for w in task.warnings)
+
+
+def test_numbers_stored_as_text_become_numeric():
+    frame = _frame().assign(bp=lambda f: f["bp"].round(1).astype(str))
+    assert make_task(frame, "diagnosis").feature_types["bp"] == "numeric"
+
+
+def test_dates_are_not_used_as_features():
+    frame = _frame().assign(admitted=pd.date_range("2020-01-01", periods=60).astype(str))
+    task = make_task(frame, "diagnosis")
+    assert "admitted" not in task.X.columns
+    assert any("dates" in n for n in task.notes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data_frames(
+        [
+            column("a", elements=st.floats(allow_nan=True, allow_infinity=False, width=32)),
+            column("b", elements=st.sampled_from(["x", "y", None, ""])),
+            column("label", elements=st.sampled_from(["p", "q", "r", None])),
+        ]
+    )
+)
+def test_any_table_gives_a_task_or_one_clear_error(frame):
+    try:
+        task = make_task(frame, "label")
+    except MetamedError as error:
+        assert "\n" not in str(error) and str(error).endswith((".", "?", ")."))
+    else:
+        assert task.n_rows == task.X.shape[0] == len(task.y)
+        assert min(task.class_counts.values()) >= 2
