@@ -14,6 +14,7 @@ one-vs-rest problems is reported under the same name.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from scipy.stats import rankdata
 
 EPS = 1e-15
@@ -158,7 +159,7 @@ def _newton_logistic(design: np.ndarray, y: np.ndarray, offset: np.ndarray) -> n
     """Unpenalised logistic regression by Newton-Raphson (a few tiny matrices)."""
     beta = np.zeros(design.shape[1])
     for _ in range(25):
-        p = 1 / (1 + np.exp(-(design @ beta + offset)))
+        p = expit(design @ beta + offset)
         gradient = design.T @ (y - p)
         hessian = (design * (p * (1 - p))[:, None]).T @ design + 1e-9 * np.eye(len(beta))
         step = np.linalg.solve(hessian, gradient)
