@@ -1,0 +1,104 @@
+"""Fill a knowledge base: every task x config x fold not yet stored.
+
+The build is resumable by construction: it asks the storage which
+(task, config, repeat, fold, seed) keys exist and plans only the rest, and
+it stores each unit's rows the moment the unit finishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from metamed.evaluation import plan_cv
+from metamed.knowledge.executors import run_units
+from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
+from metamed.knowledge.units import Unit, cap_task, prepared_corpus_task
+from metamed.metafeatures import compute_metafeatures
+from metamed.space import config_hash
+from metamed.task import Task
+
+Progress = Callable[[list[EvaluationRecord]], None]
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """The CV protocol and limits of a build (stored keys depend on them)."""
+
+    n_splits: int = 3
+    n_repeats: int = 1
+    seed: int = 0
+    timeout: float = 60.0
+    workers: int = 1
+    backend: str = "local"
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """Units still to run, and how many fits they hold."""
+
+    units: list[Unit]
+    n_fits: int
+    n_done: int
+
+
+def register_tasks(storage: BaseStorage, tasks: list[Task | str],
+                   families: dict[str, str] | None = None) -> list[Task]:
+    """Describe each task (meta-features on the capped table) in the storage."""
+    known = set(storage.tasks().index)
+    prepared = [prepared_corpus_task(t) if isinstance(t, str) else cap_task(t) for t in tasks]
+    records = [
+        TaskRecord(
+            task_id=task.name, content_hash=task.content_hash(), n_rows=task.n_rows,
+            n_features=task.n_features, n_classes=len(task.classes),
+            metafeatures=tuple(compute_metafeatures(task)),
+            source=task.provenance.source, family=(families or {}).get(task.name, ""),
+            note="; ".join(n for n in task.notes if "subsampled" in n),
+        )
+        for task in prepared
+        if task.name not in known
+    ]
+    storage.add_tasks(records)
+    return prepared
+
+
+def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Task],
+               configs: list[dict], settings: BuildSettings) -> BuildPlan:
+    """Units for every (task, config) with at least one fold not yet stored."""
+    done = storage.done_keys()
+    units, n_fits, n_done = [], 0, 0
+    for ref, task in zip(tasks, prepared, strict=True):
+        plan = plan_cv(task, settings.n_splits, settings.n_repeats, settings.seed)
+        folds = [(s.repeat, s.fold) for s in plan.splits]
+        for config in configs:
+            digest = config_hash(config)
+            skip = frozenset(f for f in folds if (task.name, digest, *f, settings.seed) in done)
+            n_done += len(skip)
+            if len(skip) < len(folds):
+                n_fits += len(folds) - len(skip)
+                units.append(Unit(ref, config, settings.n_splits, settings.n_repeats,
+                                  settings.seed, settings.timeout, skip))
+    return BuildPlan(units, n_fits, n_done)
+
+
+def execute(storage: BaseStorage, plan: BuildPlan, settings: BuildSettings,
+            progress: Progress | None = None) -> Iterator[list[EvaluationRecord]]:
+    """Run the plan, storing each unit's rows as soon as it finishes."""
+    results = run_units(plan.units, workers=settings.workers, backend=settings.backend,
+                        scheduler=settings.scheduler)
+    for records in results:
+        storage.add_evaluations(records)
+        if progress is not None:
+            progress(records)
+        yield records
+
+
+def build(storage: BaseStorage, tasks: list[Task | str], configs: list[dict],
+          settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
+          families: dict[str, str] | None = None) -> int:
+    """Register tasks and configs, run what is missing; return the number of fits run."""
+    storage.add_configs(configs)
+    prepared = register_tasks(storage, tasks, families)
+    plan = plan_build(storage, tasks, prepared, configs, settings)
+    return sum(len(records) for records in execute(storage, plan, settings, progress))

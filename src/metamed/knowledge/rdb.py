@@ -1,0 +1,203 @@
+"""Knowledge-base storage in a relational database through SQLAlchemy.
+
+SQLite (a single file, the default) and PostgreSQL (by URL, for teams and
+clusters) share this code. Uniqueness constraints plus ``INSERT ... ON
+CONFLICT DO NOTHING`` make every write idempotent; SQLite runs in WAL mode
+with a long busy timeout so several local processes can write at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from metamed.errors import MetamedError
+from metamed.evaluation.metrics import METRIC_NAMES
+from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
+from metamed.space import config_hash, config_name
+
+_metadata = sa.MetaData()
+
+_info = sa.Table(
+    "info", _metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+_tasks = sa.Table(
+    "tasks", _metadata,
+    sa.Column("task_id", sa.String(128), primary_key=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("n_features", sa.Integer, nullable=False),
+    sa.Column("n_classes", sa.Integer, nullable=False),
+    sa.Column("metafeatures", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("family", sa.String(128), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+_configs = sa.Table(
+    "configs", _metadata,
+    sa.Column("config_hash", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+)
+_evaluations = sa.Table(
+    "evaluations", _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("task_id", sa.String(128), sa.ForeignKey("tasks.task_id"), nullable=False),
+    sa.Column("config_hash", sa.String(64), sa.ForeignKey("configs.config_hash"), nullable=False),
+    sa.Column("repeat", sa.Integer, nullable=False),
+    sa.Column("fold", sa.Integer, nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("fit_seconds", sa.Float, nullable=False),
+    sa.Column("predict_seconds", sa.Float, nullable=False),
+    *[sa.Column(name, sa.Float, nullable=True) for name in METRIC_NAMES],
+    sa.UniqueConstraint("task_id", "config_hash", "repeat", "fold", "seed", name="one_fit"),
+)
+
+
+class RDBStorage(BaseStorage):
+    """A :class:`BaseStorage` in SQLite or PostgreSQL.
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy URL (``sqlite:///kb.sqlite``, ``postgresql://user@host/db``)
+        or a plain file path, taken as a SQLite file.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = _as_url(url)
+        self._engine = _connect(self.url)
+        _metadata.create_all(self._engine)
+        self._check_version()
+
+    def _check_version(self) -> None:
+        with self._engine.begin() as connection:
+            _insert_ignore(connection, _info, [{"key": "schema_version",
+                                                 "value": str(SCHEMA_VERSION)}])
+            stored = connection.execute(
+                sa.select(_info.c.value).where(_info.c.key == "schema_version")
+            ).scalar_one()
+        if int(stored) != SCHEMA_VERSION:
+            raise MetamedError(
+                f"knowledge base {self.url} has schema version {stored}, this metamed reads "
+                f"version {SCHEMA_VERSION}; rebuild it with `metamed kb build`."
+            )
+
+    def add_tasks(self, tasks: list[TaskRecord]) -> None:
+        rows = [
+            {"task_id": t.task_id, "content_hash": t.content_hash, "n_rows": t.n_rows,
+             "n_features": t.n_features, "n_classes": t.n_classes,
+             "metafeatures": json.dumps(list(t.metafeatures)), "source": t.source,
+             "family": t.family, "note": t.note}
+            for t in tasks
+        ]
+        self._write(_tasks, rows)
+
+    def add_configs(self, configs: list[dict]) -> None:
+        rows = [
+            {"config_hash": config_hash(c), "name": config_name(c),
+             "config": json.dumps(c, sort_keys=True)}
+            for c in configs
+        ]
+        self._write(_configs, rows)
+
+    def add_evaluations(self, rows: list[EvaluationRecord]) -> None:
+        records = [
+            {"task_id": r.task_id, "config_hash": r.config_hash, "repeat": r.repeat,
+             "fold": r.fold, "seed": r.seed, "status": r.status, "error": r.error[:2000],
+             "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds,
+             **{m: _finite_or_none(r.metrics.get(m)) for m in METRIC_NAMES}}
+            for r in rows
+        ]
+        self._write(_evaluations, records)
+
+    def _write(self, table: sa.Table, rows: list[dict]) -> None:
+        if rows:
+            with self._engine.begin() as connection:
+                _insert_ignore(connection, table, rows)
+
+    def done_keys(self) -> set[tuple[str, str, int, int, int]]:
+        columns = [_evaluations.c[k] for k in ("task_id", "config_hash", "repeat", "fold", "seed")]
+        with self._engine.connect() as connection:
+            return {tuple(row) for row in connection.execute(sa.select(*columns))}
+
+    def tasks(self) -> pd.DataFrame:
+        frame = self._read(_tasks)
+        frame["metafeatures"] = frame["metafeatures"].map(lambda s: tuple(json.loads(s)))
+        return frame.set_index("task_id")
+
+    def configs(self) -> dict[str, dict]:
+        frame = self._read(_configs)
+        return dict(zip(frame["config_hash"], frame["config"].map(json.loads), strict=True))
+
+    def evaluations(self) -> pd.DataFrame:
+        return self._read(_evaluations).drop(columns=["id"])
+
+    def _read(self, table: sa.Table) -> pd.DataFrame:
+        with self._engine.connect() as connection:
+            result = connection.execute(sa.select(table))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def __repr__(self) -> str:
+        return f"RDBStorage({self._engine.url.render_as_string(hide_password=True)!r})"
+
+
+def _as_url(url: str) -> str:
+    if "://" in url:
+        return url
+    return f"sqlite:///{Path(url).expanduser().resolve()}"
+
+
+def _connect(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"timeout": 120})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+        with engine.connect():
+            pass
+    except ModuleNotFoundError as error:
+        raise MetamedError(
+            f"the database driver '{error.name}' is not installed; "
+            "run `pip install 'metamed[postgres]'`."
+        ) from error
+    except sa.exc.SQLAlchemyError as error:
+        reason = str(error.orig if hasattr(error, "orig") else error).strip().splitlines()[0]
+        raise MetamedError(f"cannot open the knowledge base at {url}: {reason}.") from error
+    return engine
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """WAL lets readers and one writer work at once; the busy timeout queues other writers."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _insert_ignore(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING in the connection's SQL dialect."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise MetamedError(f"metamed supports SQLite and PostgreSQL, not {dialect}.")
+    connection.execute(insert(table).on_conflict_do_nothing(), rows)
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return float(value)

@@ -1,0 +1,103 @@
+"""The knowledge base's storage interface and its records.
+
+Like Optuna's ``BaseStorage``, one small interface hides where the
+meta-knowledge lives (a SQLite file, a PostgreSQL server), and its
+guarantees are written here so every implementation keeps them.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+#: Version of the table layout; a storage refuses a file of another version.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A task as the knowledge base knows it (no patient rows, only descriptions)."""
+
+    task_id: str
+    content_hash: str
+    n_rows: int
+    n_features: int
+    n_classes: int
+    metafeatures: tuple[float, ...]
+    source: str = ""
+    family: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One fit of one config on one fold of one task.
+
+    ``status`` is ``"ok"``, ``"failed"`` or ``"timeout"``; failed rows keep
+    their one-line ``error`` and have no metrics.
+    """
+
+    task_id: str
+    config_hash: str
+    repeat: int
+    fold: int
+    seed: int
+    status: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, int, int, int]:
+        return (self.task_id, self.config_hash, self.repeat, self.fold, self.seed)
+
+
+class BaseStorage(abc.ABC):
+    """Where tasks, configs and evaluations are kept.
+
+    Guarantees every implementation gives:
+
+    * **Idempotent writes.** Adding a task, config or evaluation that is
+      already stored (same task id; same config hash; same task, config,
+      repeat, fold and seed) changes nothing and raises nothing. A build
+      that is run twice, or resumed, never duplicates a row.
+    * **Durability per call.** Each ``add_*`` call is one transaction: when
+      it returns, its rows survive a killed process (``kill -9``, power
+      loss permitting); when the process dies inside it, none of its rows
+      are stored. A build therefore loses at most the fits in flight.
+    * **Several writers.** Several processes (or machines, with a server
+      database) may write at once; uniqueness is enforced by the database,
+      not by the writers.
+    * **Reads are snapshots** of committed rows, returned as DataFrames.
+    """
+
+    @abc.abstractmethod
+    def add_tasks(self, tasks: list[TaskRecord]) -> None:
+        """Store tasks not yet known (by ``task_id``)."""
+
+    @abc.abstractmethod
+    def add_configs(self, configs: list[dict]) -> None:
+        """Store pipeline configs not yet known (by hash)."""
+
+    @abc.abstractmethod
+    def add_evaluations(self, rows: list[EvaluationRecord]) -> None:
+        """Store evaluation rows whose key is not yet stored."""
+
+    @abc.abstractmethod
+    def done_keys(self) -> set[tuple[str, str, int, int, int]]:
+        """Keys ``(task, config, repeat, fold, seed)`` already stored, any status."""
+
+    @abc.abstractmethod
+    def tasks(self) -> pd.DataFrame:
+        """One row per task; meta-features in a ``metafeatures`` column of tuples."""
+
+    @abc.abstractmethod
+    def configs(self) -> dict[str, dict]:
+        """Config hash to config."""
+
+    @abc.abstractmethod
+    def evaluations(self) -> pd.DataFrame:
+        """One row per stored evaluation, metrics as columns."""
