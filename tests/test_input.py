@@ -211,3 +211,11 @@ def test_any_table_gives_a_task_or_one_clear_error(frame):
     else:
         assert task.n_rows == task.X.shape[0] == len(task.y)
         assert min(task.class_counts.values()) >= 2
+
+
+def test_infinite_values_become_missing_with_a_note():
+    frame = _frame()
+    frame.loc[:2, "bp"] = np.inf
+    task = make_task(frame, "diagnosis")
+    assert task.X["bp"].isna().sum() == 3
+    assert any("3 infinite values" in n for n in task.notes)

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from metamed import __version__
+from metamed.commands import corpus, kb
 from metamed.errors import MetamedError
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(corpus.app, name="corpus", help="The built-in medical task corpus.")
+app.add_typer(kb.app, name="kb", help="Build and inspect the knowledge base.")
 console = Console()
 errors = Console(stderr=True)
 _state = {"debug": False}
@@ -62,11 +65,11 @@ def evaluate(
     from metamed.evaluation import evaluate as run_evaluation
     from metamed.io import load_task
     from metamed.reporting import evaluation_summary, print_evaluation
-    from metamed.space import build_pipeline
+    from metamed.space import pipeline_for_task
 
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
     config = _resolve_config(pipeline)
-    estimator = build_pipeline(config, task.columns_of("numeric"), task.columns_of("categorical"))
+    estimator = pipeline_for_task(config, task)
     result = run_evaluation(task, estimator, n_splits=folds, n_repeats=repeats, seed=seed,
                             name=pipeline)
     if as_json:
@@ -92,15 +95,8 @@ def _resolve_config(spec: str) -> dict:
     return config
 
 
-def _mount_subcommands() -> None:
-    from metamed.commands import corpus
-
-    app.add_typer(corpus.app, name="corpus", help="The built-in medical task corpus.")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one sentence."""
-    _mount_subcommands()
     try:
         app(args=argv, prog_name="metamed", standalone_mode=False)
     except MetamedError as error:

@@ -69,7 +69,7 @@ def make_task(
         _check_has_column(frame, group_column, "group")
         groups = frame[group_column].reset_index(drop=True)
         frame = frame.drop(columns=[group_column])
-    features = coerce_numeric_strings(frame.drop(columns=[target]))
+    features = _infinite_to_missing(coerce_numeric_strings(frame.drop(columns=[target])), notes)
     features, types = _select_features(features, notes)
     positive = _choose_positive(y, positive_class, target)
     task = Task(
@@ -132,6 +132,19 @@ def _check_classes(y: pd.Series, target: str) -> None:
             f"class {listed} of {target!r} has only 1 row; every class needs at least 2 "
             "(remove or merge it)."
         )
+
+
+def _infinite_to_missing(features: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Infinite values (a division by zero upstream) become missing, with a note."""
+    numeric = features.select_dtypes("number")
+    infinite = np.isinf(numeric.to_numpy(dtype=float))
+    if infinite.any():
+        columns = numeric.columns[infinite.any(axis=0)]
+        notes.append(f"{int(infinite.sum())} infinite values were treated as missing "
+                     f"(in {', '.join(map(str, columns[:5]))}).")
+        features = features.copy()
+        features[numeric.columns] = numeric.where(~infinite)
+    return features
 
 
 def _select_features(

@@ -4,16 +4,27 @@
 PostgreSQL by URL); :mod:`metamed.knowledge.build` fills it.
 """
 
+from pathlib import Path
+
 from metamed.knowledge.rdb import RDBStorage
 from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
 
 
-def open_storage(url: str) -> BaseStorage:
-    """The storage behind ``url``: a SQLAlchemy URL, or a file path for SQLite."""
+#: The knowledge base shipped inside the package (built by `metamed kb build`, see README).
+SHIPPED_KB = Path(__file__).resolve().parent.parent / "data" / "kb.sqlite"
+
+
+def open_storage(url: str | None = None) -> BaseStorage:
+    """The storage behind ``url`` (a SQLAlchemy URL or a SQLite file path).
+
+    Without a URL, the knowledge base shipped with metamed, read-only.
+    """
+    if url is None:
+        return RDBStorage(str(SHIPPED_KB), read_only=True)
     return RDBStorage(url)
 
 
 __all__ = [
-    "SCHEMA_VERSION", "BaseStorage", "EvaluationRecord", "RDBStorage", "TaskRecord",
+    "SCHEMA_VERSION", "SHIPPED_KB", "BaseStorage", "EvaluationRecord", "RDBStorage", "TaskRecord",
     "open_storage",
 ]

@@ -70,18 +70,24 @@ class RDBStorage(BaseStorage):
     url : str
         A SQLAlchemy URL (``sqlite:///kb.sqlite``, ``postgresql://user@host/db``)
         or a plain file path, taken as a SQLite file.
+    read_only : bool
+        Open an existing SQLite file without ever writing to it (the KB
+        shipped inside the package may sit in a read-only folder).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         self.url = _as_url(url)
-        self._engine = _connect(self.url)
-        _metadata.create_all(self._engine)
+        self.read_only = read_only
+        self._engine = _connect(self.url, read_only)
+        if not read_only:
+            _metadata.create_all(self._engine)
         self._check_version()
 
     def _check_version(self) -> None:
         with self._engine.begin() as connection:
-            _insert_ignore(connection, _info, [{"key": "schema_version",
-                                                 "value": str(SCHEMA_VERSION)}])
+            if not self.read_only:
+                _insert_ignore(connection, _info, [{"key": "schema_version",
+                                                     "value": str(SCHEMA_VERSION)}])
             stored = connection.execute(
                 sa.select(_info.c.value).where(_info.c.key == "schema_version")
             ).scalar_one()
@@ -119,7 +125,20 @@ class RDBStorage(BaseStorage):
         ]
         self._write(_evaluations, records)
 
+    def set_info(self, key: str, value: str) -> None:
+        """Record a fact about the KB (its version, the command that built it)."""
+        with self._engine.begin() as connection:
+            connection.execute(_info.delete().where(_info.c.key == key))
+            connection.execute(_info.insert(), [{"key": key, "value": value[:256]}])
+
+    def info(self) -> dict[str, str]:
+        """Facts recorded with :meth:`set_info`, plus the schema version."""
+        frame = self._read(_info)
+        return dict(zip(frame["key"], frame["value"], strict=True))
+
     def _write(self, table: sa.Table, rows: list[dict]) -> None:
+        if self.read_only:
+            raise MetamedError(f"the knowledge base {self.url} is read-only; build into a copy.")
         if rows:
             with self._engine.begin() as connection:
                 _insert_ignore(connection, table, rows)
@@ -156,9 +175,14 @@ def _as_url(url: str) -> str:
     return f"sqlite:///{Path(url).expanduser().resolve()}"
 
 
-def _connect(url: str) -> Engine:
+def _connect(url: str, read_only: bool) -> Engine:
     try:
-        if url.startswith("sqlite"):
+        if url.startswith("sqlite") and read_only:
+            path = url.split("///", 1)[1]
+            if not Path(path).is_file():
+                raise MetamedError(f"knowledge base file '{path}' does not exist.")
+            engine = sa.create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+        elif url.startswith("sqlite"):
             engine = sa.create_engine(url, connect_args={"timeout": 120})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:

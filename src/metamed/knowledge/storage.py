@@ -87,6 +87,14 @@ class BaseStorage(abc.ABC):
         """Store evaluation rows whose key is not yet stored."""
 
     @abc.abstractmethod
+    def set_info(self, key: str, value: str) -> None:
+        """Record a fact about the knowledge base (version, build command)."""
+
+    @abc.abstractmethod
+    def info(self) -> dict[str, str]:
+        """Every recorded fact, including ``schema_version``."""
+
+    @abc.abstractmethod
     def done_keys(self) -> set[tuple[str, str, int, int, int]]:
         """Keys ``(task, config, repeat, fold, seed)`` already stored, any status."""
 

@@ -1,0 +1,165 @@
+"""The knowledge base keeps its promises: idempotent, resumable, safe for several writers."""
+
+import multiprocessing
+import os
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metamed.errors import MetamedError
+from metamed.knowledge import EvaluationRecord, TaskRecord, open_storage
+from metamed.knowledge.build import BuildSettings, build
+from metamed.knowledge.summary import performance_matrix, summarize
+from metamed.knowledge.units import Unit, cap_task, run_unit
+from metamed.space import config_hash, default_portfolio, named_config
+from metamed.validation import make_task
+
+POSTGRES_URL = os.environ.get("METAMED_TEST_POSTGRES_URL")
+
+
+def _task(name="toy", n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(["x", "y"], n)})
+    frame["label"] = np.where(frame["a"] + rng.normal(0, 0.5, n) > 0, "ill", "well")
+    return make_task(frame, "label", name=name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def storage(request, tmp_path):
+    if request.param == "sqlite":
+        return open_storage(str(tmp_path / "kb.sqlite"))
+    if not POSTGRES_URL:
+        pytest.skip("set METAMED_TEST_POSTGRES_URL to test PostgreSQL (.ci/run does)")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS evaluations, tasks, configs, info"))
+    return open_storage(POSTGRES_URL)
+
+
+def _record(task="toy", config="abc", fold=0, status="ok"):
+    return EvaluationRecord(task, config, 0, fold, 0, status, {"roc_auc": 0.8})
+
+
+def _seed_rows(storage):
+    storage.add_tasks([TaskRecord("toy", "h", 60, 2, 2, (1.0, 2.0))])
+    config = named_config("logreg")
+    storage.add_configs([config])
+    return config_hash(config)
+
+
+def test_writes_are_idempotent(storage):
+    digest = _seed_rows(storage)
+    rows = [_record(config=digest, fold=f) for f in range(3)]
+    storage.add_evaluations(rows)
+    storage.add_evaluations(rows + [_record(config=digest, fold=3)])
+    _seed_rows(storage)
+    assert len(storage.evaluations()) == 4
+    assert len(storage.tasks()) == 1 and len(storage.configs()) == 1
+    assert storage.tasks().loc["toy", "metafeatures"] == (1.0, 2.0)
+
+
+def test_a_build_runs_once_and_resumes_to_nothing(storage):
+    configs = [named_config("logreg"), named_config("rf")]
+    settings = BuildSettings(n_splits=3)
+    assert build(storage, [_task()], configs, settings) == 6
+    assert build(storage, [_task()], configs, settings) == 0
+    evaluations = storage.evaluations()
+    assert (evaluations["status"] == "ok").all()
+    assert evaluations["roc_auc"].between(0.5, 1.0).all()
+    assert performance_matrix(storage).shape == (1, 2)
+
+
+def test_failed_and_timed_out_fits_are_recorded_not_raised():
+    task = _task()
+    task.X.loc[:, "a"] = np.inf  # bypasses validation: every fit now crashes inside sklearn
+    failed = run_unit(Unit(task, named_config("logreg"), 3, 1, 0, timeout=30))
+    assert {r.status for r in failed} == {"failed"}
+    assert "infinity" in failed[0].error
+    slow = run_unit(Unit(_task(), named_config("rf"), 3, 1, 0, timeout=0.0001))
+    assert {r.status for r in slow} == {"timeout"}
+    assert slow[0].error == "timed out after 0.0001 s"
+
+
+def test_summary_counts_failures(tmp_path):
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    digest = _seed_rows(storage)
+    storage.add_evaluations([_record(config=digest), _record(config=digest, fold=1,
+                                                             status="failed")])
+    summary = summarize(storage)
+    assert (summary["evaluations"], summary["failed"]) == (2, 1)
+    assert summary["failed_share"] == 0.5
+    assert summary["best_families"] == {"logreg": 1}
+
+
+def _writer(path, offset):
+    storage = open_storage(path)
+    for fold in range(offset, offset + 40):
+        storage.add_evaluations([_record(config="c", fold=fold)])
+
+
+def test_several_processes_write_at_once_without_duplicates_or_errors(tmp_path):
+    path = str(tmp_path / "kb.sqlite")
+    storage = open_storage(path)
+    storage.add_tasks([TaskRecord("toy", "h", 60, 2, 2, (1.0,))])
+    with sqlite3.connect(path) as connection:
+        connection.execute("INSERT INTO configs VALUES ('c', 'c', '{}')")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(path, offset)) for offset in (0, 20, 20)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert len(storage.evaluations()) == 60
+
+
+def test_the_shipped_kb_opens_read_only_and_refuses_writes(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    _seed_rows(open_storage(str(path)))
+    from metamed.knowledge import RDBStorage
+
+    read_only = RDBStorage(str(path), read_only=True)
+    assert len(read_only.tasks()) == 1
+    with pytest.raises(MetamedError, match="read-only"):
+        read_only.add_evaluations([_record()])
+
+
+def test_a_kb_of_another_schema_version_is_refused(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    open_storage(str(path))
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE info SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(MetamedError, match="schema version 999"):
+        open_storage(str(path))
+
+
+def test_an_unreachable_database_is_one_clear_error():
+    with pytest.raises(MetamedError, match="cannot open the knowledge base"):
+        open_storage("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_big_tasks_are_capped_with_a_note_not_dropped():
+    task = _task(n=500)
+    capped = cap_task(task, max_rows=100, max_features=1)
+    assert capped.n_rows in range(98, 103) and capped.n_features == 1
+    assert capped.class_counts.keys() == task.class_counts.keys()
+    assert any("rows subsampled 500" in n for n in capped.notes)
+
+
+def test_dask_cluster_build_stores_the_same_rows_as_a_local_build(tmp_path):
+    pytest.importorskip("dask.distributed")
+    tasks = [_task("one"), _task("two", seed=1)]
+    configs = default_portfolio()[:3]
+    local, dask = open_storage(str(tmp_path / "a.sqlite")), open_storage(str(tmp_path / "b.sqlite"))
+    build(local, tasks, configs, BuildSettings(n_splits=3))
+    build(dask, tasks, configs, BuildSettings(n_splits=3, workers=2, backend="dask"))
+    key = ["task_id", "config_hash", "repeat", "fold", "seed"]
+    columns = key + ["status", "roc_auc", "brier", "accuracy"]
+    a = local.evaluations()[columns].sort_values(key).reset_index(drop=True)
+    b = dask.evaluations()[columns].sort_values(key).reset_index(drop=True)
+    assert len(a) == 2 * 3 * 3
+    pd.testing.assert_frame_equal(a, b)
