@@ -1,0 +1,84 @@
+"""The meta-training data a meta-learner sees: tasks x configs, in arrays.
+
+A :class:`MetaData` is read once from a storage and then sliced in memory;
+leave-one-task-out evaluation removes a task *and its family* (tasks built
+from the same rows) with :meth:`MetaData.without`, so a held-out task is
+never visible to the learner through a near-copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from metamed.knowledge.storage import BaseStorage
+from metamed.knowledge.summary import performance_matrix
+
+
+@dataclass(frozen=True)
+class MetaData:
+    """Meta-features and cross-validated scores of known tasks.
+
+    Attributes
+    ----------
+    task_ids : list of str
+    families : list of str
+        Family of each task ("" when it has none).
+    metafeatures : array of shape (n_tasks, n_metafeatures)
+    configs : list of dict
+    config_hashes : list of str
+    scores : array of shape (n_tasks, n_configs)
+        Mean ROC AUC over folds; NaN where every fold failed.
+    """
+
+    task_ids: list[str]
+    families: list[str]
+    metafeatures: np.ndarray
+    configs: list[dict]
+    config_hashes: list[str]
+    scores: np.ndarray
+
+    @classmethod
+    def from_storage(cls, storage: BaseStorage, metric: str = "roc_auc") -> MetaData:
+        """Every task with at least one scored config, and every config."""
+        matrix = performance_matrix(storage, metric)
+        tasks = storage.tasks().loc[matrix.index]
+        configs = storage.configs()
+        hashes = list(matrix.columns)
+        return cls(
+            task_ids=list(matrix.index),
+            families=[str(f or "") for f in tasks["family"]],
+            metafeatures=np.array(tasks["metafeatures"].tolist(), dtype=float),
+            configs=[configs[h] for h in hashes],
+            config_hashes=hashes,
+            scores=matrix.to_numpy(dtype=float),
+        )
+
+    def without(self, task_id: str) -> MetaData:
+        """The same data minus ``task_id`` and every task of its family."""
+        family = self.families[self.task_ids.index(task_id)]
+        keep = [
+            i for i, (t, f) in enumerate(zip(self.task_ids, self.families, strict=True))
+            if t != task_id and not (family and f == family)
+        ]
+        return MetaData(
+            task_ids=[self.task_ids[i] for i in keep],
+            families=[self.families[i] for i in keep],
+            metafeatures=self.metafeatures[keep],
+            configs=self.configs,
+            config_hashes=self.config_hashes,
+            scores=self.scores[keep],
+        )
+
+    def normalized_scores(self) -> np.ndarray:
+        """Per task, 0 for the worst config and 1 for the best; a failed config counts as worst.
+
+        Normalising per task makes an easy task (every config near 0.99) and
+        a hard one (0.6 to 0.7) count equally when configs are compared.
+        """
+        filled = np.where(np.isnan(self.scores), np.nanmin(self.scores, axis=1, keepdims=True),
+                          self.scores)
+        low = filled.min(axis=1, keepdims=True)
+        span = filled.max(axis=1, keepdims=True) - low
+        return np.where(span > 0, (filled - low) / np.where(span > 0, span, 1), 1.0)

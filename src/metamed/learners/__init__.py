@@ -1,0 +1,34 @@
+"""Meta-learners: from the knowledge base to ranked, explained recommendations.
+
+All share :class:`MetaLearner` (``fit(metadata)``, ``recommend(task, n)``);
+:func:`make_learner` builds one by name for the command line and benchmarks.
+"""
+
+from metamed.errors import MetamedError
+from metamed.learners.base import MetaLearner, Recommendation
+from metamed.learners.baselines import LogisticBaseline, RandomConfigs, SingleBest
+from metamed.learners.greedy import GreedyPortfolio
+from metamed.learners.nearest import NearestTasks
+from metamed.learners.ranker import PerformanceRanker
+
+LEARNERS: dict[str, type[MetaLearner]] = {
+    "nearest": NearestTasks,
+    "ranker": PerformanceRanker,
+    "greedy": GreedyPortfolio,
+    "single_best": SingleBest,
+    "random": RandomConfigs,
+    "logreg": LogisticBaseline,
+}
+
+
+def make_learner(name: str) -> MetaLearner:
+    """A meta-learner with default settings, by name (see :data:`LEARNERS`)."""
+    if name not in LEARNERS:
+        raise MetamedError(f"unknown meta-learner {name!r}; choose one of {', '.join(LEARNERS)}.")
+    return LEARNERS[name]()
+
+
+__all__ = [
+    "LEARNERS", "GreedyPortfolio", "LogisticBaseline", "MetaLearner", "NearestTasks",
+    "PerformanceRanker", "RandomConfigs", "Recommendation", "SingleBest", "make_learner",
+]

@@ -1,0 +1,76 @@
+"""The meta-learner interface: ``fit(metadata)``, ``recommend(task, n)``.
+
+Like Optuna's samplers, meta-learners are small swappable objects; like
+scikit-learn estimators, ``__init__`` only stores settings and what is
+learned ends in an underscore. Every recommendation carries a rationale a
+clinician or reviewer can read.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from metamed.knowledge.metadata import MetaData
+from metamed.metafeatures import compute_metafeatures
+from metamed.task import Task
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended pipeline config.
+
+    Attributes
+    ----------
+    config : dict
+    config_hash : str
+    expected_score : float
+        The learner's estimate of the config's ROC AUC on the new task.
+    rationale : str
+        Why it is recommended, in words.
+    """
+
+    config: dict
+    config_hash: str
+    expected_score: float
+    rationale: str
+
+
+class MetaLearner(BaseEstimator, abc.ABC):
+    """Learns from a knowledge base which configs to try first on a new task."""
+
+    def fit(self, metadata: MetaData) -> MetaLearner:
+        """Learn from the meta-training tasks; returns ``self``."""
+        self.metadata_ = metadata
+        self._fit(metadata)
+        return self
+
+    def recommend(self, task: Task | np.ndarray, n: int = 5) -> list[Recommendation]:
+        """The ``n`` best configs for ``task`` (a Task or its meta-feature vector), best first."""
+        check_is_fitted(self, "metadata_")
+        vector = task if isinstance(task, np.ndarray) else compute_metafeatures(task)
+        return self._recommend(np.asarray(vector, dtype=float), n)
+
+    @abc.abstractmethod
+    def _fit(self, metadata: MetaData) -> None: ...
+
+    @abc.abstractmethod
+    def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]: ...
+
+    def _recommendation(self, index: int, expected: float, rationale: str) -> Recommendation:
+        return Recommendation(
+            config=self.metadata_.configs[index],
+            config_hash=self.metadata_.config_hashes[index],
+            expected_score=float(expected),
+            rationale=rationale,
+        )
+
+
+def mean_scores(metadata: MetaData) -> np.ndarray:
+    """Each config's mean ROC AUC over tasks (a failure counts as the task's worst)."""
+    worst = np.nanmin(metadata.scores, axis=1, keepdims=True)
+    return np.where(np.isnan(metadata.scores), worst, metadata.scores).mean(axis=0)

@@ -1,0 +1,59 @@
+"""Baselines every meta-learner must beat to be worth its complexity."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from metamed.knowledge.metadata import MetaData
+from metamed.learners.base import MetaLearner, Recommendation, mean_scores
+from metamed.space import config_hash, named_config
+
+
+class SingleBest(MetaLearner):
+    """The configs with the best mean normalised score on the known tasks, for every task."""
+
+    def _fit(self, metadata: MetaData) -> None:
+        self.mean_normalized_ = metadata.normalized_scores().mean(axis=0)
+        self.mean_auc_ = mean_scores(metadata)
+
+    def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
+        best = np.argsort(-self.mean_normalized_, kind="stable")[:n]
+        return [
+            self._recommendation(
+                c, self.mean_auc_[c],
+                f"best on average over {len(self.metadata_.task_ids)} known tasks "
+                f"({self.mean_normalized_[c]:.0%} of the achievable score), whatever the task",
+            )
+            for c in best
+        ]
+
+
+class RandomConfigs(MetaLearner):
+    """Configs drawn at random from the portfolio (seeded): the no-knowledge baseline."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def _fit(self, metadata: MetaData) -> None:
+        self.mean_auc_ = mean_scores(metadata)
+
+    def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
+        rng = np.random.default_rng(self.seed)
+        picks = rng.permutation(len(self.metadata_.configs))[:n]
+        return [self._recommendation(c, self.mean_auc_[c], "drawn at random from the portfolio")
+                for c in picks]
+
+
+class LogisticBaseline(MetaLearner):
+    """Always the plain logistic regression (median imputation, one-hot, scaling, L2, C=1)."""
+
+    def _fit(self, metadata: MetaData) -> None:
+        self.config_ = named_config("logreg")
+        digest = config_hash(self.config_)
+        known = digest in metadata.config_hashes
+        self.expected_ = (mean_scores(metadata)[metadata.config_hashes.index(digest)]
+                          if known else float("nan"))
+
+    def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
+        return [Recommendation(self.config_, config_hash(self.config_), self.expected_,
+                               "the standard clinical baseline: plain logistic regression")]
