@@ -104,6 +104,22 @@ class Task:
         """Names of the feature columns of one type, in table order."""
         return [c for c in self.X.columns if self.feature_types[c] == kind]
 
+    def subset(self, rows: np.ndarray, columns: list[str] | None = None,
+               note: str | None = None) -> Task:
+        """The same task restricted to some rows (and columns), re-indexed from 0."""
+        columns = list(self.X.columns) if columns is None else columns
+        return Task(
+            name=self.name,
+            X=self.X.iloc[rows][columns].reset_index(drop=True),
+            y=self.y.iloc[rows].reset_index(drop=True),
+            feature_types={c: self.feature_types[c] for c in columns},
+            positive_class=self.positive_class,
+            provenance=self.provenance,
+            groups=None if self.groups is None else self.groups.iloc[rows].reset_index(drop=True),
+            notes=self.notes + ([note] if note else []),
+            warnings=list(self.warnings),
+        )
+
     def content_hash(self) -> str:
         """A hash of the values (not the names) used to find duplicate data.
 
@@ -121,5 +137,5 @@ def _column_digest(column: pd.Series) -> str:
         values = np.round(column.astype(float).to_numpy(), 6)
         text = np.sort(np.where(np.isnan(values), np.inf, values)).tobytes()
     else:
-        text = "\x1f".join(sorted(column.astype(str).tolist())).encode()
+        text = "\x1f".join(sorted(str(v) for v in column)).encode()
     return hashlib.sha256(text).hexdigest()

@@ -166,13 +166,40 @@ def _select_features(
             "no usable feature column is left after removing ID-like, empty, constant and date "
             "columns; the table needs at least one informative column besides the target."
         )
-    frame = features[usable].copy()
-    for column in usable:
-        if kinds[column] == "categorical":
-            frame[column] = frame[column].astype("string").astype(object).where(
-                frame[column].notna(), np.nan
-            )
-    return frame, {str(c): kinds[c] for c in usable}
+    types = {str(c): kinds[c] for c in usable}
+    return _as_feature_types(features[usable], types), types
+
+
+def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
+    """Numbers as floats; categories as Python strings with NaN for missing."""
+    out = frame.copy()
+    for column, kind in types.items():
+        values = out[column]
+        if kind == "categorical":
+            out[column] = values.astype("string").astype(object).where(values.notna(), np.nan)
+        else:
+            out[column] = pd.to_numeric(values, errors="coerce").astype(float)
+    return out
+
+
+def conform_features(frame: pd.DataFrame, types: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """New rows in the training schema, for prediction.
+
+    A training column that is absent is an error; extra columns are ignored
+    (and said so); values are converted to the training types. Category
+    values never seen in training are left to the pipeline's encoder, which
+    treats them as unknown rather than failing.
+    """
+    _check_unique_columns(frame)
+    missing = [c for c in types if c not in frame.columns]
+    if missing:
+        raise MetamedError(
+            f"the data lacks {len(missing)} column(s) the model was trained on: "
+            f"{', '.join(repr(c) for c in missing[:10])}."
+        )
+    extra = [str(c) for c in frame.columns if c not in types]
+    notes = [f"ignored {len(extra)} column(s) not used by the model: {', '.join(extra[:10])}."]
+    return _as_feature_types(frame[list(types)], types), notes if extra else []
 
 
 def _choose_positive(y: pd.Series, positive: object | None, target: str) -> object | None:

@@ -24,15 +24,20 @@ console = Console()
 def build_command(
     db: Annotated[str, typer.Option(help="SQLite file or database URL to fill.")] = "kb.sqlite",
     tasks: Annotated[str, typer.Option(help="Comma-separated corpus slugs, or 'all'.")] = "all",
-    portfolio: Annotated[str, typer.Option(
-        help="Number of default-portfolio configs, or a JSON file with a list of configs.")] = "all",
+    portfolio: Annotated[
+        str,
+        typer.Option(
+            help="Number of default-portfolio configs, or a JSON file with a list of configs."
+        ),
+    ] = "all",
     folds: Annotated[int, typer.Option(help="CV folds per task.")] = 3,
     repeats: Annotated[int, typer.Option(help="CV repeats per task.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the CV splits.")] = 0,
     workers: Annotated[int, typer.Option(help="Parallel workers.")] = 1,
     backend: Annotated[str, typer.Option(help="'local' processes or 'dask'.")] = "local",
-    scheduler: Annotated[str | None, typer.Option(
-        help="Address of a running Dask scheduler (tcp://host:8786).")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:8786).")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per fit.")] = 60.0,
 ) -> None:
     """Evaluate every config x task x fold not yet stored (resumable; Ctrl-C safe)."""
@@ -50,8 +55,10 @@ def build_command(
         families = {e.slug: e.family for e in corpus.entries()}
         prepared = register_tasks(storage, list(slugs), families)
     plan = plan_build(storage, list(slugs), prepared, configs, settings)
-    console.print(f"{plan.n_done} fits already stored; {plan.n_fits} to run in "
-                  f"{len(plan.units)} units on {workers} {backend} worker(s).")
+    console.print(
+        f"{plan.n_done} fits already stored; {plan.n_fits} to run in "
+        f"{len(plan.units)} units on {workers} {backend} worker(s)."
+    )
     started = time.perf_counter()
     with _progress_bar() as bar:
         job = bar.add_task("fits", total=plan.n_fits, failed=0)
@@ -63,8 +70,11 @@ def build_command(
 
 def _progress_bar() -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("failed: {task.fields[failed]}"), TimeRemainingColumn(elapsed_when_finished=True),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("failed: {task.fields[failed]}"),
+        TimeRemainingColumn(elapsed_when_finished=True),
         console=console,
     )
 
@@ -98,8 +108,10 @@ def _slugs(spec: str) -> list[str]:
 
 @app.command("info")
 def info_command(
-    db: Annotated[str | None, typer.Option(
-        help="SQLite file or database URL (default: the shipped knowledge base).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLite file or database URL (default: the shipped knowledge base)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Summarise a knowledge base: tasks, configs, evaluations, failures, winners."""
@@ -120,8 +132,9 @@ def info_command(
         table.add_row(key, value)
     console.print(table)
     wins = ", ".join(f"{family} {n}" for family, n in summary["best_families"].items())
-    console.print(f"tasks won by model family (best mean ROC AUC): {wins or 'none yet'}",
-                  highlight=False)
+    console.print(
+        f"tasks won by model family (best mean ROC AUC): {wins or 'none yet'}", highlight=False
+    )
     errors = top_errors(storage)
     for reason, count in errors.items():
         console.print(f"  {count} x {reason}", highlight=False)

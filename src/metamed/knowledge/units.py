@@ -64,14 +64,7 @@ def cap_task(task: Task, max_rows: int = MAX_ROWS, max_features: int = MAX_FEATU
         notes.append(f"columns subsampled {task.n_features} -> {max_features} (random, seed {seed})")
     if not notes:
         return task
-    return Task(
-        name=task.name, X=task.X.iloc[rows][columns].reset_index(drop=True),
-        y=task.y.iloc[rows].reset_index(drop=True),
-        feature_types={c: task.feature_types[c] for c in columns},
-        positive_class=task.positive_class, provenance=task.provenance,
-        groups=None if task.groups is None else task.groups.iloc[rows].reset_index(drop=True),
-        notes=task.notes + notes, warnings=task.warnings,
-    )
+    return task.subset(rows, columns, note="; ".join(notes))
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,173 @@
+"""``MetaClassifier``: the whole metamed procedure as a scikit-learn estimator."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from metamed.evaluation.evaluate import class_codes
+from metamed.evaluation.intervals import bootstrap_intervals
+from metamed.knowledge import open_storage
+from metamed.knowledge.metadata import MetaData
+from metamed.learners import make_learner
+from metamed.reporting import task_summary
+from metamed.selection import fit_selected, nested_oof, select_model
+from metamed.space import config_name
+from metamed.task import Task
+from metamed.validation import conform_features, make_task
+
+#: Share of the time budget for the honest outer CV; the rest chooses the final model.
+HONEST_SHARE = 0.5
+#: Share of the budget kept back for final refits, so the total stays within it.
+REFIT_RESERVE = 0.15
+
+
+@lru_cache(maxsize=4)
+def load_metadata(kb: str | None) -> MetaData:
+    """Meta-training data of a knowledge base (the shipped one when ``kb`` is None)."""
+    return MetaData.from_storage(open_storage(kb))
+
+
+class MetaClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier chosen with meta-knowledge and evaluated honestly.
+
+    ``fit`` computes the table's meta-features, asks a meta-learner for the
+    configs that worked on similar medical tasks, runs a budgeted search
+    (successive halving over CV folds, the logistic regression always
+    included), optionally builds a greedy ensemble, and refits the choice on
+    all rows. With ``outer_splits`` > 0 the same procedure is first run
+    inside an outer CV, so ``cv_results_`` is a score that played no part in
+    choosing the model.
+
+    Parameters
+    ----------
+    kb : str or None
+        Knowledge-base URL or SQLite path; None uses the shipped one.
+    learner : str
+        Meta-learner name (see ``metamed.learners.LEARNERS``).
+    time_budget : float
+        Seconds for the whole fit, honest evaluation included.
+    n_candidates : int
+        Recommended configs to evaluate.
+    n_splits : int
+        Inner CV folds of the search.
+    outer_splits : int
+        Outer CV folds for the honest estimate; 0 skips it.
+    ensemble : bool
+        Whether to build a greedy ensemble of the fully evaluated configs.
+    positive_class : optional
+        Positive class for binary metrics (default: the minority class).
+    random_state : int
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    recommendations_ : list of Recommendation
+    leaderboard_ : DataFrame
+        Every candidate tried on all rows, best first, with its CV ROC AUC.
+    best_config_ : dict
+        Config of the best single candidate.
+    cv_results_ : dict of str to Interval
+        Honest metrics with 95% CIs (empty when ``outer_splits`` is 0).
+    model_ : estimator
+        The fitted final pipeline or ensemble (predicts class indices).
+    feature_types_ : dict
+        Training columns and their types: the schema ``predict`` checks.
+    task_summary_ : dict
+    fit_seconds_ : float
+
+    Examples
+    --------
+    >>> from metamed import MetaClassifier
+    >>> model = MetaClassifier(time_budget=30).fit(X, y)          # doctest: +SKIP
+    >>> model.cv_results_["roc_auc"]                               # doctest: +SKIP
+    Interval(estimate=0.83, low=0.78, high=0.88)
+    """
+
+    def __init__(self, kb: str | None = None, learner: str = "nearest",
+                 time_budget: float = 60.0, n_candidates: int = 8, n_splits: int = 5,
+                 outer_splits: int = 5, ensemble: bool = True,
+                 positive_class: object | None = None, random_state: int = 0) -> None:
+        self.kb = kb
+        self.learner = learner
+        self.time_budget = time_budget
+        self.n_candidates = n_candidates
+        self.n_splits = n_splits
+        self.outer_splits = outer_splits
+        self.ensemble = ensemble
+        self.positive_class = positive_class
+        self.random_state = random_state
+
+    def fit(self, X, y, groups=None) -> MetaClassifier:
+        """Choose, evaluate and fit a model for ``(X, y)``; returns ``self``."""
+        started = time.perf_counter()
+        task = self._task(X, y, groups)
+        return self.fit_task(task, started)
+
+    def fit_task(self, task: Task, started: float | None = None) -> MetaClassifier:
+        """:meth:`fit` on an already validated :class:`Task`."""
+        started = time.perf_counter() if started is None else started
+        learner = make_learner(self.learner).fit(load_metadata(self.kb))
+        search_budget = self.time_budget * (1 - REFIT_RESERVE)
+        options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
+                       ensemble=self.ensemble, seed=self.random_state)
+        self.cv_results_ = {}
+        if self.outer_splits:
+            oof = nested_oof(task, learner, search_budget * HONEST_SHARE,
+                             outer_splits=self.outer_splits, **options)
+            self.cv_results_ = self._intervals(task, oof)
+            search_budget *= 1 - HONEST_SHARE
+        selection = select_model(task, learner, search_budget, **options)
+        self.model_ = fit_selected(selection, task)
+        self.recommendations_ = selection.recommendations
+        self.leaderboard_ = selection.search.leaderboard()
+        self.best_config_ = selection.search.candidates[0].config
+        self.ensemble_ = [(config_name(m.config), float(w))
+                          for m, w in zip(selection.members, selection.weights, strict=True)]
+        self.classes_ = np.array(task.classes, dtype=object)
+        self.feature_types_ = dict(task.feature_types)
+        self.n_features_in_ = task.n_features
+        self.task_summary_ = task_summary(task)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _task(self, X, y, groups) -> Task:
+        frame = X.copy() if isinstance(X, pd.DataFrame) else _as_frame(X)
+        if "__target__" in frame.columns:
+            frame = frame.drop(columns="__target__")
+        frame["__target__"] = np.asarray(y)
+        if groups is not None:
+            frame["__group__"] = np.asarray(groups)
+        return make_task(frame, "__target__", name="data", positive_class=self.positive_class,
+                         group_column="__group__" if groups is not None else None)
+
+    def _intervals(self, task: Task, oof: np.ndarray) -> dict:
+        positive = task.classes.index(task.positive_class) if task.is_binary else None
+        groups = None if task.groups is None else task.groups.astype(str).to_numpy()
+        return bootstrap_intervals(class_codes(task), oof[None], positive, groups,
+                                   seed=self.random_state)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of each class (columns follow ``classes_``)."""
+        check_is_fitted(self, "model_")
+        frame, _ = conform_features(_as_frame(X) if not isinstance(X, pd.DataFrame) else X,
+                                    self.feature_types_)
+        proba = np.zeros((len(frame), len(self.classes_)))
+        proba[:, self.model_.classes_.astype(int)] = self.model_.predict_proba(frame)
+        return proba
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _as_frame(X) -> pd.DataFrame:
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}.")
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])

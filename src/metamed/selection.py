@@ -1,0 +1,84 @@
+"""The whole model-selection procedure on one task, and its honest evaluation.
+
+:func:`select_model` is the procedure: meta-features -> recommendations ->
+budgeted search -> one pipeline or a greedy ensemble. :func:`nested_oof`
+runs that same procedure inside each outer fold and predicts the outer
+test rows, so the reported score never comes from the data that chose the
+model (the small-data trap where selection overfits).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from metamed.ensemble import WeightedEnsemble, caruana_weights
+from metamed.evaluation import plan_cv
+from metamed.evaluation.evaluate import class_codes
+from metamed.learners import MetaLearner, Recommendation
+from metamed.search import Candidate, SearchResult, candidate_pool, successive_halving
+from metamed.space import pipeline_for_task
+from metamed.task import Task
+
+
+@dataclass
+class Selection:
+    """What the procedure chose on one task, and everything it saw on the way."""
+
+    recommendations: list[Recommendation]
+    search: SearchResult
+    members: list[Candidate]
+    weights: np.ndarray
+
+    def estimator(self, task: Task) -> BaseEstimator:
+        """The unfitted final model: one pipeline, or a weighted ensemble of several."""
+        pipelines = [pipeline_for_task(m.config, task) for m in self.members]
+        if len(pipelines) == 1:
+            return pipelines[0]
+        return WeightedEnsemble(pipelines, self.weights)
+
+
+def select_model(task: Task, learner: MetaLearner, budget: float, *, n_candidates: int = 8,
+                 n_splits: int = 5, ensemble: bool = True, seed: int = 0) -> Selection:
+    """Recommend, search within ``budget`` seconds, and choose the final model."""
+    recommendations = learner.recommend(task, n_candidates)
+    pool = candidate_pool([(r.config, r.rationale) for r in recommendations])
+    search = successive_halving(task, pool, budget, n_splits=n_splits, seed=seed)
+    complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
+    if not complete:
+        complete = [c for c in search.candidates if c.config == pool[-1].config]
+    if not ensemble or len(complete) < 2:
+        return Selection(recommendations, search, complete[:1], np.ones(1))
+    weights = caruana_weights([c.oof for c in complete], class_codes(task))
+    used = weights > 0
+    members = [c for c, u in zip(complete, used, strict=True) if u]
+    return Selection(recommendations, search, members, weights[used])
+
+
+def fit_selected(selection: Selection, task: Task) -> BaseEstimator:
+    """Fit the chosen model on every row of ``task`` (labels as class indices)."""
+    estimator = selection.estimator(task)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return estimator.fit(task.X, class_codes(task))
+
+
+def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,
+               seed: int = 0, **search_options) -> np.ndarray:
+    """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
+
+    ``budget`` is shared equally by the outer folds.
+    """
+    plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + 1000)
+    proba = np.zeros((task.n_rows, len(task.classes)))
+    for split in plan.splits:
+        inner = task.subset(split.train)
+        selection = select_model(inner, learner, budget / len(plan.splits), seed=seed,
+                                 **search_options)
+        model = fit_selected(selection, inner)
+        present = [task.classes.index(c) for c in inner.classes]
+        proba[np.ix_(split.test, present)] = model.predict_proba(task.X.iloc[split.test])
+    return proba
