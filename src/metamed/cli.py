@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from metamed import __version__
-from metamed.commands import corpus, kb
+from metamed.commands import corpus, fitting, kb
 from metamed.errors import MetamedError
 
 app = typer.Typer(
@@ -28,6 +28,9 @@ app = typer.Typer(
 )
 app.add_typer(corpus.app, name="corpus", help="The built-in medical task corpus.")
 app.add_typer(kb.app, name="kb", help="Build and inspect the knowledge base.")
+app.command()(fitting.fit)
+app.command()(fitting.predict)
+app.command()(fitting.recommend)
 console = Console()
 errors = Console(stderr=True)
 _state = {"debug": False}

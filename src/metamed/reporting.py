@@ -6,10 +6,13 @@ screen, in JSON and (later) in the HTML report come from one place.
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from metamed.evaluation import Evaluation
+from metamed.evaluation import Evaluation, Interval
+from metamed.learners import Recommendation
+from metamed.space import config_name
 from metamed.evaluation.metrics import HIGHER_IS_BETTER
 from metamed.task import Task
 
@@ -67,26 +70,56 @@ def print_task(console: Console, task: Task) -> None:
         console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
 
 
-def print_evaluation(console: Console, task: Task, pipeline: str, result: Evaluation) -> None:
-    """The metrics table with 95% intervals."""
-    print_task(console, task)
-    for note in result.notes:
-        console.print(f"  note: {note}", highlight=False)
-    averaged = "" if task.is_binary else " (macro-averaged over classes)"
-    table = Table(
-        title=f"{pipeline}: {result.n_repeats}x repeated {result.n_splits}-fold CV{averaged}",
-        title_justify="left",
-    )
+def intervals_table(title: str, metrics: dict[str, Interval]) -> Table:
+    """Metric, estimate and 95% CI, one row per metric."""
+    table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("estimate", justify="right")
     table.add_column("95% CI", justify="right")
-    for name, interval in result.metrics.items():
+    for name, interval in metrics.items():
         arrow = {True: " ↑", False: " ↓", None: ""}[HIGHER_IS_BETTER[name]]
         table.add_row(
             f"{METRIC_LABELS[name]}{arrow}",
             f"{interval.estimate:.3f}",
             f"{interval.low:.3f} – {interval.high:.3f}",
         )
-    console.print(table)
+    return table
+
+
+def print_evaluation(console: Console, task: Task, pipeline: str, result: Evaluation) -> None:
+    """The metrics table with 95% intervals."""
+    print_task(console, task)
+    for note in result.notes:
+        console.print(f"  note: {note}", highlight=False)
+    averaged = "" if task.is_binary else " (macro-averaged over classes)"
+    title = f"{pipeline}: {result.n_repeats}x repeated {result.n_splits}-fold CV{averaged}"
+    console.print(intervals_table(title, result.metrics))
     console.print(f"fit time: {result.fit_seconds:.1f} s over {len(result.oof_proba)} repeats",
                   highlight=False)
+
+
+def print_recommendations(console: Console, recommendations: list[Recommendation]) -> None:
+    """Recommended pipelines with the reason for each."""
+    table = Table(title="recommended pipelines (from the knowledge base)", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("pipeline")
+    table.add_column("expected AUC", justify="right")
+    table.add_column("why")
+    for i, rec in enumerate(recommendations, 1):
+        table.add_row(str(i), config_name(rec.config), f"{rec.expected_score:.3f}", rec.rationale)
+    console.print(table)
+
+
+def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
+                      ensemble: list[tuple[str, float]]) -> None:
+    """What the search measured on this task, and the final model's make-up."""
+    table = Table(title="leaderboard on your data (CV ROC AUC; halving stops weak pipelines "
+                  "early)", title_justify="left")
+    for column in ("rank", "pipeline", "CV ROC AUC", "folds"):
+        table.add_column(column, justify="right" if column != "pipeline" else "left")
+    for row in leaderboard.itertuples():
+        score = "failed" if row.error else f"{row.cv_roc_auc:.3f}"
+        table.add_row(str(row.rank), row.pipeline, score, str(row.folds))
+    console.print(table)
+    parts = ", ".join(f"{name} ({weight:.0%})" for name, weight in ensemble)
+    console.print(f"final model: {parts}", highlight=False)

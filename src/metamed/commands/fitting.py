@@ -1,0 +1,121 @@
+"""`metamed fit | predict | recommend`: the main job, on one user table."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+Data = Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or Excel file.")]
+Target = Annotated[str, typer.Option("--target", "-t", help="Column to predict.")]
+KB = Annotated[str | None, typer.Option(
+    "--kb", help="Knowledge base (SQLite path or URL); default: the shipped one.")]
+Learner = Annotated[str, typer.Option(help="Meta-learner: nearest, ranker, greedy, single_best, "
+                                           "random, logreg.")]
+Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
+Positive = Annotated[str | None, typer.Option(help="Positive class (default: minority).")]
+Group = Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def fit(
+    data: Data, target: Target, kb: KB = None, learner: Learner = "nearest",
+    time_budget: Annotated[float, typer.Option(help="Seconds for the whole fit.")] = 60.0,
+    out: Annotated[Path, typer.Option(help="Where to save the model.")] = Path("model.skops"),
+    outer_folds: Annotated[int, typer.Option(
+        help="Outer CV folds for the honest estimate (0: skip).")] = 5,
+    ensemble: Annotated[bool, typer.Option(help="Greedy ensemble of the best.")] = True,
+    positive: Positive = None, group: Group = None, encoding: Encoding = "utf-8",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0, as_json: AsJson = False,
+) -> None:
+    """Recommend, search, evaluate honestly (nested CV) and save a model."""
+    from metamed.estimator import MetaClassifier
+    from metamed.io import load_task
+    from metamed.persistence import save_model
+    from metamed.reporting import (
+        intervals_table,
+        print_leaderboard,
+        print_recommendations,
+        print_task,
+    )
+
+    task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
+    model = MetaClassifier(kb=kb, learner=learner, time_budget=time_budget,
+                           outer_splits=outer_folds, ensemble=ensemble, random_state=seed)
+    with console.status(f"meta-learning on {task.n_rows} rows (budget {time_budget:g} s)..."):
+        model.fit_task(task)
+    save_model(model, out)
+    if as_json:
+        console.print_json(json.dumps(_fit_summary(model, out), default=str))
+        return
+    print_task(console, task)
+    print_recommendations(console, model.recommendations_[:5])
+    print_leaderboard(console, model.leaderboard_, model.ensemble_)
+    if model.cv_results_:
+        title = (f"honest performance: the whole procedure re-run in {outer_folds}-fold outer CV "
+                 "(scores never used to choose the model)")
+        console.print(intervals_table(title, model.cv_results_))
+    console.print(f"fit in {model.fit_seconds_:.1f} s; model saved to {out}", highlight=False)
+
+
+def _fit_summary(model, out: Path) -> dict:
+    return {
+        "task": model.task_summary_,
+        "recommendations": [dataclasses.asdict(r) for r in model.recommendations_],
+        "leaderboard": model.leaderboard_.to_dict(orient="records"),
+        "ensemble": model.ensemble_,
+        "honest_metrics": {k: dataclasses.asdict(v) for k, v in model.cv_results_.items()},
+        "fit_seconds": model.fit_seconds_,
+        "model_file": str(out),
+    }
+
+
+def predict(
+    model_file: Annotated[Path, typer.Argument(help="A model saved by `metamed fit`.")],
+    data: Data,
+    out: Annotated[Path, typer.Option(help="CSV file for the predictions.")] = Path("preds.csv"),
+    encoding: Encoding = "utf-8",
+) -> None:
+    """Predict each row's class and class probabilities with a saved model."""
+    import pandas as pd
+
+    from metamed.io import read_table
+    from metamed.persistence import load_model
+    from metamed.validation import conform_features
+
+    model = load_model(model_file)
+    frame = read_table(data, encoding=encoding)
+    _, notes = conform_features(frame, model.feature_types_)
+    proba = model.predict_proba(frame)
+    result = pd.DataFrame({"predicted": model.classes_[proba.argmax(axis=1)]})
+    for i, label in enumerate(model.classes_):
+        result[f"proba_{label}"] = proba[:, i]
+    result.to_csv(out, index=False)
+    for note in notes:
+        console.print(f"note: {note}", highlight=False)
+    console.print(f"{len(result)} predictions written to {out}", highlight=False)
+
+
+def recommend(
+    data: Data, target: Target, kb: KB = None, learner: Learner = "nearest",
+    n: Annotated[int, typer.Option(help="How many pipelines.")] = 5,
+    encoding: Encoding = "utf-8", as_json: AsJson = False,
+) -> None:
+    """Zero-shot: rank pipelines for this table from the knowledge base, without fitting."""
+    from metamed.estimator import load_metadata
+    from metamed.io import load_task
+    from metamed.learners import make_learner
+    from metamed.reporting import print_recommendations
+
+    task = load_task(data, target, encoding=encoding)
+    recommendations = make_learner(learner).fit(load_metadata(kb)).recommend(task, n)
+    if as_json:
+        console.print_json(json.dumps([dataclasses.asdict(r) for r in recommendations]))
+    else:
+        print_recommendations(console, recommendations)
