@@ -30,12 +30,13 @@ import csv
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from metamed.corpus.duplicates import content_digest, find_overlaps, fingerprint
-from metamed.corpus.registry import FIELDS, REGISTRY_PATH, entries
+from metamed.corpus.registry import FIELDS, REGISTRY_PATH, CorpusEntry, entries
 from metamed.corpus.sources import build_task, prepare, read_raw
 from metamed.errors import MetamedError
 
@@ -102,15 +103,12 @@ def main() -> int:
     return 1 if problems else 0
 
 
-def prepare_raw(entry):  # noqa: ANN001, ANN201 - script helper
+def prepare_raw(entry: CorpusEntry) -> tuple[pd.DataFrame, list[str]]:
     """The raw table after renames and cleaning, with every column kept."""
-    return prepare(
-        entry.__class__(**{**entry.__dict__, "keep_columns": (), "drop_columns": ()}),
-        read_raw(entry),
-    )
+    return prepare(replace(entry, keep_columns=(), drop_columns=()), read_raw(entry))
 
 
-def time_label_pairs(entry, raw: pd.DataFrame) -> Counter:  # noqa: ANN001
+def time_label_pairs(entry: CorpusEntry, raw: pd.DataFrame) -> Counter:
     """(time, label) pairs of the dropped numeric columns with 10+ distinct values."""
     pairs: Counter = Counter()
     label = raw[entry.target].astype(str).to_numpy()

@@ -65,21 +65,8 @@ def list_tasks(
     if as_json:
         console.print_json(json.dumps(table.to_dict(orient="records")))
         return
-    view = Table(title=f"{len(table)} corpus tasks", show_lines=False)
-    for name, justify in [
-        ("slug", "left"),
-        ("rows", "right"),
-        ("features", "right"),
-        ("classes", "right"),
-        ("minority", "right"),
-        ("source", "left"),
-        ("tier", "left"),
-        ("group", "left"),
-        ("description", "left"),
-    ]:
-        view.add_column(name, justify=justify, overflow="fold", no_wrap=name == "slug")
-    for row in table.itertuples():
-        view.add_row(
+    cells = [
+        [
             row.slug,
             f"{row.n_rows:,}",
             f"{row.n_features:,}",
@@ -88,8 +75,23 @@ def list_tasks(
             row.source,
             row.tier,
             row.group,
-            row.description,
-        )
+        ]
+        for row in table.itertuples()
+    ]
+    view = Table(title=f"{len(table)} corpus tasks")
+    headers = ["slug", "rows", "feat.", "cls", "minority", "source", "tier", "group"]
+    used = 4
+    for i, name in enumerate(headers):
+        width = max([len(name)] + [len(c[i]) for c in cells])
+        justify = "right" if name in ("rows", "feat.", "cls", "minority") else "left"
+        view.add_column(name, justify=justify, no_wrap=True, min_width=width)
+        used += width + 3
+    # the description gets what is left of the line, cut with an ellipsis
+    view.add_column(
+        "description", no_wrap=True, overflow="ellipsis", max_width=max(20, console.width - used)
+    )
+    for row_cells, description in zip(cells, table["description"], strict=True):
+        view.add_row(*row_cells, description)
     console.print(view)
 
 

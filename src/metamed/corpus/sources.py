@@ -13,6 +13,7 @@ the network.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -48,7 +49,7 @@ def build_task(entry: CorpusEntry) -> Task:
     """Load, prepare and validate one corpus task."""
     frame, steps = prepare(entry, read_raw(entry))
     positive = _match_label(frame[entry.target], entry.positive_class, entry)
-    derivation = "; ".join(s for s in [entry.derivation, *steps] if s)
+    derivation = "; ".join(s for s in [describe(entry), entry.derivation, *steps] if s)
     provenance = Provenance(
         source=entry.source_call,
         description=entry.description,
@@ -66,14 +67,36 @@ def build_task(entry: CorpusEntry) -> Task:
     )
 
 
+def describe(entry: CorpusEntry) -> str:
+    """How the label is built and which columns go, in words, from the declared fields."""
+    if entry.target_rule:
+        label = f"label {entry.target!r} = 1 where {entry.target_rule}, else 0"
+    else:
+        label = f"label = column {entry.target!r}"
+    if entry.kind == "event":
+        label += (
+            " (event during follow-up; follow-up time dropped, so the label mixes risk "
+            "and follow-up length)"
+        )
+    if entry.recode:
+        label += " recoded " + ", ".join(f"{a}={b}" for a, b in entry.recode)
+    if entry.keep_columns:
+        columns = f"features kept: {', '.join(entry.keep_columns)}"
+    elif entry.drop_columns:
+        columns = f"columns dropped: {', '.join(entry.drop_columns)}"
+    else:
+        columns = ""
+    return "; ".join(part for part in (label, columns) if part)
+
+
 def prepare(entry: CorpusEntry, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Apply the entry's declared steps to a raw table.
 
     Returns the table (label column ``entry.target``, optional group column,
     features) and the steps that changed rows, in words, for the provenance.
-    The order is fixed: rename, clean text and missing values, restore levels, keep rows, build
-    the label, recode it, build a compound group id (``A+B``: ids that repeat
-    across centres), drop rows without a label, choose columns.
+    The order is fixed: rename, clean text and missing values, restore levels,
+    keep rows, build the label, recode it, build a compound group id (``A+B``:
+    ids that repeat across centres), drop rows without a label, choose columns.
     """
     steps: list[str] = []
     frame = raw.rename(columns=dict(entry.rename))
@@ -183,7 +206,7 @@ def _choose_columns(
     _require(frame, special, entry, "group")
     if entry.keep_columns:
         _require(frame, list(entry.keep_columns), entry, "keep_columns")
-        features = [c for c in entry.keep_columns if c not in special]
+        features = [c for c in entry.keep_columns if c not in special + rule_columns]
     else:
         gone = set(entry.drop_columns) | set(rule_columns) | set(special)
         features = [c for c in frame.columns if c not in gone]
@@ -249,7 +272,9 @@ def _read_survset(entry: CorpusEntry) -> pd.DataFrame:
     loader = _survset_loader()
     if entry.item not in set(loader.df_ds["ds"]):
         raise MetamedError(f"corpus task {entry.slug!r}: SurvSet has no dataset {entry.item!r}.")
-    return loader.load_dataset(entry.item)["df"]
+    with warnings.catch_warnings():  # its pickles name numpy.core (deprecated in numpy 2)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return loader.load_dataset(entry.item)["df"]
 
 
 @lru_cache(maxsize=1)
