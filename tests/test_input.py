@@ -219,3 +219,12 @@ def test_infinite_values_become_missing_with_a_note():
     task = make_task(frame, "diagnosis")
     assert task.X["bp"].isna().sum() == 3
     assert any("3 infinite values" in n for n in task.notes)
+
+
+def test_a_leak_hidden_in_a_wide_table_is_still_found():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(80, 1500)), columns=[f"g{i}" for i in range(1500)])
+    frame["y"] = rng.choice(["a", "b"], 80)
+    frame["g777"] = np.where(frame["y"] == "a", 1.0, 0.0) + rng.normal(0, 0.01, 80)
+    warnings = make_task(frame, "y").warnings
+    assert len(warnings) == 1 and "'g777'" in warnings[0]
