@@ -1,0 +1,151 @@
+"""Config ⇄ scikit-learn: turn a pipeline config into an unfitted ``Pipeline``.
+
+The pipeline has four steps — ``columns`` (picks the feature columns),
+``features`` (a ``ColumnTransformer``), ``select`` and ``model`` — and
+takes the task's DataFrame as it is, with NaN in numeric and categorical
+columns alike:
+
+* numeric columns: impute (mean, median or k-NN), then scale;
+* categorical columns: impute (most frequent level or "missing"), encode
+  (one-hot or ordinal with rare levels grouped, or cross-fitted target
+  encoding), then scale unless one-hot (0/1 columns stay 0/1);
+* missing-value indicators: one 0/1 column per feature that had missing
+  values in the training data (they stay 0/1 too).
+
+The output is dense: medical tables are small, and every model accepts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
+
+from metamed.errors import MetamedError
+from metamed.space.components import (
+    CategoricalImputer,
+    ColumnPicker,
+    FeatureSelector,
+    FoldSafeTargetEncoder,
+    NormalQuantileScaler,
+    SubsampledKNNImputer,
+)
+from metamed.space.config import Config, canonical_config
+from metamed.space.models import make_model
+from metamed.space.params import Scalar
+from metamed.task import Task
+
+Step = BaseEstimator | str
+
+
+def build_pipeline(
+    config: Mapping,
+    numeric_columns: Sequence[str],
+    categorical_columns: Sequence[str],
+    *,
+    random_state: int = 0,
+) -> Pipeline:
+    """Build the unfitted pipeline a config describes, for a table with these columns.
+
+    Parameters
+    ----------
+    config : dict
+        A pipeline config (validated here; partial configs take defaults).
+    numeric_columns, categorical_columns : sequence of str
+        Feature columns of each type; either may be empty, not both.
+    random_state : int
+        Seed of every random component, so a fit is reproducible.
+
+    Returns
+    -------
+    Pipeline
+        With ``fit(X, y)``, ``predict`` and ``predict_proba`` on a DataFrame.
+
+    Examples
+    --------
+    >>> pipe = build_pipeline({"model": "rf"}, ["age", "bmi"], ["sex"])
+    >>> [name for name, _ in pipe.steps]
+    ['columns', 'features', 'select', 'model']
+    """
+    full = canonical_config(config)
+    numeric, categorical = list(numeric_columns), list(categorical_columns)
+    if not numeric and not categorical:
+        raise MetamedError("A pipeline needs at least one feature column, and none was given.")
+    features = ColumnTransformer(_branches(full, len(numeric), len(categorical), random_state),
+                                 sparse_threshold=0.0)
+    return Pipeline([
+        ("columns", ColumnPicker(numeric + categorical)),
+        ("features", features),
+        ("select", _selector(full["select"], random_state)),
+        ("model", make_model(full["model"], random_state)),
+    ])
+
+
+def pipeline_for_task(config: Mapping, task: Task, *, random_state: int = 0) -> Pipeline:
+    """:func:`build_pipeline` with the column lists of ``task``."""
+    return build_pipeline(config, task.columns_of("numeric"), task.columns_of("categorical"),
+                          random_state=random_state)
+
+
+def _branches(full: Config, n_numeric: int, n_categorical: int,
+              seed: int) -> list[tuple[str, Step, slice]]:
+    """The column transformer's branches; numeric columns come first, then categorical."""
+    numeric = slice(0, n_numeric)
+    categorical = slice(n_numeric, n_numeric + n_categorical)
+    branches: list[tuple[str, Step, slice]] = []
+    if n_numeric:
+        steps = [("impute", _numeric_imputer(full["impute"], seed)),
+                 ("scale", _scaler(full["scale"]["method"], seed))]
+        branches.append(("numeric", Pipeline(steps), numeric))
+    if n_categorical:
+        encoding = full["encode"]["method"]
+        steps = [("impute", CategoricalImputer(str(full["impute"]["categorical"]))),
+                 ("encode", _encoder(full["encode"], seed)),
+                 ("scale", "passthrough" if encoding == "onehot"
+                  else _scaler(full["scale"]["method"], seed))]
+        branches.append(("categorical", Pipeline(steps), categorical))
+    if full["impute"]["indicators"]:
+        # Two indicator branches: one over all columns would copy the whole
+        # table to an object array.
+        for name, columns in (("numeric_missing", numeric), ("categorical_missing", categorical)):
+            if columns.stop > columns.start:
+                indicator = MissingIndicator(features="missing-only", error_on_new=False)
+                branches.append((name, indicator, columns))
+    return branches
+
+
+def _numeric_imputer(impute: dict[str, Scalar], seed: int) -> Step:
+    if impute["numeric"] == "knn":
+        return SubsampledKNNImputer(n_neighbors=int(impute["neighbors"]), random_state=seed)
+    # keep_empty_features: a column missing throughout a fold becomes 0, not absent.
+    return SimpleImputer(strategy=str(impute["numeric"]), keep_empty_features=True)
+
+
+def _scaler(method: Scalar, seed: int) -> Step:
+    scalers: dict[Scalar, Step] = {
+        "standard": StandardScaler(),
+        "robust": RobustScaler(),
+        "quantile": NormalQuantileScaler(random_state=seed),
+        "none": "passthrough",
+    }
+    return scalers[method]
+
+
+def _encoder(encode: dict[str, Scalar], seed: int) -> Step:
+    if encode["method"] == "target":
+        return FoldSafeTargetEncoder(random_state=seed)
+    rare = {"min_frequency": encode["min_frequency"], "max_categories": encode["max_categories"]}
+    if encode["method"] == "ordinal":
+        return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, **rare)
+    return OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False, **rare)
+
+
+def _selector(select: dict[str, Scalar], seed: int) -> Step:
+    if select["method"] == "none":
+        return "passthrough"
+    options = {key: value for key, value in select.items() if key != "method"}
+    return FeatureSelector(method=str(select["method"]), **options, random_state=seed)

@@ -1,0 +1,237 @@
+"""The classifiers of the space, built from the ``model`` step of a config.
+
+Every model runs on one thread (parallelism happens one level up, across
+tasks and folds) with a fixed seed. The wrappers here exist because a
+library classifier could not adapt itself: k-NN asked for more neighbours
+than there are rows, calibration asked for more folds than the rarest class
+has rows, XGBoost asked to learn string labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from lightgbm import LGBMClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import LabelEncoder
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+from xgboost import XGBClassifier
+
+from metamed.space.components import smallest_class_size
+from metamed.space.params import Scalar
+
+
+class _Delegating(ClassifierMixin, BaseEstimator):
+    """Fit and predict through ``estimator_``, on one thread.
+
+    Subclasses implement ``_fit``, which sets ``estimator_`` and ``classes_``.
+    The one-thread limit matters for OpenMP code (histogram boosting, k-NN
+    distance reductions), which otherwise takes every core and, on a shared
+    machine, can run 20 times slower than on one.
+    """
+
+    def fit(self, X: object, y: object) -> _Delegating:
+        with threadpool_limits(limits=1):
+            self._fit(X, y)
+        return self
+
+    def _fit(self, X: object, y: object) -> None:
+        raise NotImplementedError
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        with threadpool_limits(limits=1):
+            return self.estimator_.predict_proba(X)
+
+    def predict(self, X: object) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class SingleThreaded(_Delegating):
+    """Run ``estimator`` (for example histogram gradient boosting) on one thread."""
+
+    def __init__(self, estimator: BaseEstimator):
+        self.estimator = estimator
+
+    def _fit(self, X: object, y: object) -> None:
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+
+
+class CappedKNN(_Delegating):
+    """k-NN whose number of neighbours is capped at the number of training rows."""
+
+    def __init__(self, n_neighbors: int = 5, weights: str = "uniform", p: int = 2):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.p = p
+
+    def _fit(self, X: object, y: object) -> None:
+        k = max(1, min(self.n_neighbors, len(y)))
+        self.estimator_ = KNeighborsClassifier(n_neighbors=k, weights=self.weights, p=self.p,
+                                               n_jobs=1).fit(X, y)
+        self.classes_ = self.estimator_.classes_
+
+
+class CalibratedSVM(_Delegating):
+    """A linear or RBF support vector machine with sigmoid-calibrated probabilities.
+
+    Calibration uses ``cv`` stratified folds, fewer when the rarest class has
+    fewer rows; with a class of a single row no fold can hold it, so the SVM
+    is fitted once and calibrated on its own training scores (optimistic,
+    but it yields probabilities instead of an error).
+
+    Parameters
+    ----------
+    kernel : {"linear", "rbf"}
+    C : float
+    gamma : float
+        RBF width as a multiple of scikit-learn's "scale" value,
+        ``1 / (n_features * X.var())``.
+    class_weight : None or "balanced"
+    cv : int
+    random_state : int
+    """
+
+    def __init__(self, kernel: str = "linear", C: float = 1.0, gamma: float = 1.0,
+                 class_weight: str | None = None, cv: int = 3, random_state: int = 0):
+        self.kernel = kernel
+        self.C = C
+        self.gamma = gamma
+        self.class_weight = class_weight
+        self.cv = cv
+        self.random_state = random_state
+
+    def _fit(self, X: object, y: object) -> None:
+        X = np.asarray(X, dtype=float)
+        svm = self._svm(X)
+        folds = min(self.cv, smallest_class_size(y))
+        if folds >= 2:
+            split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            self.estimator_ = CalibratedClassifierCV(svm, method="sigmoid", cv=split)
+        else:
+            self.estimator_ = CalibratedClassifierCV(FrozenEstimator(svm.fit(X, y)),
+                                                     method="sigmoid")
+        self.estimator_.fit(X, y)
+        self.classes_ = self.estimator_.classes_
+
+    def _svm(self, X: np.ndarray) -> BaseEstimator:
+        if self.kernel == "linear":
+            return LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000,
+                             random_state=self.random_state)
+        spread = X.shape[1] * X.var()
+        gamma = self.gamma / spread if spread > 0 else self.gamma
+        return SVC(kernel="rbf", C=self.C, gamma=gamma, class_weight=self.class_weight,
+                   random_state=self.random_state)
+
+
+class SmoothedGaussianNB(_Delegating):
+    """Gaussian naive Bayes that stays defined when no column varies.
+
+    ``GaussianNB`` adds ``var_smoothing`` times the largest column variance
+    to every variance; when every training column is constant that is 0 and
+    its probabilities are NaN. No column varying means the class prior is all
+    there is to learn, so the prior is predicted.
+    """
+
+    def __init__(self, var_smoothing: float = 1e-9):
+        self.var_smoothing = var_smoothing
+
+    def _fit(self, X: object, y: object) -> None:
+        X = np.asarray(X, dtype=float)
+        varies = X.shape[0] > 1 and X.var(axis=0).max() > 0
+        model = GaussianNB(var_smoothing=self.var_smoothing) if varies else DummyClassifier()
+        self.estimator_ = model.fit(X, y)
+        self.classes_ = self.estimator_.classes_
+
+
+class EncodedLabels(_Delegating):
+    """Fit ``estimator`` on labels recoded as 0..K-1 (XGBoost accepts no others)."""
+
+    def __init__(self, estimator: BaseEstimator):
+        self.estimator = estimator
+
+    def _fit(self, X: object, y: object) -> None:
+        self.encoder_ = LabelEncoder().fit(y)
+        self.estimator_ = clone(self.estimator).fit(X, self.encoder_.transform(y))
+        self.classes_ = self.encoder_.classes_
+
+
+Params = dict[str, Scalar]
+
+
+def _logreg(p: Params, seed: int) -> BaseEstimator:
+    # scikit-learn 1.8 replaced `penalty` by `l1_ratio`; lbfgs is fastest for
+    # L2, saga the only solver for L1 / elastic net with several classes.
+    l1_ratio = {"l2": 0.0, "l1": 1.0}.get(p["penalty"], p.get("l1_ratio"))
+    return LogisticRegression(C=p["C"], l1_ratio=l1_ratio,
+                              solver="lbfgs" if l1_ratio == 0.0 else "saga",
+                              class_weight=p["class_weight"], max_iter=1000, random_state=seed)
+
+
+def _forest(cls: type) -> Callable[[Params, int], BaseEstimator]:
+    return lambda p, seed: cls(**p, n_jobs=1, random_state=seed)
+
+
+def _lgbm(p: Params, seed: int) -> BaseEstimator:
+    # Row subsampling in LightGBM only happens when subsample_freq > 0.
+    return LGBMClassifier(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
+                          random_state=seed, verbose=-1)
+
+
+def _xgb(p: Params, seed: int) -> BaseEstimator:
+    return EncodedLabels(XGBClassifier(**p, tree_method="hist", n_jobs=1, random_state=seed,
+                                       verbosity=0))
+
+
+def _mlp(p: Params, seed: int) -> BaseEstimator:
+    # No early stopping: its stratified hold-out fails on a class of one row.
+    return MLPClassifier(hidden_layer_sizes=(p["hidden_units"],) * p["hidden_layers"],
+                         activation=p["activation"], alpha=p["alpha"],
+                         learning_rate_init=p["learning_rate_init"], random_state=seed)
+
+
+def _hgb(p: Params, seed: int) -> BaseEstimator:
+    # No early stopping, for the same reason as the MLP, and so that cost
+    # depends on max_iter alone.
+    return SingleThreaded(HistGradientBoostingClassifier(**p, early_stopping=False,
+                                                         random_state=seed))
+
+
+_BUILDERS: dict[str, Callable[[Params, int], BaseEstimator]] = {
+    "logreg": _logreg,
+    "svm_linear": lambda p, seed: CalibratedSVM("linear", **p, random_state=seed),
+    "svm_rbf": lambda p, seed: CalibratedSVM("rbf", **p, random_state=seed),
+    "knn": lambda p, seed: CappedKNN(**p),
+    "gnb": lambda p, seed: SmoothedGaussianNB(**p),
+    "tree": lambda p, seed: DecisionTreeClassifier(**p, random_state=seed),
+    "rf": _forest(RandomForestClassifier),
+    "et": _forest(ExtraTreesClassifier),
+    "hgb": _hgb,
+    "lgbm": _lgbm,
+    "xgb": _xgb,
+    "mlp": _mlp,
+}
+
+
+def make_model(model: Params, random_state: int = 0) -> BaseEstimator:
+    """The unfitted classifier named by a canonical ``model`` step."""
+    params = {key: value for key, value in model.items() if key != "name"}
+    return _BUILDERS[str(model["name"])](params, random_state)

@@ -1,0 +1,115 @@
+"""Named baseline configs and the default portfolio, both generated from the space."""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+from metamed.errors import MetamedError
+from metamed.space.config import Config, canonical_config, config_hash
+from metamed.space.params import Scalar
+from metamed.space.schema import FAMILIES, SPACE
+
+# Models whose fit depends on the scale of the inputs get a scaler; for the
+# others scaling changes nothing but the config's hash, so it stays "none".
+_SCALE_SENSITIVE = frozenset({"logreg", "svm_linear", "svm_rbf", "knn", "mlp"})
+_TREES = frozenset({"tree", "rf", "et", "hgb", "lgbm", "xgb"})
+_SELECTORS = ("kbest", "l1", "trees")
+_SHARE_WITHOUT_SELECTION = 0.5
+
+
+def named_config(name: str) -> Config:
+    """The canonical config of a named baseline.
+
+    Each model family's name gives that model at its library defaults, with
+    median imputation plus missing-value indicators and one-hot encoding;
+    scale-sensitive models get standard scaling. ``"logreg"`` is the plain
+    logistic regression baseline (L2, C=1), ``"rf"`` the default random forest.
+
+    Raises
+    ------
+    MetamedError
+        For an unknown name, suggesting close ones.
+    """
+    if name not in FAMILIES:
+        close = difflib.get_close_matches(str(name), FAMILIES, n=3, cutoff=0.4)
+        hint = f"did you mean {' or '.join(map(repr, close))}?" if close else (
+            "known names are " + ", ".join(FAMILIES) + ".")
+        raise MetamedError(f"There is no named config {name!r}; {hint}")
+    scale = "standard" if name in _SCALE_SENSITIVE else "none"
+    return canonical_config({"scale": scale, "model": name})
+
+
+def list_named_configs() -> list[str]:
+    """Names accepted by :func:`named_config`, one per model family."""
+    return list(FAMILIES)
+
+
+def default_portfolio(size: int = 120, seed: int = 0) -> list[Config]:
+    """An ordered, duplicate-free list of ``size`` configs generated from the space.
+
+    How it is generated:
+
+    1. first, every model family at its library defaults
+       (:func:`named_config`, in the order of :func:`list_named_configs`);
+    2. then random samples, the families taking turns so that each is
+       represented about equally. A sample draws every hyper-parameter of
+       the model from its range (log-uniform for scale parameters such as
+       ``C``, learning rates and tree counts, 3 significant digits), the
+       numeric imputation (median, mean, k-NN), categorical imputation,
+       indicators and rare-level grouping uniformly, the encoding (ordinal
+       only for tree models, for which codes are meaningful splits), the
+       scaling (standard, robust or quantile for scale-sensitive models,
+       none or quantile for naive Bayes, none for trees), and no feature
+       selection half of the time, else one of k-best, L1 or trees;
+    3. a sample whose :func:`config_hash` is already in the list is dropped.
+
+    The same ``seed`` gives the same list on every machine; a larger
+    ``size`` extends a smaller one's list (it is a prefix).
+
+    Raises
+    ------
+    MetamedError
+        If ``size`` is smaller than the number of model families.
+    """
+    if size < len(FAMILIES):
+        raise MetamedError(
+            f"A portfolio holds at least one config per model family ({len(FAMILIES)}), "
+            f"so size={size} is too small."
+        )
+    portfolio = [named_config(family) for family in FAMILIES]
+    seen = {config_hash(config) for config in portfolio}
+    rng = np.random.default_rng(seed)
+    for attempt in range(100 * size):
+        if len(portfolio) == size:
+            break
+        config = sample_config(rng, FAMILIES[attempt % len(FAMILIES)])
+        if config_hash(config) not in seen:
+            seen.add(config_hash(config))
+            portfolio.append(config)
+    return portfolio
+
+
+def sample_config(rng: np.random.Generator, family: str) -> Config:
+    """One random config of ``family``, drawn as :func:`default_portfolio` describes."""
+    select = "none" if rng.random() < _SHARE_WITHOUT_SELECTION else _pick(rng, _SELECTORS)
+    encodings = ("onehot", "ordinal", "target") if family in _TREES else ("onehot", "target")
+    return canonical_config({
+        "impute": SPACE["impute"].sample(rng, _pick(rng, ("median", "mean", "knn"))),
+        "encode": SPACE["encode"].sample(rng, _pick(rng, encodings)),
+        "scale": _pick(rng, _scalings(family)),
+        "select": SPACE["select"].sample(rng, select),
+        "model": SPACE["model"].sample(rng, family),
+    })
+
+
+def _scalings(family: str) -> tuple[str, ...]:
+    if family in _SCALE_SENSITIVE:
+        return ("standard", "robust", "quantile")
+    return ("none", "quantile") if family == "gnb" else ("none",)
+
+
+def _pick(rng: np.random.Generator, options: tuple[Scalar, ...]) -> Scalar:
+    """A uniform choice that keeps Python types (``rng.choice`` returns numpy ones)."""
+    return options[int(rng.integers(len(options)))]
