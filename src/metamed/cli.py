@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     except MetamedError as error:
         if _state["debug"]:
             raise
-        errors.print(f"[bold red]error:[/] {error}", highlight=False)
+        errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         errors.print("interrupted; work already saved is kept.")

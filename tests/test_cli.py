@@ -1,0 +1,131 @@
+"""The `metamed` command: results on good input, one sentence and exit 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metamed.cli import main
+
+
+def _run(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+        raise SystemExit(0)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+@pytest.fixture
+def csv_path(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 90
+    frame = pd.DataFrame({"age": rng.normal(60, 10, n), "smoker": rng.choice(["y", "n"], n)})
+    frame["label"] = np.where(frame["age"] + rng.normal(0, 8, n) > 60, "case", "control")
+    path = tmp_path / "cohort.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_evaluate_prints_every_metric_with_an_interval(capsys, csv_path):
+    code, out, _ = _run(capsys, "evaluate", str(csv_path), "--target", "label", "--repeats", "1")
+    assert code == 0
+    for label in ("ROC AUC", "Sensitivity", "Specificity", "Brier", "Calibration slope"):
+        assert label in out
+    assert "95% CI" in out
+
+
+def test_evaluate_json_is_machine_readable(capsys, csv_path):
+    code, out, _ = _run(capsys, "evaluate", str(csv_path), "-t", "label", "--repeats", "1",
+                        "--json")
+    assert code == 0
+    result = json.loads(out)
+    auc = result["metrics"]["roc_auc"]
+    assert auc["ci_low"] <= auc["estimate"] <= auc["ci_high"]
+    assert result["task"]["rows"] == 90
+    assert result["pipeline"]["model"]["name"] == "logreg"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.csv", "--target", "label"], "does not exist"),
+        (["{csv}", "--target", "lable"], "Did you mean 'label'"),
+        (["{csv}", "--target", "label", "--pipeline", "no_such_model"], "no named config 'no_such_model'"),
+        (["{csv}", "--target", "label", "--pipeline", "absent.json"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_sentence_and_exit_code_2(capsys, csv_path, args, message):
+    args = [a.replace("{csv}", str(csv_path)) for a in args]
+    code, _, err = _run(capsys, "evaluate", *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) <= 2  # one sentence, wrapped at most once
+
+
+def test_debug_shows_the_traceback(csv_path):
+    from metamed.errors import MetamedError
+
+    with pytest.raises(MetamedError):
+        main(["--debug", "evaluate", str(csv_path), "--target", "lable"])
+
+
+def test_python_dash_m_runs_the_command():
+    done = subprocess.run([sys.executable, "-m", "metamed", "version"], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == __import__("metamed").__version__
+
+
+@pytest.fixture
+def cohort(tmp_path, synthetic):
+    task = synthetic("cohort", n=120, p=3, signal=2, seed=21)
+    path = tmp_path / "cohort.csv"
+    task.X.assign(outcome=task.y).to_csv(path, index=False)
+    return path
+
+
+def test_fit_then_predict_writes_a_class_and_a_probability_per_class(capsys, cohort, tiny_kb,
+                                                                     tmp_path):
+    model = tmp_path / "model.skops"
+    code, out, err = _run(capsys, "fit", str(cohort), "--target", "outcome", "--kb", tiny_kb,
+                          "--time-budget", "10", "--outer-folds", "3", "--out", str(model))
+    assert code == 0, err
+    assert "similar known tasks" in out and "honest performance" in out and "ROC AUC" in out
+    preds = tmp_path / "preds.csv"
+    code, out, err = _run(capsys, "predict", str(model), str(cohort), "--out", str(preds))
+    assert code == 0, err
+    assert "ignored 1 column(s) not used by the model: outcome" in out
+    frame = pd.read_csv(preds)
+    assert list(frame.columns) == ["predicted", "proba_ill", "proba_well"]
+    np.testing.assert_allclose(frame[["proba_ill", "proba_well"]].sum(axis=1), 1.0)
+
+
+def test_predict_on_data_missing_a_column_is_one_clear_error(capsys, cohort, tiny_kb, tmp_path):
+    model = tmp_path / "model.skops"
+    _run(capsys, "fit", str(cohort), "-t", "outcome", "--kb", tiny_kb, "--time-budget", "3",
+         "--outer-folds", "0", "--out", str(model))
+    pd.read_csv(cohort).drop(columns="x0").to_csv(tmp_path / "less.csv", index=False)
+    code, _, err = _run(capsys, "predict", str(model), str(tmp_path / "less.csv"))
+    assert code == 2 and "lacks 1 column(s) the model was trained on: 'x0'" in err
+
+
+def test_recommend_explains_each_pipeline(capsys, cohort, tiny_kb):
+    code, out, _ = _run(capsys, "recommend", str(cohort), "-t", "outcome", "--kb", tiny_kb,
+                        "--n", "3", "--json")
+    assert code == 0
+    recommendations = json.loads(out)
+    assert len(recommendations) == 3
+    assert all("similar known tasks" in r["rationale"] for r in recommendations)
+
+
+def test_kb_info_summarises_a_knowledge_base(capsys, tiny_kb):
+    code, out, _ = _run(capsys, "kb", "info", "--db", tiny_kb, "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["tasks"] == 8 and summary["configs"] >= 5
+    assert summary["evaluations"] == 8 * summary["configs"] * 3  # tasks x configs x folds
+    assert summary["failed"] == 0 and sum(summary["best_families"].values()) == 8

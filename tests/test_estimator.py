@@ -1,0 +1,86 @@
+"""MetaClassifier: a scikit-learn estimator that reports an honest score."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from metamed.errors import MetamedError
+from metamed.estimator import MetaClassifier
+from metamed.persistence import load_model, save_model
+from metamed.search import candidate_pool, successive_halving
+from metamed.space import config_hash, named_config
+
+
+def _model(kb, **kw):
+    return MetaClassifier(kb=kb, time_budget=kw.pop("time_budget", 20), n_candidates=3,
+                          outer_splits=kw.pop("outer_splits", 3), **kw)
+
+
+def test_fit_predict_and_honest_results(tiny_kb, synthetic):
+    task = synthetic("new", n=150, p=4, signal=2, seed=42)
+    model = _model(tiny_kb).fit(task.X, task.y)
+    assert set(model.classes_) == {"ill", "well"}
+    proba = model.predict_proba(task.X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (model.predict(task.X) == model.classes_[proba.argmax(axis=1)]).all()
+    honest = model.cv_results_["roc_auc"]
+    assert 0.75 < honest.estimate <= 1 and honest.low < honest.estimate < honest.high
+    assert model.leaderboard_["cv_roc_auc"].notna().all()
+    assert config_hash(named_config("logreg")) in set(model.leaderboard_["config_hash"])
+    assert model.recommendations_ and all(r.rationale for r in model.recommendations_)
+
+
+def test_forty_patients_get_a_sensible_model_not_chance(tiny_kb, synthetic):
+    task = synthetic("tiny", n=40, p=3, signal=3, seed=7)
+    model = _model(tiny_kb).fit(task.X, task.y)
+    assert model.cv_results_["roc_auc"].estimate > 0.8
+    assert len(set(model.predict(task.X))) == 2  # not one class for everybody
+
+
+def test_numpy_input_and_sklearn_conventions(tiny_kb, synthetic):
+    task = synthetic("arr", n=90, p=3, signal=2, seed=3)
+    model = _model(tiny_kb, outer_splits=0, time_budget=5)
+    assert model.get_params()["time_budget"] == 5
+    with pytest.raises(NotFittedError):
+        model.predict(task.X.to_numpy())
+    X = task.X.drop(columns="ward").to_numpy()
+    assert model.fit(X, task.y.to_numpy()) is model
+    assert model.predict(X).shape == (90,)
+    assert model.cv_results_ == {}
+    assert 0 <= model.score(X, task.y.to_numpy()) <= 1
+
+
+def test_prediction_checks_the_training_schema(tiny_kb, synthetic):
+    task = synthetic("schema", n=90, p=3, signal=2, seed=5)
+    model = _model(tiny_kb, outer_splits=0, time_budget=5).fit(task.X, task.y)
+    with pytest.raises(MetamedError, match="lacks 1 column.*'x1'"):
+        model.predict(task.X.drop(columns="x1"))
+    unseen = task.X.assign(ward="never seen", extra=1.0)
+    assert model.predict_proba(unseen).shape == (90, 2)
+
+
+def test_saved_model_predicts_the_same_and_keeps_its_results(tiny_kb, tmp_path, synthetic):
+    task = synthetic("save", n=90, p=3, signal=2, seed=9)
+    model = _model(tiny_kb, time_budget=8).fit(task.X, task.y)
+    loaded = load_model(save_model(model, tmp_path / "m.skops"))
+    np.testing.assert_allclose(loaded.predict_proba(task.X), model.predict_proba(task.X))
+    assert loaded.cv_results_ == model.cv_results_
+    pd.testing.assert_frame_equal(loaded.leaderboard_, model.leaderboard_)
+    assert loaded.metamed_version_
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path):
+    bogus = tmp_path / "m.skops"
+    bogus.write_text("not a model")
+    with pytest.raises(MetamedError, match="not a metamed model file"):
+        load_model(bogus)
+
+
+def test_search_stops_at_its_budget_and_keeps_what_it_measured(synthetic):
+    task = synthetic("budget", n=120, p=3, signal=2, seed=11)
+    pool = candidate_pool([(named_config("rf"), "test"), (named_config("knn"), "test")])
+    result = successive_halving(task, pool, budget=0.0)
+    assert all(len(c.fold_scores) == 0 for c in result.candidates)
+    full = successive_halving(task, candidate_pool([]), budget=60)
+    assert [len(c.fold_scores) for c in full.candidates] == [5]
