@@ -163,3 +163,9 @@ def test_dask_cluster_build_stores_the_same_rows_as_a_local_build(tmp_path):
     b = dask.evaluations()[columns].sort_values(key).reset_index(drop=True)
     assert len(a) == 2 * 3 * 3
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_tasks_without_a_family_are_stored_with_an_empty_one(tmp_path):
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    build(storage, [_task("lonely")], [named_config("logreg")], families={"lonely": None})
+    assert storage.tasks().loc["lonely", "family"] == ""

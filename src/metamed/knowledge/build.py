@@ -53,7 +53,7 @@ def register_tasks(storage: BaseStorage, tasks: list[Task | str],
             task_id=task.name, content_hash=task.content_hash(), n_rows=task.n_rows,
             n_features=task.n_features, n_classes=len(task.classes),
             metafeatures=tuple(compute_metafeatures(task)),
-            source=task.provenance.source, family=(families or {}).get(task.name, ""),
+            source=task.provenance.source, family=(families or {}).get(task.name) or "",
             note="; ".join(n for n in task.notes if "subsampled" in n),
         )
         for task in prepared
