@@ -84,3 +84,10 @@ def test_search_stops_at_its_budget_and_keeps_what_it_measured(synthetic):
     assert all(len(c.fold_scores) == 0 for c in result.candidates)
     full = successive_halving(task, candidate_pool([]), budget=60)
     assert [len(c.fold_scores) for c in full.candidates] == [5]
+
+
+def test_a_table_already_in_the_kb_is_left_out_of_its_own_recommendations(tiny_kb, synthetic):
+    task = synthetic("task3", n=200, p=6, signal=1, seed=3, linear=False)  # as in the KB
+    model = _model(tiny_kb, outer_splits=0, time_budget=5).fit_task(task)
+    assert "task 'task3'" in model.notes_[0]
+    assert all("task3 (" not in r.rationale for r in model.recommendations_)

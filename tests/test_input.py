@@ -228,3 +228,9 @@ def test_a_leak_hidden_in_a_wide_table_is_still_found():
     frame["g777"] = np.where(frame["y"] == "a", 1.0, 0.0) + rng.normal(0, 0.01, 80)
     warnings = make_task(frame, "y").warnings
     assert len(warnings) == 1 and "'g777'" in warnings[0]
+
+
+def test_none_in_a_csv_is_an_answer_not_a_missing_value(tmp_path):
+    path = _write(tmp_path, "coma,age,label\nNone,50,a\nDeep,61,b\nNA,70,a\nNone,40,b\n")
+    frame = read_table(path)
+    assert frame["coma"].tolist()[:2] == ["None", "Deep"] and frame["coma"].isna().sum() == 1

@@ -79,6 +79,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     feature_types_ : dict
         Training columns and their types: the schema ``predict`` checks.
     task_summary_ : dict
+    notes_ : list of str
     fit_seconds_ : float
 
     Examples
@@ -112,7 +113,14 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     def fit_task(self, task: Task, started: float | None = None) -> MetaClassifier:
         """:meth:`fit` on an already validated :class:`Task`."""
         started = time.perf_counter() if started is None else started
-        learner = make_learner(self.learner).fit(load_metadata(self.kb))
+        metadata = load_metadata(self.kb)
+        self.notes_ = []
+        known = metadata.known_as(task.content_hash())
+        if known is not None:
+            metadata = metadata.without(known)
+            self.notes_.append(f"this table is the knowledge base's task '{known}'; it and its "
+                               "family were left out, so recommendations come from other tasks.")
+        learner = make_learner(self.learner).fit(metadata)
         search_budget = self.time_budget * (1 - REFIT_RESERVE)
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        ensemble=self.ensemble, seed=self.random_state)

@@ -19,6 +19,11 @@ from metamed.validation import make_task
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+#: pandas' missing-value markers except "None": in clinical tables "None" is
+#: usually an answer (coma: None, smoking: None), and reading it as missing is
+#: exactly the corruption the R datasets suffered.
+MISSING_MARKERS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                   "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
 
 
 def read_table(path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 0) -> pd.DataFrame:
@@ -79,7 +84,7 @@ def _read_text(path: Path, encoding: str, separator: str | None) -> pd.DataFrame
         separator = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|").delimiter
     header = next(csv.reader([sample.lstrip("\ufeff").splitlines()[0]], delimiter=separator))
     frame = pd.read_csv(path, sep=separator, encoding=encoding, encoding_errors="strict",
-                        skipinitialspace=True)
+                        skipinitialspace=True, keep_default_na=False, na_values=MISSING_MARKERS)
     return _restore_header(frame, [h.strip() for h in header])
 
 

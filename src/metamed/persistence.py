@@ -43,6 +43,7 @@ def save_model(model: MetaClassifier, path: str | Path) -> Path:
         "ensemble": model.ensemble_,
         "task_summary": model.task_summary_,
         "fit_seconds": model.fit_seconds_,
+        "notes": model.notes_,
     }
     path = Path(path)
     sio.dump({"model": model.model_, "metadata": json.dumps(metadata, default=str)}, path)
@@ -84,6 +85,7 @@ def _restore(fitted, metadata: dict) -> MetaClassifier:
     model.ensemble_ = [tuple(m) for m in metadata["ensemble"]]
     model.task_summary_ = metadata["task_summary"]
     model.fit_seconds_ = metadata["fit_seconds"]
+    model.notes_ = metadata["notes"]
     model.metamed_version_ = metadata["metamed_version"]
     return model
 

@@ -55,6 +55,8 @@ def fit(
         console.print_json(json.dumps(_fit_summary(model, out), default=str))
         return
     print_task(console, task)
+    for note in model.notes_:
+        console.print(f"  note: {note}", highlight=False)
     print_recommendations(console, model.recommendations_[:5])
     print_leaderboard(console, model.leaderboard_, model.ensemble_)
     if model.cv_results_:
@@ -72,6 +74,7 @@ def _fit_summary(model, out: Path) -> dict:
         "ensemble": model.ensemble_,
         "honest_metrics": {k: dataclasses.asdict(v) for k, v in model.cv_results_.items()},
         "fit_seconds": model.fit_seconds_,
+        "notes": model.notes_,
         "model_file": str(out),
     }
 

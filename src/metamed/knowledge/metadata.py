@@ -23,6 +23,8 @@ class MetaData:
     Attributes
     ----------
     task_ids : list of str
+    content_hashes : list of str
+        :meth:`metamed.task.Task.content_hash` of each task (as built).
     families : list of str
         Family of each task ("" when it has none).
     metafeatures : array of shape (n_tasks, n_metafeatures)
@@ -33,6 +35,7 @@ class MetaData:
     """
 
     task_ids: list[str]
+    content_hashes: list[str]
     families: list[str]
     metafeatures: np.ndarray
     configs: list[dict]
@@ -48,6 +51,7 @@ class MetaData:
         hashes = list(matrix.columns)
         return cls(
             task_ids=list(matrix.index),
+            content_hashes=list(tasks["content_hash"]),
             families=[str(f or "") for f in tasks["family"]],
             metafeatures=np.array(tasks["metafeatures"].tolist(), dtype=float),
             configs=[configs[h] for h in hashes],
@@ -64,12 +68,19 @@ class MetaData:
         ]
         return MetaData(
             task_ids=[self.task_ids[i] for i in keep],
+            content_hashes=[self.content_hashes[i] for i in keep],
             families=[self.families[i] for i in keep],
             metafeatures=self.metafeatures[keep],
             configs=self.configs,
             config_hashes=self.config_hashes,
             scores=self.scores[keep],
         )
+
+    def known_as(self, content_hash: str) -> str | None:
+        """The id of a stored task with exactly this content, if any."""
+        if content_hash in self.content_hashes:
+            return self.task_ids[self.content_hashes.index(content_hash)]
+        return None
 
     def normalized_scores(self) -> np.ndarray:
         """Per task, 0 for the worst config and 1 for the best; a failed config counts as worst.
