@@ -169,3 +169,15 @@ def test_tasks_without_a_family_are_stored_with_an_empty_one(tmp_path):
     storage = open_storage(str(tmp_path / "kb.sqlite"))
     build(storage, [_task("lonely")], [named_config("logreg")], families={"lonely": None})
     assert storage.tasks().loc["lonely", "family"] == ""
+
+
+def test_meta_learners_see_only_tasks_tried_on_every_config(tmp_path):
+    from metamed.knowledge.metadata import MetaData
+
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    configs = [named_config("logreg"), named_config("gnb")]
+    build(storage, [_task("done")], configs)
+    build(storage, [_task("half", seed=2)], configs[:1])
+    metadata = MetaData.from_storage(storage)
+    assert metadata.task_ids == ["done"]
+    assert metadata.scores.shape == (1, 2)

@@ -65,10 +65,15 @@ def register_tasks(storage: BaseStorage, tasks: list[Task | str],
 
 def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Task],
                configs: list[dict], settings: BuildSettings) -> BuildPlan:
-    """Units for every (task, config) with at least one fold not yet stored."""
+    """Units for every (task, config) with at least one fold not yet stored.
+
+    Small tasks come first, so an interrupted build leaves as many complete
+    tasks as possible (meta-learners use only tasks evaluated on every config).
+    """
     done = storage.done_keys()
     units, n_fits, n_done = [], 0, 0
-    for ref, task in zip(tasks, prepared, strict=True):
+    pairs = sorted(zip(tasks, prepared, strict=True), key=lambda p: p[1].n_rows * p[1].n_features)
+    for ref, task in pairs:
         plan = plan_cv(task, settings.n_splits, settings.n_repeats, settings.seed)
         folds = [(s.repeat, s.fold) for s in plan.splits]
         for config in configs:

@@ -44,8 +44,17 @@ class MetaData:
 
     @classmethod
     def from_storage(cls, storage: BaseStorage, metric: str = "roc_auc") -> MetaData:
-        """Every task with at least one scored config, and every config."""
+        """Every task on which every config has been tried (a build may still be running).
+
+        A config that failed on every fold of a task has NaN there, which
+        counts as that task's worst; a config not yet tried would be
+        misread the same way, so tasks still being built are left out.
+        """
+        rows = storage.evaluations()
+        tried = rows.groupby("task_id")["config_hash"].nunique()
+        complete = tried[tried == len(storage.configs())].index
         matrix = performance_matrix(storage, metric)
+        matrix = matrix.loc[matrix.index.intersection(complete)]
         tasks = storage.tasks().loc[matrix.index]
         configs = storage.configs()
         hashes = list(matrix.columns)
