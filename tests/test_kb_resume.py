@@ -50,3 +50,15 @@ def test_kill_minus_nine_loses_only_fits_in_flight_and_resume_completes(tmp_path
     before = partial.set_index(key)["roc_auc"]
     after = final.set_index(key)["roc_auc"].loc[before.index]
     assert before.equals(after)  # rows stored before the kill were kept, not redone
+
+
+def test_sigterm_stops_cleanly_with_exit_code_130_and_keeps_the_rows(tmp_path):
+    db = tmp_path / "kb.sqlite"
+    process = _build(db)
+    deadline = time.time() + 240
+    while _stored(db) < 3 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 130
+    assert "interrupted; work already saved is kept." in process.stderr.read().decode()
+    assert _stored(db) >= 3

@@ -8,6 +8,7 @@ here as :class:`MetamedError` and leave as one red sentence and exit code
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -98,10 +99,20 @@ def _resolve_config(spec: str) -> dict:
     return config
 
 
+def _stop(signum, frame) -> None:
+    """SIGTERM (a scheduler ending a job, `kill`) stops like Ctrl-C: cleanly, keeping work."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one sentence."""
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        app(args=argv, prog_name="metamed", standalone_mode=False)
+        code = app(args=argv, prog_name="metamed", standalone_mode=False)
+        if code == 130:  # typer's answer to Ctrl-C / SIGTERM outside standalone mode
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except MetamedError as error:
         if _state["debug"]:
             raise
