@@ -29,16 +29,24 @@ def synthetic():
     return synthetic_task
 
 
+def tiny_task(i: int):
+    """The i-th task of the session knowledge base."""
+    return synthetic_task(f"task{i}", n=80 + 40 * i, p=3 + i, signal=1 + i % 3, seed=i,
+                          linear=i % 2 == 0)
+
+
+@pytest.fixture(scope="session")
+def tiny_kb_task():
+    """Loader of the session KB's tasks by id, as the corpus loader is for the real KB."""
+    return lambda task_id: tiny_task(int(task_id.removeprefix("task")))
+
+
 @pytest.fixture(scope="session")
 def tiny_kb(tmp_path_factory) -> str:
     """A SQLite KB over 8 synthetic tasks x 5-6 configs (3-fold CV; the portfolio's first
     configs may repeat a named one, stored once)."""
     path = str(tmp_path_factory.mktemp("kb") / "kb.sqlite")
-    tasks = [
-        synthetic_task(f"task{i}", n=80 + 40 * i, p=3 + i, signal=1 + i % 3, seed=i,
-                       linear=i % 2 == 0)
-        for i in range(8)
-    ]
+    tasks = [tiny_task(i) for i in range(8)]
     configs = [named_config("logreg"), named_config("rf"), *default_portfolio()[:4]]
     build(open_storage(path), tasks, configs, BuildSettings(n_splits=3))
     return path

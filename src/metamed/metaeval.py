@@ -1,0 +1,100 @@
+"""Leave-one-task-out meta-evaluation of meta-learners.
+
+For every task of the knowledge base, each learner is fitted on the KB
+*without that task and its family* and then judged on the held-out task:
+
+* ``zero_shot`` — the learner's first recommendation, scored by the KB's
+  own cross-validated ROC AUC of that config on the held-out task (which
+  the learner never saw). Cheap: no model is fitted.
+* ``search`` — the full procedure (recommend, budgeted search, ensemble)
+  run inside an outer CV on the held-out task (nested), scored on the
+  outer test folds. This is what ``metamed fit`` does for a user.
+
+Scores are also normalised per task against the portfolio stored in the
+KB: 0 = the worst config on that task, 1 = the best one (the oracle).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from metamed.evaluation.evaluate import class_codes
+from metamed.evaluation.metrics import roc_auc
+from metamed.knowledge.metadata import MetaData
+from metamed.learners import MetaLearner, make_learner
+from metamed.selection import nested_oof
+from metamed.task import Task
+
+#: Two ROC AUCs closer than this count as a tie in wins / ties / losses.
+TIE = 0.005
+BASELINE = "logreg"
+
+
+def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
+    """One row per (held-out task, learner): the top recommendation's KB score."""
+    rows = []
+    for t, task_id in enumerate(metadata.task_ids):
+        visible = metadata.without(task_id)
+        for name in learners:
+            started = time.perf_counter()
+            learner = make_learner(name).fit(visible)
+            top = learner.recommend(metadata.metafeatures[t], 1)[0]
+            score = metadata.scores[t, metadata.config_hashes.index(top.config_hash)]
+            rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
+    return pd.DataFrame(rows)
+
+
+def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
+                budget: float, task_ids: list[str], outer_splits: int = 3,
+                seed: int = 0) -> pd.DataFrame:
+    """One row per (held-out task, learner): outer-CV ROC AUC of the whole procedure."""
+    rows = []
+    for task_id in task_ids:
+        t = metadata.task_ids.index(task_id)
+        task = load(task_id)
+        visible = metadata.without(task_id)
+        for name in learners:
+            started = time.perf_counter()
+            learner: MetaLearner = make_learner(name).fit(visible)
+            oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
+                             n_candidates=1 if name == BASELINE else 8)
+            score = _macro_auc(class_codes(task), oof)
+            rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
+    return pd.DataFrame(rows)
+
+
+def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float) -> dict:
+    known = metadata.scores[t][~np.isnan(metadata.scores[t])]
+    low, high = known.min(), known.max()
+    normalized = (score - low) / (high - low) if high > low else 1.0
+    return {"task": metadata.task_ids[t], "learner": learner, "roc_auc": float(score),
+            "normalized": float(normalized), "oracle_auc": float(high), "seconds": seconds}
+
+
+def _macro_auc(codes: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return roc_auc(codes == 1, proba[:, 1])
+    return float(np.mean([roc_auc(codes == k, proba[:, k]) for k in np.unique(codes)]))
+
+
+def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per learner: mean ROC AUC, mean rank, mean normalised score, W/T/L vs logreg, time."""
+    wide = rows.pivot(index="task", columns="learner", values="roc_auc")
+    ranks = wide.rank(axis=1, ascending=False, method="average")
+    table = pd.DataFrame({
+        "mean_roc_auc": wide.mean(),
+        "mean_rank": ranks.mean(),
+        "mean_normalized": rows.groupby("learner")["normalized"].mean(),
+        "seconds_per_task": rows.groupby("learner")["seconds"].mean(),
+        "tasks": wide.count(),
+    })
+    if BASELINE in wide:
+        delta = wide.sub(wide[BASELINE], axis=0)
+        table["wins"] = (delta > TIE).sum()
+        table["ties"] = (delta.abs() <= TIE).sum()
+        table["losses"] = (delta < -TIE).sum()
+    return table.sort_values("mean_rank")

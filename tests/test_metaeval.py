@@ -1,0 +1,29 @@
+"""Leave-one-task-out: learners judged on tasks they never saw."""
+
+import numpy as np
+
+from metamed.estimator import load_metadata
+from metamed.metaeval import loto_search, loto_zero_shot, summarize
+
+LEARNERS = ["nearest", "single_best", "logreg"]
+
+
+def test_zero_shot_scores_every_task_for_every_learner(tiny_kb):
+    metadata = load_metadata(tiny_kb)
+    rows = loto_zero_shot(metadata, LEARNERS)
+    assert len(rows) == len(metadata.task_ids) * len(LEARNERS)
+    assert rows["normalized"].between(0, 1).all()
+    assert (rows["roc_auc"] <= rows["oracle_auc"]).all()
+    summary = summarize(rows)
+    assert set(summary.index) == set(LEARNERS)
+    assert (summary[["wins", "ties", "losses"]].sum(axis=1) == len(metadata.task_ids)).all()
+    assert summary.loc["logreg", "ties"] == len(metadata.task_ids)
+
+
+def test_search_mode_scores_the_whole_procedure_in_nested_cv(tiny_kb, tiny_kb_task):
+    metadata = load_metadata(tiny_kb)
+    rows = loto_search(metadata, ["nearest", "logreg"], tiny_kb_task, budget=4,
+                       task_ids=["task0", "task2"], outer_splits=3)
+    assert len(rows) == 4
+    assert rows["roc_auc"].between(0.5, 1).all()
+    assert np.isfinite(rows["normalized"]).all()
