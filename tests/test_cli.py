@@ -39,8 +39,9 @@ def test_evaluate_prints_every_metric_with_an_interval(capsys, csv_path):
 
 
 def test_evaluate_json_is_machine_readable(capsys, csv_path):
-    code, out, _ = _run(capsys, "evaluate", str(csv_path), "-t", "label", "--repeats", "1",
-                        "--json")
+    code, out, _ = _run(
+        capsys, "evaluate", str(csv_path), "-t", "label", "--repeats", "1", "--json"
+    )
     assert code == 0
     result = json.loads(out)
     auc = result["metrics"]["roc_auc"]
@@ -54,7 +55,10 @@ def test_evaluate_json_is_machine_readable(capsys, csv_path):
     [
         (["missing.csv", "--target", "label"], "does not exist"),
         (["{csv}", "--target", "lable"], "Did you mean 'label'"),
-        (["{csv}", "--target", "label", "--pipeline", "no_such_model"], "no named config 'no_such_model'"),
+        (
+            ["{csv}", "--target", "label", "--pipeline", "no_such_model"],
+            "no named config 'no_such_model'",
+        ),
         (["{csv}", "--target", "label", "--pipeline", "absent.json"], "does not exist"),
     ],
 )
@@ -75,8 +79,9 @@ def test_debug_shows_the_traceback(csv_path):
 
 
 def test_python_dash_m_runs_the_command():
-    done = subprocess.run([sys.executable, "-m", "metamed", "version"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "metamed", "version"], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == __import__("metamed").__version__
 
 
@@ -88,11 +93,25 @@ def cohort(tmp_path, synthetic):
     return path
 
 
-def test_fit_then_predict_writes_a_class_and_a_probability_per_class(capsys, cohort, tiny_kb,
-                                                                     tmp_path):
+def test_fit_then_predict_writes_a_class_and_a_probability_per_class(
+    capsys, cohort, tiny_kb, tmp_path
+):
     model = tmp_path / "model.skops"
-    code, out, err = _run(capsys, "fit", str(cohort), "--target", "outcome", "--kb", tiny_kb,
-                          "--time-budget", "10", "--outer-folds", "3", "--out", str(model))
+    code, out, err = _run(
+        capsys,
+        "fit",
+        str(cohort),
+        "--target",
+        "outcome",
+        "--kb",
+        tiny_kb,
+        "--time-budget",
+        "10",
+        "--outer-folds",
+        "3",
+        "--out",
+        str(model),
+    )
     assert code == 0, err
     assert "similar known tasks" in out and "honest performance" in out and "ROC AUC" in out
     preds = tmp_path / "preds.csv"
@@ -106,16 +125,30 @@ def test_fit_then_predict_writes_a_class_and_a_probability_per_class(capsys, coh
 
 def test_predict_on_data_missing_a_column_is_one_clear_error(capsys, cohort, tiny_kb, tmp_path):
     model = tmp_path / "model.skops"
-    _run(capsys, "fit", str(cohort), "-t", "outcome", "--kb", tiny_kb, "--time-budget", "3",
-         "--outer-folds", "0", "--out", str(model))
+    _run(
+        capsys,
+        "fit",
+        str(cohort),
+        "-t",
+        "outcome",
+        "--kb",
+        tiny_kb,
+        "--time-budget",
+        "3",
+        "--outer-folds",
+        "0",
+        "--out",
+        str(model),
+    )
     pd.read_csv(cohort).drop(columns="x0").to_csv(tmp_path / "less.csv", index=False)
     code, _, err = _run(capsys, "predict", str(model), str(tmp_path / "less.csv"))
     assert code == 2 and "lacks 1 column(s) the model was trained on: 'x0'" in err
 
 
 def test_recommend_explains_each_pipeline(capsys, cohort, tiny_kb):
-    code, out, _ = _run(capsys, "recommend", str(cohort), "-t", "outcome", "--kb", tiny_kb,
-                        "--n", "3", "--json")
+    code, out, _ = _run(
+        capsys, "recommend", str(cohort), "-t", "outcome", "--kb", tiny_kb, "--n", "3", "--json"
+    )
     assert code == 0
     recommendations = json.loads(out)
     assert len(recommendations) == 3

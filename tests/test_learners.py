@@ -22,8 +22,15 @@ def _metadata(n_per_kind=12, seed=0):
             scores.append(score)
             ids.append(f"kind{kind}_{i}")
             families.append("twins" if i < 2 and kind == 0 else "")
-    return MetaData(ids, [f"hash_{i}" for i in ids], families, np.array(rows), configs,
-                    [config_hash(c) for c in configs], np.array(scores))
+    return MetaData(
+        ids,
+        [f"hash_{i}" for i in ids],
+        families,
+        np.array(rows),
+        configs,
+        [config_hash(c) for c in configs],
+        np.array(scores),
+    )
 
 
 @pytest.mark.parametrize("name", ["nearest", "ranker"])
@@ -76,7 +83,9 @@ def test_leaving_a_task_out_also_hides_its_family():
     assert "kind0_0" not in reduced.task_ids and "kind0_1" not in reduced.task_ids
     assert len(reduced.task_ids) == len(metadata.task_ids) - 2
     assert reduced.scores.shape[0] == len(reduced.task_ids) == len(reduced.content_hashes)
-    assert reduced.known_as("hash_kind0_5") == "kind0_5" and reduced.known_as("hash_kind0_0") is None
+    assert (
+        reduced.known_as("hash_kind0_5") == "kind0_5" and reduced.known_as("hash_kind0_0") is None
+    )
 
 
 def test_normalised_scores_run_from_worst_to_best_per_task():

@@ -56,7 +56,9 @@ def test_multiclass_metrics_are_sklearn_macro_averages():
     got = all_metrics(codes, proba, None)
     predicted = proba.argmax(axis=1)
     onehot = np.eye(3)[codes]
-    spec = np.mean([skm.recall_score(codes == k, predicted == k, pos_label=False) for k in range(3)])
+    spec = np.mean(
+        [skm.recall_score(codes == k, predicted == k, pos_label=False) for k in range(3)]
+    )
     expected = {
         "accuracy": skm.accuracy_score(codes, predicted),
         "balanced_accuracy": skm.balanced_accuracy_score(codes, predicted),

@@ -56,13 +56,21 @@ def evaluate(
     data: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or Excel file.")],
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
     pipeline: Annotated[
-        str, typer.Option(help="Named pipeline (see `metamed pipelines`) or a config .json file.")
+        str,
+        typer.Option(
+            help="Named pipeline (logreg, svm_linear, svm_rbf, knn, gnb, tree, rf, et, hgb, "
+            "lgbm, xgb, mlp) or a config .json file."
+        ),
     ] = "logreg",
     folds: Annotated[int, typer.Option(help="CV folds (fewer if a class is small).")] = 5,
     repeats: Annotated[int, typer.Option(help="CV repeats.")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed of splits and bootstrap.")] = 0,
-    positive: Annotated[str | None, typer.Option(help="Positive class (default: minority).")] = None,
-    group: Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")] = None,
+    positive: Annotated[
+        str | None, typer.Option(help="Positive class (default: minority).")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option(help="Patient-ID column for repeated measures.")
+    ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")] = "utf-8",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
@@ -75,8 +83,9 @@ def evaluate(
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
     config = _resolve_config(pipeline)
     estimator = pipeline_for_task(config, task)
-    result = run_evaluation(task, estimator, n_splits=folds, n_repeats=repeats, seed=seed,
-                            name=pipeline)
+    result = run_evaluation(
+        task, estimator, n_splits=folds, n_repeats=repeats, seed=seed, name=pipeline
+    )
     if as_json:
         console.print_json(json.dumps(evaluation_summary(task, config, result)))
     else:
@@ -134,6 +143,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(error.exit_code)
         if _state["debug"]:
             raise
-        errors.print(f"[bold red]internal error:[/] {type(error).__name__}: {error} "
-                     "(run with --debug for the traceback and please report it)", highlight=False)
+        errors.print(
+            f"[bold red]internal error:[/] {type(error).__name__}: {error} "
+            "(run with --debug for the traceback and please report it)",
+            highlight=False,
+        )
         sys.exit(1)

@@ -22,8 +22,26 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 #: pandas' missing-value markers except "None": in clinical tables "None" is
 #: usually an answer (coma: None, smoking: None), and reading it as missing is
 #: exactly the corruption the R datasets suffered.
-MISSING_MARKERS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-                   "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
+MISSING_MARKERS = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "n/a",
+    "nan",
+    "null",
+]
 
 
 def read_table(path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 0) -> pd.DataFrame:
@@ -53,7 +71,9 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 
             f"at position {error.start}); save it as UTF-8 or pass --encoding latin-1."
         ) from error
     except pd.errors.EmptyDataError as error:
-        raise MetamedError(f"file '{path}' is empty; it needs a header row and data rows.") from error
+        raise MetamedError(
+            f"file '{path}' is empty; it needs a header row and data rows."
+        ) from error
     except pd.errors.ParserError as error:
         detail = str(error).strip().splitlines()[-1].rstrip(".")
         raise MetamedError(f"file '{path}' is not a well-formed table: {detail}.") from error
@@ -83,8 +103,15 @@ def _read_text(path: Path, encoding: str, separator: str | None) -> pd.DataFrame
     if separator is None:
         separator = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|").delimiter
     header = next(csv.reader([sample.lstrip("\ufeff").splitlines()[0]], delimiter=separator))
-    frame = pd.read_csv(path, sep=separator, encoding=encoding, encoding_errors="strict",
-                        skipinitialspace=True, keep_default_na=False, na_values=MISSING_MARKERS)
+    frame = pd.read_csv(
+        path,
+        sep=separator,
+        encoding=encoding,
+        encoding_errors="strict",
+        skipinitialspace=True,
+        keep_default_na=False,
+        na_values=MISSING_MARKERS,
+    )
     return _restore_header(frame, [h.strip() for h in header])
 
 

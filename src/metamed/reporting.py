@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from metamed.evaluation import Evaluation, Interval
+from metamed.evaluation.metrics import HIGHER_IS_BETTER
 from metamed.learners import Recommendation
 from metamed.space import config_name
-from metamed.evaluation.metrics import HIGHER_IS_BETTER
 from metamed.task import Task
 
 METRIC_LABELS = {

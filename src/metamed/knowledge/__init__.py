@@ -9,7 +9,6 @@ from pathlib import Path
 from metamed.knowledge.rdb import RDBStorage
 from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
 
-
 #: The knowledge base shipped inside the package (built by `metamed kb build`, see README).
 SHIPPED_KB = Path(__file__).resolve().parent.parent / "data" / "kb.sqlite"
 

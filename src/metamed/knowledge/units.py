@@ -40,8 +40,9 @@ class Unit:
     skip: frozenset[tuple[int, int]] = frozenset()
 
 
-def cap_task(task: Task, max_rows: int = MAX_ROWS, max_features: int = MAX_FEATURES,
-             seed: int = 0) -> Task:
+def cap_task(
+    task: Task, max_rows: int = MAX_ROWS, max_features: int = MAX_FEATURES, seed: int = 0
+) -> Task:
     """A stratified row subsample and a random column subset of a task too big to build on.
 
     Columns are chosen at random, not by relevance: choosing them with the
@@ -52,16 +53,23 @@ def cap_task(task: Task, max_rows: int = MAX_ROWS, max_features: int = MAX_FEATU
     rows = np.arange(task.n_rows)
     if task.n_rows > max_rows:
         codes = class_codes(task)
-        rows = np.sort(np.concatenate([
-            rng.choice(members, max(2, round(max_rows * len(members) / task.n_rows)),
-                       replace=False)
-            for members in (np.flatnonzero(codes == k) for k in np.unique(codes))
-        ]))
+        rows = np.sort(
+            np.concatenate(
+                [
+                    rng.choice(
+                        members, max(2, round(max_rows * len(members) / task.n_rows)), replace=False
+                    )
+                    for members in (np.flatnonzero(codes == k) for k in np.unique(codes))
+                ]
+            )
+        )
         notes.append(f"rows subsampled {task.n_rows} -> {len(rows)} (stratified, seed {seed})")
     columns = list(task.X.columns)
     if len(columns) > max_features:
         columns = [columns[i] for i in np.sort(rng.choice(len(columns), max_features, False))]
-        notes.append(f"columns subsampled {task.n_features} -> {max_features} (random, seed {seed})")
+        notes.append(
+            f"columns subsampled {task.n_features} -> {max_features} (random, seed {seed})"
+        )
     if not notes:
         return task
     return task.subset(rows, columns, note="; ".join(notes))
@@ -86,17 +94,30 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
     for split in plan.splits:
         if (split.repeat, split.fold) in unit.skip:
             continue
-        base = dict(task_id=task.name, config_hash=digest, repeat=split.repeat,
-                    fold=split.fold, seed=unit.seed)
-        outcome, error = _call_with_timeout(_fit_and_score, unit.timeout,
-                                            unit.config, task, split, codes, positive)
+        base = dict(
+            task_id=task.name,
+            config_hash=digest,
+            repeat=split.repeat,
+            fold=split.fold,
+            seed=unit.seed,
+        )
+        outcome, error = _call_with_timeout(
+            _fit_and_score, unit.timeout, unit.config, task, split, codes, positive
+        )
         if error:
             status = "timeout" if error.startswith("timed out") else "failed"
             records.append(EvaluationRecord(**base, status=status, error=error))
         else:
             metrics, fit_s, predict_s = outcome
-            records.append(EvaluationRecord(**base, status="ok", metrics=metrics,
-                                            fit_seconds=fit_s, predict_seconds=predict_s))
+            records.append(
+                EvaluationRecord(
+                    **base,
+                    status="ok",
+                    metrics=metrics,
+                    fit_seconds=fit_s,
+                    predict_seconds=predict_s,
+                )
+            )
     return records
 
 
@@ -136,4 +157,3 @@ def _call_with_timeout(function, seconds: float, *args):
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"[:500]
-
