@@ -234,3 +234,8 @@ def test_none_in_a_csv_is_an_answer_not_a_missing_value(tmp_path):
     path = _write(tmp_path, "coma,age,label\nNone,50,a\nDeep,61,b\nNA,70,a\nNone,40,b\n")
     frame = read_table(path)
     assert frame["coma"].tolist()[:2] == ["None", "Deep"] and frame["coma"].isna().sum() == 1
+
+
+def test_integer_column_names_are_used_as_text():
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 2))).assign(y=["a", "b"] * 20)
+    assert list(make_task(frame, "y").feature_types) == ["0", "1"]

@@ -7,8 +7,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.intervals import bootstrap_intervals
@@ -107,8 +108,15 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None) -> MetaClassifier:
         """Choose, evaluate and fit a model for ``(X, y)``; returns ``self``."""
         started = time.perf_counter()
-        task = self._task(X, y, groups)
-        return self.fit_task(task, started)
+        if y is None:
+            raise ValueError("MetaClassifier requires y to be passed, but the target y is None.")
+        frame = _as_frame(X)
+        task = self._task(frame, column_or_1d(y, warn=True), groups)
+        self.fit_task(task, started)
+        self.n_features_in_ = frame.shape[1]
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
 
     def fit_task(self, task: Task, started: float | None = None) -> MetaClassifier:
         """:meth:`fit` on an already validated :class:`Task`."""
@@ -137,15 +145,15 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         self.best_config_ = selection.search.candidates[0].config
         self.ensemble_ = [(config_name(m.config), float(w))
                           for m, w in zip(selection.members, selection.weights, strict=True)]
-        self.classes_ = np.array(task.classes, dtype=object)
+        self.classes_ = np.asarray(task.classes)
         self.feature_types_ = dict(task.feature_types)
         self.n_features_in_ = task.n_features
         self.task_summary_ = task_summary(task)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
-    def _task(self, X, y, groups) -> Task:
-        frame = X.copy() if isinstance(X, pd.DataFrame) else _as_frame(X)
+    def _task(self, frame: pd.DataFrame, y: np.ndarray, groups) -> Task:
+        frame = frame.copy()
         if "__target__" in frame.columns:
             frame = frame.drop(columns="__target__")
         frame["__target__"] = np.asarray(y)
@@ -163,11 +171,21 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (columns follow ``classes_``)."""
         check_is_fitted(self, "model_")
-        frame, _ = conform_features(_as_frame(X) if not isinstance(X, pd.DataFrame) else X,
-                                    self.feature_types_)
+        frame = _as_frame(X)
+        if not isinstance(X, pd.DataFrame) and frame.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {frame.shape[1]} features, but MetaClassifier is expecting "
+                             f"{self.n_features_in_} features as input.")
+        frame, _ = conform_features(frame, self.feature_types_)
         proba = np.zeros((len(frame), len(self.classes_)))
         proba[:, self.model_.classes_.astype(int)] = self.model_.predict_proba(frame)
         return proba
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are imputed inside every pipeline
+        tags.input_tags.string = True  # text columns are categorical features
+        tags.non_deterministic = False
+        return tags
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row."""
@@ -176,7 +194,20 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _as_frame(X) -> pd.DataFrame:
+    """A DataFrame as it is; an array-like as columns x0, x1, ... (dense, 2-D, real)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if issparse(X):
+        raise TypeError("sparse data is not supported by MetaClassifier; pass a dense array or "
+                        "a DataFrame (X.toarray()).")
     array = np.asarray(X)
     if array.ndim != 2:
-        raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}.")
+        raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}. "
+                         "Reshape your data with array.reshape(-1, 1) for one feature or "
+                         "array.reshape(1, -1) for one sample.")
+    if np.iscomplexobj(array):
+        raise ValueError("Complex data not supported: features must be real numbers or text.")
+    if array.shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
+                         "of 1 is required by MetaClassifier.")
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])

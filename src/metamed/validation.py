@@ -58,7 +58,7 @@ def make_task(
     MetamedError
         With one sentence saying what is wrong and how to fix it.
     """
-    _check_unique_columns(frame)
+    frame = _string_names(frame)
     _check_has_column(frame, target, "target")
     notes: list[str] = []
     frame = frame.drop(columns=[c for c in drop_columns if c in frame.columns])
@@ -86,6 +86,16 @@ def make_task(
     )
     task.warnings.extend(_small_class_warnings(task) + _leak_warnings(task))
     return task
+
+
+def _string_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Unique column names as strings (a frame made from an array has 0, 1, 2 ...)."""
+    _check_unique_columns(frame)
+    if all(isinstance(c, str) for c in frame.columns):
+        return frame
+    renamed = frame.set_axis([str(c) for c in frame.columns], axis=1)
+    _check_unique_columns(renamed)
+    return renamed
 
 
 def _check_unique_columns(frame: pd.DataFrame) -> None:
@@ -124,8 +134,13 @@ def _check_classes(y: pd.Series, target: str) -> None:
     counts = y.value_counts()
     if len(counts) < 2:
         raise MetamedError(
-            f"column {target!r} has 1 distinct value ({counts.index[0]!r}); "
+            f"column {target!r} has 1 distinct value ({counts.index[0]!r}), i.e. one class; "
             "a classification target needs at least 2."
+        )
+    if pd.api.types.is_float_dtype(y) and not (y % 1 == 0).all():
+        raise MetamedError(
+            f"column {target!r} holds continuous values (e.g. {y[y % 1 != 0].iloc[0]!r}); "
+            "metamed predicts classes: choose a categorical target or bin this one first."
         )
     lonely = counts[counts < 2]
     if len(lonely):
@@ -192,7 +207,7 @@ def conform_features(frame: pd.DataFrame, types: dict[str, str]) -> tuple[pd.Dat
     values never seen in training are left to the pipeline's encoder, which
     treats them as unknown rather than failing.
     """
-    _check_unique_columns(frame)
+    frame = _string_names(frame)
     missing = [c for c in types if c not in frame.columns]
     if missing:
         raise MetamedError(
