@@ -68,6 +68,8 @@ def test_saved_model_predicts_the_same_and_keeps_its_results(tiny_kb, tmp_path, 
     assert loaded.cv_results_ == model.cv_results_
     pd.testing.assert_frame_equal(loaded.leaderboard_, model.leaderboard_)
     assert loaded.metamed_version_
+    np.testing.assert_allclose(loaded.oof_proba_, model.oof_proba_)
+    assert loaded.oof_proba_.shape == (90, 2) and loaded.oof_target_.shape == (90,)
 
 
 def test_a_file_that_is_not_a_model_is_refused(tmp_path):

@@ -75,6 +75,11 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         Config of the best single candidate.
     cv_results_ : dict of str to Interval
         Honest metrics with 95% CIs (empty when ``outer_splits`` is 0).
+    oof_proba_ : ndarray of shape (n_rows, n_classes) or None
+        Outer-CV probabilities behind ``cv_results_`` (for ROC, calibration and
+        decision curves); None when ``outer_splits`` is 0.
+    oof_target_ : ndarray of shape (n_rows,)
+        True class indices (into ``classes_``) of the training rows.
     model_ : estimator
         The fitted final pipeline or ensemble (predicts class indices).
     feature_types_ : dict
@@ -132,11 +137,12 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         search_budget = self.time_budget * (1 - REFIT_RESERVE)
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        ensemble=self.ensemble, seed=self.random_state)
-        self.cv_results_ = {}
+        self.cv_results_, self.oof_proba_ = {}, None
+        self.oof_target_ = class_codes(task)
         if self.outer_splits:
-            oof = nested_oof(task, learner, search_budget * HONEST_SHARE,
-                             outer_splits=self.outer_splits, **options)
-            self.cv_results_ = self._intervals(task, oof)
+            self.oof_proba_ = nested_oof(task, learner, search_budget * HONEST_SHARE,
+                                         outer_splits=self.outer_splits, **options)
+            self.cv_results_ = self._intervals(task, self.oof_proba_)
             search_budget *= 1 - HONEST_SHARE
         selection = select_model(task, learner, search_budget, **options)
         self.model_ = fit_selected(selection, task)

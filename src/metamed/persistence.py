@@ -1,7 +1,9 @@
 """Saving and loading fitted models without pickle's arbitrary code execution.
 
-A model file is a skops archive holding the fitted pipeline (or ensemble)
-and a JSON document with everything else: the metamed version, the training
+A model file is a skops archive holding the fitted pipeline (or ensemble),
+the honest out-of-fold probabilities and true classes of the training rows
+(no features: enough to redraw ROC, calibration and decision curves), and a
+JSON document with everything else: the metamed version, the training
 schema, classes, honest metrics, leaderboard and recommendations. On load,
 only object types from an allow-list of modules may be rebuilt; anything
 else is refused with a clear message instead of being executed.
@@ -46,7 +48,9 @@ def save_model(model: MetaClassifier, path: str | Path) -> Path:
         "notes": model.notes_,
     }
     path = Path(path)
-    sio.dump({"model": model.model_, "metadata": json.dumps(metadata, default=str)}, path)
+    content = {"model": model.model_, "metadata": json.dumps(metadata, default=str),
+               "oof_proba": model.oof_proba_, "oof_target": model.oof_target_}
+    sio.dump(content, path)
     return path
 
 
@@ -66,7 +70,9 @@ def load_model(path: str | Path) -> MetaClassifier:
         raise MetamedError(f"model file '{path}' contains types metamed does not trust: "
                            f"{', '.join(unsafe[:5])}; it was not loaded.")
     content = sio.load(path, trusted=untrusted)
-    return _restore(content["model"], json.loads(content["metadata"]))
+    model = _restore(content["model"], json.loads(content["metadata"]))
+    model.oof_proba_, model.oof_target_ = content["oof_proba"], content["oof_target"]
+    return model
 
 
 def _restore(fitted, metadata: dict) -> MetaClassifier:
