@@ -29,14 +29,20 @@ def _stored(db):
         return 0
 
 
-def test_kill_minus_nine_loses_only_fits_in_flight_and_resume_completes(tmp_path):
-    db = tmp_path / "kb.sqlite"
+def _build_with_rows(db, rows):
+    """A running build that has stored at least ``rows`` rows."""
     process = _build(db)
     deadline = time.time() + 240
-    while _stored(db) < 6 and time.time() < deadline and process.poll() is None:
+    while _stored(db) < rows and time.time() < deadline and process.poll() is None:
         time.sleep(0.2)
     if process.poll() is not None:
-        pytest.fail(f"build ended before it could be killed: {process.stderr.read().decode()}")
+        pytest.fail(f"build ended before it could be stopped: {process.stderr.read().decode()}")
+    return process
+
+
+def test_kill_minus_nine_loses_only_fits_in_flight_and_resume_completes(tmp_path):
+    db = tmp_path / "kb.sqlite"
+    process = _build_with_rows(db, 6)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     partial = open_storage(str(db)).evaluations()
@@ -54,10 +60,7 @@ def test_kill_minus_nine_loses_only_fits_in_flight_and_resume_completes(tmp_path
 
 def test_sigterm_stops_cleanly_with_exit_code_130_and_keeps_the_rows(tmp_path):
     db = tmp_path / "kb.sqlite"
-    process = _build(db)
-    deadline = time.time() + 240
-    while _stored(db) < 3 and time.time() < deadline and process.poll() is None:
-        time.sleep(0.2)
+    process = _build_with_rows(db, 3)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=120) == 130
     assert "interrupted; work already saved is kept." in process.stderr.read().decode()
