@@ -181,3 +181,27 @@ def test_meta_learners_see_only_tasks_tried_on_every_config(tmp_path):
     metadata = MetaData.from_storage(storage)
     assert metadata.task_ids == ["done"]
     assert metadata.scores.shape == (1, 2)
+
+
+def test_a_kb_copies_between_storages_and_compacts_for_shipping(storage, tmp_path):
+    from metamed.knowledge.transfer import compact_sqlite, copy_storage
+
+    build(storage, [_task("one"), _task("two", seed=3)], [named_config("logreg")])
+    storage.set_info("kb_version", "test")
+    target_path = tmp_path / "copy.sqlite"
+    target = open_storage(str(target_path))
+    assert copy_storage(storage, target) == 6
+    assert copy_storage(storage, target) == 6  # idempotent: nothing duplicated
+    assert len(target.evaluations()) == 6
+    target.close()
+    compact_sqlite(str(target_path))
+    assert not (tmp_path / "copy.sqlite-wal").exists()
+    from metamed.knowledge import RDBStorage
+
+    shipped = RDBStorage(str(target_path), read_only=True)
+    key = ["task_id", "config_hash", "fold"]
+    pd.testing.assert_frame_equal(
+        shipped.evaluations().sort_values(key).reset_index(drop=True),
+        storage.evaluations().sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert shipped.info()["kb_version"] == "test"
+    assert shipped.tasks().loc["one", "metafeatures"] == storage.tasks().loc["one", "metafeatures"]

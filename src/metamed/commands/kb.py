@@ -138,3 +138,23 @@ def info_command(
     errors = top_errors(storage)
     for reason, count in errors.items():
         console.print(f"  {count} x {reason}", highlight=False)
+
+
+@app.command("copy")
+def copy_command(
+    db: Annotated[str, typer.Option(help="Knowledge base to copy from (path or URL).")],
+    to: Annotated[str, typer.Option(help="Knowledge base to copy into (path or URL).")],
+    compact: Annotated[bool, typer.Option(
+        help="For a SQLite target: rewrite it small, without WAL files (for shipping).")] = True,
+) -> None:
+    """Copy a knowledge base, e.g. from PostgreSQL into a SQLite file to share."""
+    from metamed.knowledge import open_storage
+    from metamed.knowledge.rdb import sqlite_file
+    from metamed.knowledge.transfer import compact_sqlite, copy_storage
+
+    target = open_storage(to)
+    copied = copy_storage(open_storage(db), target)
+    target.close()
+    if compact and sqlite_file(to):
+        compact_sqlite(sqlite_file(to))
+    console.print(f"copied {copied:,} evaluations into {to}", highlight=False)

@@ -165,8 +165,18 @@ class RDBStorage(BaseStorage):
             result = connection.execute(sa.select(table))
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
+    def close(self) -> None:
+        """Release every pooled connection (needed before the file is rewritten)."""
+        self._engine.dispose()
+
     def __repr__(self) -> str:
         return f"RDBStorage({self._engine.url.render_as_string(hide_password=True)!r})"
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file path behind a SQLite URL or plain path; None for a server database."""
+    full = _as_url(url)
+    return full.removeprefix("sqlite:///") if full.startswith("sqlite:///") else None
 
 
 def _as_url(url: str) -> str:

@@ -109,3 +109,7 @@ class BaseStorage(abc.ABC):
     @abc.abstractmethod
     def evaluations(self) -> pd.DataFrame:
         """One row per stored evaluation, metrics as columns."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections or files; the storage is not used afterwards."""

@@ -1,0 +1,56 @@
+"""Copy a knowledge base between storages (PostgreSQL -> SQLite file, file -> file).
+
+Copying goes through the storage interface, so it works between any two
+back-ends and is idempotent like every write: copying twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
+
+METRIC_COLUMNS_EXCLUDED = ("task_id", "config_hash", "repeat", "fold", "seed", "status", "error",
+                           "fit_seconds", "predict_seconds")
+
+
+def copy_storage(source: BaseStorage, target: BaseStorage, batch: int = 5000) -> int:
+    """Copy every task, config, evaluation and info entry; return evaluations copied."""
+    target.add_configs(list(source.configs().values()))
+    target.add_tasks([_task_record(task_id, row) for task_id, row in source.tasks().iterrows()])
+    rows = source.evaluations()
+    for start in range(0, len(rows), batch):
+        target.add_evaluations([_evaluation_record(r) for r in
+                                rows.iloc[start:start + batch].to_dict(orient="records")])
+    for key, value in source.info().items():
+        if key != "schema_version":
+            target.set_info(key, value)
+    return len(rows)
+
+
+def _task_record(task_id: str, row: pd.Series) -> TaskRecord:
+    return TaskRecord(task_id=task_id, content_hash=row["content_hash"], n_rows=int(row["n_rows"]),
+                      n_features=int(row["n_features"]), n_classes=int(row["n_classes"]),
+                      metafeatures=tuple(row["metafeatures"]), source=row["source"],
+                      family=row["family"], note=row["note"])
+
+
+def _evaluation_record(row: dict) -> EvaluationRecord:
+    metrics = {k: v for k, v in row.items() if k not in METRIC_COLUMNS_EXCLUDED and pd.notna(v)}
+    return EvaluationRecord(row["task_id"], row["config_hash"], int(row["repeat"]),
+                            int(row["fold"]), int(row["seed"]), row["status"], metrics,
+                            float(row["fit_seconds"]), float(row["predict_seconds"]),
+                            row["error"])
+
+
+def compact_sqlite(path: str) -> None:
+    """Rewrite a SQLite KB small and self-contained (no WAL side files), ready to ship."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+    connection = sqlite3.connect(path)
+    connection.execute("VACUUM")
+    connection.close()
+
