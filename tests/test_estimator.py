@@ -93,3 +93,10 @@ def test_a_table_already_in_the_kb_is_left_out_of_its_own_recommendations(tiny_k
     model = _model(tiny_kb, outer_splits=0, time_budget=5).fit_task(task)
     assert "task 'task3'" in model.notes_[0]
     assert all("task3 (" not in r.rationale for r in model.recommendations_)
+
+
+def test_with_no_time_to_search_the_logistic_regression_is_chosen(tiny_kb, synthetic):
+    task = synthetic("rush", n=90, p=3, signal=2, seed=13)
+    model = _model(tiny_kb, outer_splits=0, time_budget=0.0).fit(task.X, task.y)
+    assert model.ensemble_ == [("logreg_l2-C1-std", 1.0)]
+    assert model.predict(task.X).shape == (90,)

@@ -20,7 +20,7 @@ from metamed.evaluation import plan_cv
 from metamed.evaluation.evaluate import class_codes
 from metamed.learners import MetaLearner, Recommendation
 from metamed.search import Candidate, SearchResult, candidate_pool, successive_halving
-from metamed.space import pipeline_for_task
+from metamed.space import config_hash, named_config, pipeline_for_task
 from metamed.task import Task
 
 
@@ -48,8 +48,9 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *, n_candidate
     pool = candidate_pool([(r.config, r.rationale) for r in recommendations])
     search = successive_halving(task, pool, budget, n_splits=n_splits, seed=seed)
     complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
-    if not complete:
-        complete = [c for c in search.candidates if c.config == pool[-1].config]
+    if not complete:  # nothing measured in time: fall back on the plain logistic regression
+        baseline = config_hash(named_config("logreg"))
+        complete = [c for c in search.candidates if config_hash(c.config) == baseline]
     if not ensemble or len(complete) < 2:
         return Selection(recommendations, search, complete[:1], np.ones(1))
     weights = caruana_weights([c.oof for c in complete], class_codes(task))
