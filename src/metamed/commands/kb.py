@@ -60,12 +60,22 @@ def build_command(
         f"{len(plan.units)} units on {workers} {backend} worker(s)."
     )
     started = time.perf_counter()
-    with _progress_bar() as bar:
-        job = bar.add_task("fits", total=plan.n_fits, failed=0)
-        for records in execute(storage, plan, settings):
-            failed = sum(r.status != "ok" for r in records)
-            bar.update(job, advance=len(records), failed=bar.tasks[job].fields["failed"] + failed)
+    try:
+        with _progress_bar() as bar:
+            job = bar.add_task("fits", total=plan.n_fits, failed=0)
+            for records in execute(storage, plan, settings):
+                failed = sum(r.status != "ok" for r in records)
+                bar.update(job, advance=len(records),
+                           failed=bar.tasks[job].fields["failed"] + failed)
+    finally:
+        _add_build_time(storage, time.perf_counter() - started)
     console.print(f"done in {time.perf_counter() - started:.0f} s.")
+
+
+def _add_build_time(storage, seconds: float) -> None:
+    """Wall time of every run of the build, summed over resumes (a killed run is not counted)."""
+    total = float(storage.info().get("build_wall_seconds", 0)) + seconds
+    storage.set_info("build_wall_seconds", f"{total:.0f}")
 
 
 def _progress_bar() -> Progress:
@@ -146,6 +156,8 @@ def copy_command(
     to: Annotated[str, typer.Option(help="Knowledge base to copy into (path or URL).")],
     compact: Annotated[bool, typer.Option(
         help="For a SQLite target: rewrite it small, without WAL files (for shipping).")] = True,
+    kb_version: Annotated[str | None, typer.Option(
+        help="Version label recorded in the copy (e.g. for the shipped KB).")] = None,
 ) -> None:
     """Copy a knowledge base, e.g. from PostgreSQL into a SQLite file to share."""
     from metamed.knowledge import open_storage
@@ -154,6 +166,8 @@ def copy_command(
 
     target = open_storage(to)
     copied = copy_storage(open_storage(db), target)
+    if kb_version:
+        target.set_info("kb_version", kb_version)
     target.close()
     if compact and sqlite_file(to):
         compact_sqlite(sqlite_file(to))

@@ -1,0 +1,56 @@
+"""The knowledge base shipped inside the package is consistent with this metamed."""
+
+import pytest
+
+from metamed import corpus
+from metamed.cli import main
+from metamed.knowledge import SHIPPED_KB, open_storage
+from metamed.knowledge.metadata import MetaData
+from metamed.knowledge.summary import summarize
+from metamed.knowledge.units import cap_task
+from metamed.space import config_hash, default_portfolio
+
+#: Tasks on which every config has been tried in the shipped file (the build is resumable and
+#: was still running when the file was last shipped; see docs/benchmarks.md).
+MIN_COMPLETE_TASKS = 13
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    assert SHIPPED_KB.is_file(), f"{SHIPPED_KB} is missing"
+    return open_storage()
+
+
+def test_its_configs_are_exactly_the_default_portfolio(shipped):
+    assert set(shipped.configs()) == {config_hash(c) for c in default_portfolio()}
+
+
+def test_it_is_versioned_and_records_how_it_was_built(shipped):
+    info = shipped.info()
+    assert info["kb_version"] and info["build_command"].startswith("metamed kb build")
+
+
+def test_enough_complete_tasks_and_few_failures(shipped):
+    metadata = MetaData.from_storage(shipped)
+    assert len(metadata.task_ids) >= MIN_COMPLETE_TASKS
+    assert metadata.scores.shape[1] == len(default_portfolio())
+    assert summarize(shipped)["failed_share"] <= 0.02
+
+
+def test_its_tasks_are_the_corpus_tasks_of_this_version(shipped):
+    tasks = shipped.tasks()
+    slugs = {e.slug for e in corpus.entries()}
+    assert set(tasks.index) <= slugs
+    for slug in ["rpart_kyphosis", "mass_birthwt", "boot_nodal"]:
+        assert tasks.loc[slug, "content_hash"] == cap_task(corpus.load_task(slug)).content_hash()
+
+
+def test_the_readme_main_job_runs_on_the_bundled_example(shipped, capsys, tmp_path):
+    main(["fit", "examples/medical_data.csv", "--target", "label", "--time-budget", "8",
+          "--outer-folds", "3", "--out", str(tmp_path / "model.skops")])  # exits only on error
+    out = capsys.readouterr().out
+    assert (tmp_path / "model.skops").is_file()
+    # the example is corpus task vcdextra_icu: when the KB knows it, fit says so and leaves it out
+    known = "vcdextra_icu" in MetaData.from_storage(shipped).task_ids
+    assert ("task 'vcdextra_icu'" in out.replace("\n", " ")) == known
+    assert "honest performance" in out
