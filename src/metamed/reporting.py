@@ -99,14 +99,21 @@ def print_evaluation(console: Console, task: Task, pipeline: str, result: Evalua
 
 
 def print_recommendations(console: Console, recommendations: list[Recommendation]) -> None:
-    """Recommended pipelines with the reason for each."""
+    """Recommended pipelines with the reason for each (a shared reason printed once)."""
+    heads = {r.rationale.split("; ")[0] for r in recommendations}
+    shared = heads.pop() if len(heads) == 1 and len(recommendations) > 1 else None
+    if shared and "; " in recommendations[0].rationale:
+        console.print(f"[bold]{shared}[/]", highlight=False)
     table = Table(title="recommended pipelines (from the knowledge base)", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("pipeline")
     table.add_column("expected AUC", justify="right")
     table.add_column("why")
     for i, rec in enumerate(recommendations, 1):
-        table.add_row(str(i), config_name(rec.config), f"{rec.expected_score:.3f}", rec.rationale)
+        why = rec.rationale
+        if shared and why.startswith(shared + "; "):
+            why = why[len(shared) + 2:]
+        table.add_row(str(i), config_name(rec.config), f"{rec.expected_score:.3f}", why)
     console.print(table)
 
 
