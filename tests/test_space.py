@@ -31,6 +31,7 @@ from metamed.space import (
     validate_config,
 )
 from metamed.space.components import FeatureSelector
+from metamed.space.models import SizedMLP
 
 PORTFOLIO = default_portfolio()
 NAMED = [named_config(name) for name in list_named_configs()]
@@ -296,3 +297,15 @@ def test_pipeline_selection_keeps_the_requested_fraction():
     config = {"select": {"method": "kbest", "fraction": 0.5}, "impute": {"indicators": False}}
     pipeline = build_pipeline(config, ["age", "bmi", "crp"], []).fit(X, y)
     assert pipeline.named_steps["select"].get_support().sum() == 2
+
+
+# --- models that adapt to the data size --------------------------------------------
+
+def test_mlp_stops_early_only_when_the_table_is_large():
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(2000, 3)), rng.choice(["a", "b"], 2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        large = SizedMLP(hidden_units=8).fit(X, y)
+        small = SizedMLP(hidden_units=8).fit(X[:200], y[:200])
+    assert large.estimator_.early_stopping and not small.estimator_.early_stopping
