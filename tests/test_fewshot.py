@@ -1,0 +1,191 @@
+"""Few-shot learning: honest episodes, MedMNIST-format files, algorithms that learn."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metamed.errors import MetamedError
+from metamed.fewshot.episodes import EpisodeSampler, MetaDataset, split_by_class, split_by_task
+from metamed.fewshot.sources import load_source, npz_data, read_npz, table_data
+
+
+def blobs(n_classes: int = 12, per_class: int = 30, dim: int = 8, spread: float = 0.3,
+          seed: int = 0) -> MetaDataset:
+    """Easy synthetic data: each class a tight Gaussian blob around its own centre."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_classes, dim))
+    y = np.repeat(np.arange(n_classes), per_class)
+    X = (centres[y] + spread * rng.normal(size=(len(y), dim))).astype(np.float32)
+    return MetaDataset(X, y)
+
+
+def test_class_split_shares_no_class_and_no_row():
+    splits = split_by_class(blobs(), n_test=5, n_val=3, seed=1)
+    classes = [set(s.classes) for s in splits.values()]
+    rows = [set(s.rows) for s in splits.values()]
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert not classes[a] & classes[b] and not rows[a] & rows[b]
+    assert sum(len(r) for r in rows) == 12 * 30
+    assert [len(c) for c in classes] == [4, 3, 5]
+
+
+def test_task_split_keeps_each_site_whole():
+    data = blobs()
+    data = MetaDataset(data.X, data.y, tasks=data.y % 6)  # six "sites", two classes each
+    splits = split_by_task(data, n_test=2, n_val=1, seed=0)
+    sites = [set(s.tasks) for s in splits.values()]
+    assert [len(s) for s in sites] == [3, 1, 2]
+    assert not (sites[0] & sites[2]) and not set(splits["train"].rows) & set(splits["test"].rows)
+
+
+def test_episode_shapes_labels_and_disjoint_support_query():
+    sampler = EpisodeSampler(blobs(), ways=5, shots=3, queries=4, seed=0)
+    for episode in sampler.episodes(20):
+        assert episode.support_x.shape == (15, 8) and episode.query_x.shape == (20, 8)
+        assert sorted(np.bincount(episode.support_y)) == [3] * 5
+        assert sorted(np.bincount(episode.query_y)) == [4] * 5
+        assert not set(episode.support_rows) & set(episode.query_rows)
+        assert len(set(episode.classes)) == 5
+
+
+def test_episodes_are_reproducible_per_seed_and_index():
+    a = EpisodeSampler(blobs(), 5, 1, 5, seed=3)
+    b = EpisodeSampler(blobs(), 5, 1, 5, seed=3)
+    c = EpisodeSampler(blobs(), 5, 1, 5, seed=4)
+    assert np.array_equal(a.episode(7).query_rows, b.episode(7).query_rows)
+    assert np.array_equal(a.episode(7).support_x, list(b.episodes(1, start=7))[0].support_x)
+    assert not np.array_equal(a.episode(7).query_rows, c.episode(7).query_rows)
+
+
+def test_a_class_too_small_for_shots_plus_queries_is_named():
+    data = blobs()
+    small = data.take((data.y != 3) | (np.arange(len(data.y)) % 30 < 12))  # class 3: 12 rows
+    EpisodeSampler(small, ways=5, shots=2, queries=10)
+    with pytest.raises(MetamedError, match="class '3' has 12 rows; a 5-shot episode with 10 "
+                                           "queries needs 15"):
+        EpisodeSampler(small, ways=5, shots=5, queries=10)
+
+
+def test_too_few_classes_for_a_class_split_is_explained():
+    with pytest.raises(MetamedError, match="needs at least 7 classes"):
+        split_by_class(blobs(n_classes=6), n_test=5)
+
+
+def write_npz(path, n_classes=6, per_class=25, channels=None, multilabel=False):
+    """A small MedMNIST-format file: uint8 28x28 images, labels of shape (n, 1)."""
+    rng = np.random.default_rng(0)
+    parts = {}
+    for i, part in enumerate(("train", "val", "test")):
+        y = np.repeat(np.arange(n_classes), per_class // 3 + (i == 0) * (per_class % 3))
+        shape = (len(y), 28, 28) + ((channels,) if channels else ())
+        parts[f"{part}_images"] = rng.integers(0, 256, shape, dtype=np.uint8)
+        parts[f"{part}_labels"] = (rng.integers(0, 2, (len(y), 3)) if multilabel
+                                   else y[:, None])
+    np.savez(path, **parts)
+
+
+def test_npz_loader_pools_official_parts_and_splits_by_class(tmp_path):
+    write_npz(tmp_path / "tinymnist.npz", channels=3)
+    images, labels = read_npz(tmp_path / "tinymnist.npz")
+    assert images.shape == (150, 3, 28, 28) and images.dtype == np.float32
+    assert 0 <= images.min() and images.max() <= 1 and np.bincount(labels).tolist() == [25] * 6
+    data = npz_data(tmp_path / "tinymnist.npz", ways=2)
+    assert data.input_shape == (3, 28, 28)
+    assert not set(data.splits["train"].classes) & set(data.splits["test"].classes)
+
+
+def test_npz_loader_explains_missing_keys_and_multilabel(tmp_path):
+    np.savez(tmp_path / "bad.npz", train_images=np.zeros((2, 28, 28)))
+    with pytest.raises(MetamedError, match="lacks the MedMNIST keys train_labels"):
+        read_npz(tmp_path / "bad.npz")
+    write_npz(tmp_path / "chest.npz", multilabel=True)
+    with pytest.raises(MetamedError, match="multi-label"):
+        read_npz(tmp_path / "chest.npz")
+
+
+def test_table_by_site_encodes_with_meta_train_statistics_only(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"age": rng.normal(50, 10, n), "sex": rng.choice(["f", "m"], n),
+                          "site": np.repeat([f"s{i}" for i in range(6)], 100),
+                          "dx": rng.choice(["a", "b", "c"], n)})
+    frame.loc[::7, "age"] = np.nan
+    frame.to_csv(tmp_path / "sites.csv", index=False)
+    data = table_data(tmp_path / "sites.csv", "dx", ways=2, task_column="site")
+    train = data.splits["train"]
+    assert data.input_shape == (3,)  # age + one-hot sex; the site column is not a feature
+    assert abs(train.X[:, 0].mean()) < 1e-5 and abs(train.X[:, 0].std() - 1) < 1e-3
+    assert not set(train.tasks) & set(data.splits["test"].tasks)
+
+
+def test_unknown_source_is_one_sentence():
+    with pytest.raises(MetamedError, match="not one of digits, corpus:SLUG"):
+        load_source("imagenet", ways=5)
+
+
+# --- algorithms (torch) --------------------------------------------------------------
+
+
+def hidden_signal(n_classes: int = 16, per_class: int = 30, seed: int = 0) -> MetaDataset:
+    """Classes differ in 4 of 20 columns; 16 noisy columns swamp an untrained network.
+
+    What a meta-learner must learn from the meta-train classes is which
+    columns matter; that carries over to new classes, so training must help.
+    """
+    rng = np.random.default_rng(seed)
+    centres = np.hstack([2 * rng.normal(size=(n_classes, 4)), np.zeros((n_classes, 16))])
+    y = np.repeat(np.arange(n_classes), per_class)
+    scale = np.r_[np.full(4, 0.3), np.full(16, 2.0)]
+    return MetaDataset((centres[y] + scale * rng.normal(size=centres[y].shape)).astype("f4"), y)
+
+
+@pytest.fixture(scope="module")
+def hidden_episodes():
+    """Meta-train and meta-test samplers (disjoint classes) of :func:`hidden_signal`."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    splits = split_by_class(hidden_signal(), n_test=5, seed=0)
+    return (EpisodeSampler(splits["train"], 5, 5, 5, seed=0),
+            EpisodeSampler(splits["test"], 5, 5, 5, seed=1))
+
+
+@pytest.fixture(scope="module")
+def easy_episodes():
+    """Meta-train and meta-test samplers over disjoint classes of easy blobs."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    splits = split_by_class(blobs(n_classes=16, spread=0.2), n_test=5, seed=0)
+    return (EpisodeSampler(splits["train"], 5, 5, 5, seed=0),
+            EpisodeSampler(splits["test"], 5, 5, 5, seed=1))
+
+
+@pytest.mark.parametrize("algo", ["protonet", "maml", "fomaml", "reptile", "finetune"])
+def test_each_algorithm_learns_what_carries_over_to_new_classes(hidden_episodes, algo):
+    from metamed.fewshot.api import make_learner
+
+    train, test = hidden_episodes
+    untrained = make_learner(algo, iterations=1, hidden=32, device="cpu").fit(train)
+    trained = make_learner(algo, iterations=80, hidden=32, device="cpu").fit(train)
+    before, after = (m.evaluate(test, n_episodes=30).mean for m in (untrained, trained))
+    assert after > 0.42 and after > before + 0.1, f"{algo}: {before:.2f} -> {after:.2f}"
+
+
+def test_a_saved_model_predicts_the_same_after_loading(easy_episodes, tmp_path):
+    from metamed.fewshot.api import load_learner, make_learner, save_learner
+
+    train, test = easy_episodes
+    net = make_learner("maml", iterations=3, hidden=16, device="cpu").fit(train)
+    save_learner(net, tmp_path / "m.pt", {"source": "blobs"})
+    loaded, source = load_learner(tmp_path / "m.pt", device="cpu")
+    episode = test.episode(0)
+    assert source == {"source": "blobs"} and loaded.first_order is False
+    assert np.array_equal(loaded.predict(episode), net.predict(episode))
+
+
+def test_support_only_baselines_need_no_meta_training(easy_episodes):
+    from metamed.fewshot.baselines import SupportKNN, SupportLogReg
+
+    _, test = easy_episodes
+    for baseline in (SupportKNN(), SupportLogReg()):
+        assert baseline.fit().evaluate(test, n_episodes=20).mean > 0.9
