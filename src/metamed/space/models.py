@@ -4,7 +4,8 @@ Every model runs on one thread (parallelism happens one level up, across
 tasks and folds) with a fixed seed. The wrappers here exist because a
 library classifier could not adapt itself: k-NN asked for more neighbours
 than there are rows, calibration asked for more folds than the rarest class
-has rows, XGBoost asked to learn string labels.
+has rows, naive Bayes given only constant columns, an MLP training for
+minutes on 20,000 rows, XGBoost asked to learn string labels.
 """
 
 from __future__ import annotations
