@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from metamed import __version__
-from metamed.commands import bench, corpus, fitting, kb
+from metamed.commands import bench, corpus, fitting, kb, report
 from metamed.errors import MetamedError
 
 app = typer.Typer(
@@ -33,6 +33,8 @@ app.add_typer(bench.app, name="bench", help="Meta-evaluation benchmarks.")
 app.command()(fitting.fit)
 app.command()(fitting.predict)
 app.command()(fitting.recommend)
+app.command()(report.report)
+app.command()(report.explain)
 console = Console()
 errors = Console(stderr=True)
 _state = {"debug": False}

@@ -33,6 +33,8 @@ def fit(
     ensemble: Annotated[bool, typer.Option(help="Greedy ensemble of the best.")] = True,
     positive: Positive = None, group: Group = None, encoding: Encoding = "utf-8",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0, as_json: AsJson = False,
+    report: Annotated[Path | None, typer.Option(
+        help="Also write a self-contained HTML report (with feature importance).")] = None,
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.estimator import MetaClassifier
@@ -51,6 +53,8 @@ def fit(
     with console.status(f"meta-learning on {task.n_rows} rows (budget {time_budget:g} s)..."):
         model.fit_task(task)
     save_model(model, out)
+    if report is not None:
+        _write_report(model, task, report, quiet=as_json)
     if as_json:
         console.print_json(json.dumps(_fit_summary(model, out), default=str))
         return
@@ -64,6 +68,16 @@ def fit(
                  "(scores never used to choose the model)")
         console.print(intervals_table(title, model.cv_results_))
     console.print(f"fit in {model.fit_seconds_:.1f} s; model saved to {out}", highlight=False)
+
+
+def _write_report(model, task, path: Path, quiet: bool) -> None:
+    """The HTML report of `metamed report`, with the training table at hand (issue 5)."""
+    from metamed.report import write_report
+
+    with console.status("writing the report..."):
+        write_report(model, path, task)
+    if not quiet:  # --json output stays one JSON document
+        console.print(f"report written to {path}", highlight=False)
 
 
 def _fit_summary(model, out: Path) -> dict:

@@ -1,0 +1,131 @@
+"""`metamed report | explain`: the HTML report of a saved model, and per-patient reasons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from metamed.errors import MetamedError
+
+console = Console()
+
+ModelFile = Annotated[Path, typer.Argument(help="A model saved by `metamed fit`.")]
+Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
+
+
+def report(
+    model_file: ModelFile,
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    data: Annotated[Path | None, typer.Option(
+        help="The training table: adds missingness, feature importance and partial "
+             "dependence.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t",
+                                               help="Target column of --data.")] = None,
+    include_rows: Annotated[bool, typer.Option(
+        help="Add patient rows with their predictions (off: reports get shared).")] = False,
+    encoding: Encoding = "utf-8",
+) -> None:
+    """Write one self-contained HTML report (data, pipelines, honest performance, model card)."""
+    from metamed.io import load_task
+    from metamed.persistence import load_model
+    from metamed.report import write_report
+
+    if (data is None) != (target is None):
+        raise MetamedError("--data and --target go together: give both, or neither.")
+    model = load_model(model_file)
+    task = None if data is None else load_task(
+        data, target, encoding=encoding, positive_class=model.task_summary_.get("positive_class"))
+    with console.status("writing the report..."):
+        path = write_report(model, out, task, include_rows=include_rows)
+    console.print(f"report written to {path}", highlight=False)
+
+
+def explain(
+    model_file: ModelFile,
+    data: Annotated[Path, typer.Argument(help="Table of patients (training columns; others "
+                                              "are ignored).")],
+    row: Annotated[int, typer.Option(help="Row to explain (0 = first data row).")] = 0,
+    top: Annotated[int, typer.Option(help="How many features to show.")] = 10,
+    background: Annotated[Path | None, typer.Option(
+        help="Table of typical patients to compare with (default: the DATA table).")] = None,
+    encoding: Encoding = "utf-8",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+        = False,
+) -> None:
+    """Why the model gives one patient their risk: each feature's contribution.
+
+    A contribution is the patient's predicted probability minus the average
+    probability when that one feature is replaced by values of typical
+    patients (see `metamed.explain` for the method and its limits).
+    """
+    from metamed.explain import background_sample, explain_rows
+    from metamed.io import read_table
+    from metamed.persistence import load_model
+    from metamed.report.sections import positive_index
+    from metamed.validation import conform_features
+
+    model = load_model(model_file)
+    rows, _ = conform_features(read_table(data, encoding=encoding), model.feature_types_)
+    if not 0 <= row < len(rows):
+        raise MetamedError(f"--row {row} is outside the table, which has {len(rows)} rows "
+                           f"(0 to {len(rows) - 1}).")
+    reference = rows if background is None else conform_features(
+        read_table(background, encoding=encoding), model.feature_types_)[0]
+    proba = model.predict_proba(rows.iloc[[row]])[0]
+    positive = positive_index(model)
+    index = positive if positive is not None else int(proba.argmax())
+    result = explain_rows(model, rows.iloc[[row]], background_sample(reference), index)
+    result = result.reindex(result["contribution"].abs().sort_values(ascending=False).index)
+    summary = _explanation(model, row, proba, index, result.head(top), len(reference))
+    if as_json:
+        console.print_json(json.dumps(summary, default=str))
+    else:
+        _print_explanation(summary)
+
+
+def _explanation(model, row: int, proba, index: int, result, n_reference: int) -> dict:
+    from metamed.explain import BACKGROUND_SIZE
+
+    labels = [str(c) for c in model.classes_]
+    return {
+        "row": row,
+        "probabilities": {label: float(p) for label, p in zip(labels, proba, strict=True)},
+        "explained_class": labels[index],
+        "method": "probability minus mean probability with the feature replaced by background "
+                  "values (one feature at a time)",
+        "background_rows": min(n_reference, BACKGROUND_SIZE),
+        "contributions": [{"feature": r.feature, "value": _plain(r.value),
+                           "contribution": float(r.contribution)}
+                          for r in result.itertuples()],
+    }
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _print_explanation(summary: dict) -> None:
+    label = summary["explained_class"]
+    risk = summary["probabilities"][label]
+    console.print(f"row {summary['row']}: P({label}) = {risk:.3f}", highlight=False)
+    table = Table(title=f"what moves P({label}) for this patient (vs "
+                        f"{summary['background_rows']} background patients)",
+                  title_justify="left")
+    table.add_column("feature")
+    table.add_column("value", justify="right")
+    table.add_column("contribution", justify="right")
+    for item in summary["contributions"]:
+        value = "missing" if item["value"] is None else str(item["value"])
+        colour = "red" if item["contribution"] > 0 else "green"
+        table.add_row(item["feature"], value,
+                      f"[{colour}]{item['contribution']:+.3f}[/]")
+    console.print(table)
+    console.print("positive: raises the probability; contributions are one-feature-at-a-time "
+                  "and need not add up.", highlight=False)
