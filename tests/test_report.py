@@ -135,6 +135,20 @@ def test_report_command_from_the_saved_model(example_report, tmp_path, capsys):
     assert 'data-kind="roc"' in html
 
 
+def test_patient_rows_only_on_request(example_report, tmp_path, capsys):
+    from metamed.io import load_task
+    from metamed.report.sections import rows_section
+
+    model = load_model(example_report[0])
+    section = rows_section(model, load_task(EXAMPLE, "label"))
+    assert section.title == "Patient rows"
+    assert section.body.count("<tr>") == 1 + 200  # header + every row of the example
+    with pytest.raises(SystemExit) as done:
+        main(["report", str(example_report[0]), "--data", str(EXAMPLE)])
+    assert done.value.code == 2
+    assert "--data and --target go together" in capsys.readouterr().err
+
+
 def test_multiclass_report_uses_one_vs_rest_curves(tiny_kb):
     rng = np.random.default_rng(1)
     n = 120

@@ -90,7 +90,7 @@ def decision_figure(label: str, curve: DecisionCurve) -> str:
     axes.plot(curve.thresholds, curve.treat_none, color="black", lw=1, label="treat none")
     top = max(float(np.max(curve.model)), float(np.max(curve.treat_all)), 0.01)
     axes.set(xlim=(0, float(curve.thresholds[-1])), ylim=(-0.05 * top - 0.01, top * 1.1))
-    axes.legend(loc="upper right", fontsize=8)
+    axes.legend(loc="best", fontsize=8)
     return to_png(figure)
 
 
@@ -101,8 +101,9 @@ def confusion_figure(matrix: np.ndarray, labels: list[str], title: str) -> str:
     axes.grid(False)
     axes.imshow(matrix, cmap="Blues")
     ticks = range(len(labels))
-    axes.set_xticks(ticks, labels, rotation=30 if len(labels) > 3 else 0, ha="right"
-                    if len(labels) > 3 else "center")
+    crowded = len(labels) > 3 or max(len(label) for label in labels) > 8
+    axes.set_xticks(ticks, labels, rotation=30 if crowded else 0,
+                    ha="right" if crowded else "center")
     axes.set_yticks(ticks, labels)
     limit = matrix.max() / 2 if matrix.size else 0
     for (row, col), count in np.ndenumerate(matrix):
