@@ -76,6 +76,7 @@ def test_explain_json_names_the_drivers_of_one_patient(saved_model, capsys):
     assert result["row"] == 4
     assert result["explained_class"] == load_model(model_path).task_summary_["positive_class"]
     assert sum(result["probabilities"].values()) == pytest.approx(1.0)
+    assert 0 < result["background_mean_probability"] < 1
     features = [c["feature"] for c in result["contributions"]]
     assert set(features) == {"x0", "x1", "x2", "ward"}
     magnitudes = [abs(c["contribution"]) for c in result["contributions"]]

@@ -79,18 +79,18 @@ def explain(
     proba = model.predict_proba(rows.iloc[[row]])[0]
     positive = positive_index(model)
     index = positive if positive is not None else int(proba.argmax())
-    result = explain_rows(model, rows.iloc[[row]], background_sample(reference), index)
+    sample = background_sample(reference)
+    result = explain_rows(model, rows.iloc[[row]], sample, index)
     result = result.reindex(result["contribution"].abs().sort_values(ascending=False).index)
-    summary = _explanation(model, row, proba, index, result.head(top), len(reference))
+    summary = _explanation(model, row, proba, index, result.head(top), len(sample))
+    summary["background_mean_probability"] = float(model.predict_proba(sample)[:, index].mean())
     if as_json:
         console.print_json(json.dumps(summary, default=str))
     else:
         _print_explanation(summary)
 
 
-def _explanation(model, row: int, proba, index: int, result, n_reference: int) -> dict:
-    from metamed.explain import BACKGROUND_SIZE
-
+def _explanation(model, row: int, proba, index: int, result, n_background: int) -> dict:
     labels = [str(c) for c in model.classes_]
     return {
         "row": row,
@@ -98,7 +98,7 @@ def _explanation(model, row: int, proba, index: int, result, n_reference: int) -
         "explained_class": labels[index],
         "method": "probability minus mean probability with the feature replaced by background "
                   "values (one feature at a time)",
-        "background_rows": min(n_reference, BACKGROUND_SIZE),
+        "background_rows": n_background,
         "contributions": [{"feature": r.feature, "value": _plain(r.value),
                            "contribution": float(r.contribution)}
                           for r in result.itertuples()],
@@ -114,7 +114,8 @@ def _plain(value: object) -> object:
 def _print_explanation(summary: dict) -> None:
     label = summary["explained_class"]
     risk = summary["probabilities"][label]
-    console.print(f"row {summary['row']}: P({label}) = {risk:.3f}", highlight=False)
+    console.print(f"row {summary['row']}: P({label}) = {risk:.3f} (background patients' "
+                  f"average: {summary['background_mean_probability']:.3f})", highlight=False)
     table = Table(title=f"what moves P({label}) for this patient (vs "
                         f"{summary['background_rows']} background patients)",
                   title_justify="left")
