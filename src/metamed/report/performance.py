@@ -37,9 +37,9 @@ def performance_section(model, positive: int | None) -> h.Section:
         intro += (f" With {len(labels)} classes, binary views (ROC, precision-recall, "
                   "calibration, thresholds, net benefit) are one-vs-rest for each class, and "
                   "summary metrics are macro-averaged over classes.")
-    body = [h.paragraph(intro), _metrics_table(model), h.figures(_curve_figures(model, views))]
-    body.append(h.figures([_confusion(codes, proba, labels, positive)]
-                          + _decision_figures(views)))
+    shown = (_curve_figures(model, views) + [_confusion(codes, proba, labels, positive)]
+             + _decision_figures(views))
+    body = [h.paragraph(intro), _metrics_table(model), h.figures(shown)]
     body.append(_threshold_tables(views, positive))
     return h.Section("performance", title, "".join(body))
 
