@@ -23,6 +23,21 @@ def synthetic_task(name: str, n: int, p: int, signal: float, seed: int, linear: 
     return make_task(frame, "y", name=name)
 
 
+@pytest.fixture
+def run_cli(capsys):
+    """Run `metamed ARGS...` in-process; returns (exit code, stdout, stderr)."""
+    from metamed.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(list(argv))
+            raise SystemExit(0)
+        captured = capsys.readouterr()
+        return done.value.code, captured.out, captured.err
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def synthetic():
     """The :func:`synthetic_task` factory, for tests that need a fresh task."""

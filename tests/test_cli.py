@@ -11,14 +11,6 @@ import pytest
 from metamed.cli import main
 
 
-def _run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
-
-
 @pytest.fixture
 def csv_path(tmp_path):
     rng = np.random.default_rng(0)
@@ -30,17 +22,17 @@ def csv_path(tmp_path):
     return path
 
 
-def test_evaluate_prints_every_metric_with_an_interval(capsys, csv_path):
-    code, out, _ = _run(capsys, "evaluate", str(csv_path), "--target", "label", "--repeats", "1")
+def test_evaluate_prints_every_metric_with_an_interval(run_cli, csv_path):
+    code, out, _ = run_cli("evaluate", str(csv_path), "--target", "label", "--repeats", "1")
     assert code == 0
     for label in ("ROC AUC", "Sensitivity", "Specificity", "Brier", "Calibration slope"):
         assert label in out
     assert "95% CI" in out
 
 
-def test_evaluate_json_is_machine_readable(capsys, csv_path):
-    code, out, _ = _run(
-        capsys, "evaluate", str(csv_path), "-t", "label", "--repeats", "1", "--json"
+def test_evaluate_json_is_machine_readable(run_cli, csv_path):
+    code, out, _ = run_cli(
+        "evaluate", str(csv_path), "-t", "label", "--repeats", "1", "--json"
     )
     assert code == 0
     result = json.loads(out)
@@ -62,9 +54,9 @@ def test_evaluate_json_is_machine_readable(capsys, csv_path):
         (["{csv}", "--target", "label", "--pipeline", "absent.json"], "does not exist"),
     ],
 )
-def test_bad_input_is_one_sentence_and_exit_code_2(capsys, csv_path, args, message):
+def test_bad_input_is_one_sentence_and_exit_code_2(run_cli, csv_path, args, message):
     args = [a.replace("{csv}", str(csv_path)) for a in args]
-    code, _, err = _run(capsys, "evaluate", *args)
+    code, _, err = run_cli("evaluate", *args)
     assert code == 2
     assert message in err
     assert "Traceback" not in err
@@ -94,11 +86,10 @@ def cohort(tmp_path, synthetic):
 
 
 def test_fit_then_predict_writes_a_class_and_a_probability_per_class(
-    capsys, cohort, tiny_kb, tmp_path
+    run_cli, cohort, tiny_kb, tmp_path
 ):
     model = tmp_path / "model.skops"
-    code, out, err = _run(
-        capsys,
+    code, out, err = run_cli(
         "fit",
         str(cohort),
         "--target",
@@ -115,7 +106,7 @@ def test_fit_then_predict_writes_a_class_and_a_probability_per_class(
     assert code == 0, err
     assert "similar known tasks" in out and "honest performance" in out and "ROC AUC" in out
     preds = tmp_path / "preds.csv"
-    code, out, err = _run(capsys, "predict", str(model), str(cohort), "--out", str(preds))
+    code, out, err = run_cli("predict", str(model), str(cohort), "--out", str(preds))
     assert code == 0, err
     assert "ignored 1 column(s) not used by the model: outcome" in out
     frame = pd.read_csv(preds)
@@ -123,10 +114,9 @@ def test_fit_then_predict_writes_a_class_and_a_probability_per_class(
     np.testing.assert_allclose(frame[["proba_ill", "proba_well"]].sum(axis=1), 1.0)
 
 
-def test_predict_on_data_missing_a_column_is_one_clear_error(capsys, cohort, tiny_kb, tmp_path):
+def test_predict_on_data_missing_a_column_is_one_clear_error(run_cli, cohort, tiny_kb, tmp_path):
     model = tmp_path / "model.skops"
-    _run(
-        capsys,
+    run_cli(
         "fit",
         str(cohort),
         "-t",
@@ -141,13 +131,13 @@ def test_predict_on_data_missing_a_column_is_one_clear_error(capsys, cohort, tin
         str(model),
     )
     pd.read_csv(cohort).drop(columns="x0").to_csv(tmp_path / "less.csv", index=False)
-    code, _, err = _run(capsys, "predict", str(model), str(tmp_path / "less.csv"))
+    code, _, err = run_cli("predict", str(model), str(tmp_path / "less.csv"))
     assert code == 2 and "lacks 1 column(s) the model was trained on: 'x0'" in err
 
 
-def test_recommend_explains_each_pipeline(capsys, cohort, tiny_kb):
-    code, out, _ = _run(
-        capsys, "recommend", str(cohort), "-t", "outcome", "--kb", tiny_kb, "--n", "3", "--json"
+def test_recommend_explains_each_pipeline(run_cli, cohort, tiny_kb):
+    code, out, _ = run_cli(
+        "recommend", str(cohort), "-t", "outcome", "--kb", tiny_kb, "--n", "3", "--json"
     )
     assert code == 0
     recommendations = json.loads(out)
@@ -155,8 +145,8 @@ def test_recommend_explains_each_pipeline(capsys, cohort, tiny_kb):
     assert all("similar known tasks" in r["rationale"] for r in recommendations)
 
 
-def test_kb_info_summarises_a_knowledge_base(capsys, tiny_kb):
-    code, out, _ = _run(capsys, "kb", "info", "--db", tiny_kb, "--json")
+def test_kb_info_summarises_a_knowledge_base(run_cli, tiny_kb):
+    code, out, _ = run_cli("kb", "info", "--db", tiny_kb, "--json")
     assert code == 0
     summary = json.loads(out)
     assert summary["tasks"] == 8 and summary["configs"] >= 5

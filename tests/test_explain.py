@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metamed.cli import main
 from metamed.estimator import MetaClassifier
 from metamed.explain import explain_rows, partial_dependence, permutation_importance
 from metamed.persistence import load_model, save_model
@@ -60,17 +59,10 @@ def saved_model(tiny_kb, tmp_path_factory, synthetic):
     return save_model(model.fit_task(task), folder / "model.skops"), folder / "patients.csv"
 
 
-def _run(capsys, *argv):
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
 
-
-def test_explain_json_names_the_drivers_of_one_patient(saved_model, capsys):
+def test_explain_json_names_the_drivers_of_one_patient(saved_model, run_cli):
     model_path, data = saved_model
-    code, out, _ = _run(capsys, "explain", str(model_path), str(data), "--row", "4", "--json")
+    code, out, _ = run_cli("explain", str(model_path), str(data), "--row", "4", "--json")
     assert code == 0
     result = json.loads(out)
     assert result["row"] == 4
@@ -83,11 +75,11 @@ def test_explain_json_names_the_drivers_of_one_patient(saved_model, capsys):
     assert magnitudes == sorted(magnitudes, reverse=True)
 
 
-def test_explain_table_and_a_row_outside_the_table(saved_model, capsys):
+def test_explain_table_and_a_row_outside_the_table(saved_model, run_cli):
     model_path, data = saved_model
-    code, out, _ = _run(capsys, "explain", str(model_path), str(data), "--row", "0")
+    code, out, _ = run_cli("explain", str(model_path), str(data), "--row", "0")
     assert code == 0
     assert "contribution" in out and "P(" in out
-    code, _, err = _run(capsys, "explain", str(model_path), str(data), "--row", "500")
+    code, _, err = run_cli("explain", str(model_path), str(data), "--row", "500")
     assert code == 2
     assert "outside the table" in err
