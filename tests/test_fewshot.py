@@ -189,3 +189,26 @@ def test_support_only_baselines_need_no_meta_training(easy_episodes):
     _, test = easy_episodes
     for baseline in (SupportKNN(), SupportLogReg()):
         assert baseline.fit().evaluate(test, n_episodes=20).mean > 0.9
+
+
+def test_without_torch_the_user_gets_the_install_line(monkeypatch):
+    from metamed.fewshot import require_torch
+
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    with pytest.raises(MetamedError, match=r"pip install 'metamed\[fewshot\]'"):
+        require_torch()
+
+
+def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys):
+    pytest.importorskip("torch").set_num_threads(1)
+    from metamed.cli import main
+
+    write_npz(tmp_path / "tiny.npz", n_classes=6, per_class=30)
+    model = tmp_path / "proto.pt"
+    main(["fewshot", "train", "--source", f"npz:{tmp_path / 'tiny.npz'}", "--ways", "2",
+          "--shots", "1", "--queries", "5", "--iterations", "2", "--out", str(model)])
+    main(["fewshot", "eval", str(model), "--episodes", "20", "--iterations", "2"])
+    printed = capsys.readouterr().out
+    assert model.exists() and "saved to" in printed
+    for method in ("saved model", "logreg", "knn", "finetune"):
+        assert method in printed

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from metamed import __version__
-from metamed.commands import bench, corpus, fitting, kb, report
+from metamed.commands import bench, corpus, fewshot, fitting, kb, report
 from metamed.errors import MetamedError
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app = typer.Typer(
 app.add_typer(corpus.app, name="corpus", help="The built-in medical task corpus.")
 app.add_typer(kb.app, name="kb", help="Build and inspect the knowledge base.")
 app.add_typer(bench.app, name="bench", help="Meta-evaluation benchmarks.")
+app.add_typer(fewshot.app, name="fewshot", help="Few-shot learning from K examples per class.")
 app.command()(fitting.fit)
 app.command()(fitting.predict)
 app.command()(fitting.recommend)

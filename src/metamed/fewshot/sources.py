@@ -54,7 +54,7 @@ def load_source(spec: str, ways: int, *, target: str | None = None,
     if kind == "corpus" and value:
         return corpus_data(value, ways, seed)
     if kind == "npz" and value:
-        return npz_data(Path(value), ways, seed)
+        return npz_data(Path(value).expanduser(), ways, seed)
     if kind == "csv" and value:
         if target is None:
             raise MetamedError("a csv: source needs --target, the column that holds the class.")
