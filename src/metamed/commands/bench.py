@@ -27,6 +27,7 @@ def loto(
     max_tasks: Annotated[int, typer.Option(
         help="Search mode: the N smallest tasks (0 = all).")] = 0,
     out: Annotated[Path | None, typer.Option(help="CSV file for the per-task rows.")] = None,
+    markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.errors import MetamedError
@@ -46,7 +47,10 @@ def loto(
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
     if out is not None:
         rows.to_csv(out, index=False)
-    _print(summarize(rows), mode, budget)
+    if markdown:
+        print(summarize(rows).round(3).to_markdown())
+    else:
+        _print(summarize(rows), mode, budget)
 
 
 def _print(summary, mode: str, budget: float) -> None:
