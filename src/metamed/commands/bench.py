@@ -48,7 +48,11 @@ def loto(
     if out is not None:
         rows.to_csv(out, index=False)
     if markdown:
-        print(summarize(rows).round(3).to_markdown())
+        try:
+            print(summarize(rows).round(3).to_markdown())
+        except ImportError as error:
+            hint = "--markdown needs tabulate: pip install 'metamed[bench]'."
+            raise MetamedError(hint) from error
     else:
         _print(summarize(rows), mode, budget)
 
