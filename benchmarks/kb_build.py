@@ -45,11 +45,12 @@ def fits_per_second(n_configs: int) -> pd.DataFrame:
 
 def _table(n_rows: int, n_cols: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(rng.normal(size=(n_rows, n_cols)),
-                         columns=[f"x{i}" for i in range(n_cols)])
-    frame.iloc[:, : max(1, n_cols // 10)] = rng.choice(["a", "b", "c"],
-                                                        (n_rows, max(1, n_cols // 10)))
-    frame.iloc[rng.random(frame.shape) < 0.05] = np.nan
+    n_text = max(1, n_cols // 10)  # a tenth of the columns are categorical
+    frame = pd.DataFrame(rng.normal(size=(n_rows, n_cols - n_text)),
+                         columns=[f"x{i}" for i in range(n_cols - n_text)])
+    for i in range(n_text):
+        frame[f"c{i}"] = rng.choice(["a", "b", "c"], n_rows).astype(object)
+    frame = frame.mask(rng.random(frame.shape) < 0.05)
     frame["y"] = rng.choice(["sick", "well"], n_rows)
     return make_task(frame, "y")
 
