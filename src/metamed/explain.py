@@ -32,18 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metamed.evaluation.metrics import roc_auc
+from metamed.evaluation.metrics import class_roc_auc
 
 #: Background patients for per-patient explanations (cost: rows x features x this).
 BACKGROUND_SIZE = 50
-
-
-def _macro_auc(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> float:
-    """ROC AUC of the positive class, or the mean one-vs-rest AUC over classes."""
-    classes = [positive] if positive is not None else range(proba.shape[1])
-    scores = [roc_auc(codes == k, proba[:, k]) for k in classes
-              if 0 < np.sum(codes == k) < len(codes)]
-    return float(np.mean(scores))
 
 
 def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: int | None,
@@ -55,7 +47,7 @@ def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: 
     All shuffled copies of one column are predicted in a single call.
     """
     rng = np.random.default_rng(seed)
-    baseline = _macro_auc(codes, model.predict_proba(X), positive)
+    baseline = class_roc_auc(codes, model.predict_proba(X), positive)
     rows = []
     for column in X.columns:
         stacked = pd.concat([X] * n_repeats, ignore_index=True)
@@ -63,7 +55,7 @@ def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: 
                                  for _ in range(n_repeats)])
         stacked[column] = values
         proba = model.predict_proba(stacked).reshape(n_repeats, len(X), -1)
-        drops = [baseline - _macro_auc(codes, p, positive) for p in proba]
+        drops = [baseline - class_roc_auc(codes, p, positive) for p in proba]
         rows.append({"feature": column, "importance": float(np.mean(drops)),
                      "sd": float(np.std(drops))})
     table = pd.DataFrame(rows, columns=["feature", "importance", "sd"])

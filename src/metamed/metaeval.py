@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from metamed.evaluation.evaluate import class_codes
-from metamed.evaluation.metrics import roc_auc
+from metamed.evaluation.metrics import class_roc_auc
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import MetaLearner, make_learner
 from metamed.selection import nested_oof
@@ -62,7 +62,7 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
             learner: MetaLearner = make_learner(name).fit(visible)
             oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
                              n_candidates=1 if name == BASELINE else 8)
-            score = _macro_auc(class_codes(task), oof)
+            score = class_roc_auc(class_codes(task), oof)
             rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
     return pd.DataFrame(rows)
 
@@ -73,12 +73,6 @@ def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float)
     normalized = (score - low) / (high - low) if high > low else 1.0
     return {"task": metadata.task_ids[t], "learner": learner, "roc_auc": float(score),
             "normalized": float(normalized), "oracle_auc": float(high), "seconds": seconds}
-
-
-def _macro_auc(codes: np.ndarray, proba: np.ndarray) -> float:
-    if proba.shape[1] == 2:
-        return roc_auc(codes == 1, proba[:, 1])
-    return float(np.mean([roc_auc(codes == k, proba[:, k]) for k in np.unique(codes)]))
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:

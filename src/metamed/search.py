@@ -20,7 +20,7 @@ import pandas as pd
 
 from metamed.evaluation import fit_predict_split, plan_cv
 from metamed.evaluation.evaluate import class_codes
-from metamed.evaluation.metrics import roc_auc
+from metamed.evaluation.metrics import class_roc_auc
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 from metamed.task import Task
 
@@ -110,11 +110,5 @@ def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> N
         candidate.error = f"{type(error).__name__}: {str(error).strip()[:200]}"
         return
     candidate.oof[split.test] = fold.proba
-    candidate.fold_scores.append(_auc(codes[split.test], fold.proba))
+    candidate.fold_scores.append(class_roc_auc(codes[split.test], fold.proba))
 
-
-def _auc(codes: np.ndarray, proba: np.ndarray) -> float:
-    """ROC AUC of one fold, macro one-vs-rest for more than two classes."""
-    if proba.shape[1] == 2:
-        return roc_auc(codes == 1, proba[:, 1])
-    return float(np.mean([roc_auc(codes == k, proba[:, k]) for k in np.unique(codes)]))

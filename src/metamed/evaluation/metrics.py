@@ -110,6 +110,19 @@ def roc_auc(is_positive: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def class_roc_auc(codes: np.ndarray, proba: np.ndarray, positive: int | None = None) -> float:
+    """ROC AUC of the positive class (index 1 for two classes), else macro one-vs-rest.
+
+    Classes absent from ``codes`` (or making up all of it) are skipped.
+    """
+    if positive is None and proba.shape[1] == 2:
+        positive = 1
+    classes = [positive] if positive is not None else range(proba.shape[1])
+    scores = [roc_auc(codes == k, proba[:, k]) for k in classes
+              if 0 < np.sum(codes == k) < len(codes)]
+    return float(np.mean(scores))
+
+
 def average_precision(is_positive: np.ndarray, score: np.ndarray) -> float:
     """Area under the precision-recall curve as scikit-learn's average precision.
 
