@@ -33,7 +33,7 @@ def _metadata(n_per_kind=12, seed=0):
     )
 
 
-@pytest.mark.parametrize("name", ["nearest", "ranker"])
+@pytest.mark.parametrize("name", ["nearest", "ranker", "local"])
 def test_task_aware_learners_pick_what_won_on_similar_tasks(name):
     metadata = _metadata()
     learner = make_learner(name).fit(metadata)
@@ -50,7 +50,19 @@ def test_greedy_portfolio_covers_both_kinds_of_task_first():
     first_two = {r.config_hash for r in learner.recommend(np.zeros(5), n=2)}
     assert first_two == set(learner.metadata_.config_hashes[:2])
     assert learner.coverage_[1] == pytest.approx(1.0)
-    assert learner.coverage_ == sorted(learner.coverage_)
+    assert (np.diff(learner.coverage_) >= -1e-12).all()
+
+
+def test_local_portfolio_learns_k_on_known_tasks_and_covers_what_slot_one_misses():
+    from metamed.learners.local import K_CHOICES, LocalPortfolio
+
+    metadata = _metadata()
+    assert make_learner("local").fit(metadata).k_ in K_CHOICES
+    wide = LocalPortfolio(k=40).fit(metadata)
+    first, second = wide.recommend(np.zeros(5), n=2)
+    assert first.config_hash == metadata.config_hashes[0]
+    assert second.config_hash == metadata.config_hashes[1]
+    assert "slot 2 of a portfolio covering the 24 most similar known tasks" in second.rationale
 
 
 def test_single_best_and_random_ignore_the_task():

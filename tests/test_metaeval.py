@@ -1,6 +1,7 @@
 """Leave-one-task-out: learners judged on tasks they never saw."""
 
 import numpy as np
+import pandas as pd
 
 from metamed.estimator import load_metadata
 from metamed.metaeval import loto_search, loto_zero_shot, summarize
@@ -22,8 +23,10 @@ def test_zero_shot_scores_every_task_for_every_learner(tiny_kb):
 
 def test_search_mode_scores_the_whole_procedure_in_nested_cv(tiny_kb, tiny_kb_task):
     metadata = load_metadata(tiny_kb)
-    rows = loto_search(metadata, ["nearest", "logreg"], tiny_kb_task, budget=4,
-                       task_ids=["task0", "task2"], outer_splits=3)
-    assert len(rows) == 4
+    per_task = list(loto_search(metadata, ["nearest", "logreg"], tiny_kb_task, budget=4,
+                                task_ids=["task0", "task2"], outer_splits=3))
+    assert sorted(len(rows) for rows in per_task) == [2, 2]
+    rows = pd.DataFrame([row for rows in per_task for row in rows])
+    assert set(rows["task"]) == {"task0", "task2"}
     assert rows["roc_auc"].between(0.5, 1).all()
     assert np.isfinite(rows["normalized"]).all()

@@ -17,10 +17,11 @@ KB: 0 = the worst config on that task, 1 = the best one (the oracle).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.metrics import class_roc_auc
@@ -50,21 +51,33 @@ def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
 
 def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
                 budget: float, task_ids: list[str], outer_splits: int = 3,
-                seed: int = 0) -> pd.DataFrame:
-    """One row per (held-out task, learner): outer-CV ROC AUC of the whole procedure."""
+                seed: int = 0, jobs: int = 1) -> Iterator[list[dict]]:
+    """Per held-out task, as each finishes: one row per learner, the outer-CV ROC AUC.
+
+    Tasks run in ``jobs`` processes; rows are yielded as soon as a task is
+    done, so a caller can save them and a stopped run loses one task at most.
+    """
+    run = delayed(_search_one_task)
+    yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
+        run(metadata, learners, load, budget, task_id, outer_splits, seed)
+        for task_id in task_ids
+    )
+
+
+def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
+                     budget: float, task_id: str, outer_splits: int, seed: int) -> list[dict]:
+    t = metadata.task_ids.index(task_id)
+    task = load(task_id)
+    visible = metadata.without(task_id)
     rows = []
-    for task_id in task_ids:
-        t = metadata.task_ids.index(task_id)
-        task = load(task_id)
-        visible = metadata.without(task_id)
-        for name in learners:
-            started = time.perf_counter()
-            learner: MetaLearner = make_learner(name).fit(visible)
-            oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
-                             n_candidates=1 if name == BASELINE else 8)
-            score = class_roc_auc(class_codes(task), oof)
-            rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
-    return pd.DataFrame(rows)
+    for name in learners:
+        started = time.perf_counter()
+        learner: MetaLearner = make_learner(name).fit(visible)
+        oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
+                         n_candidates=1 if name == BASELINE else 8)
+        score = class_roc_auc(class_codes(task), oof)
+        rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
+    return rows
 
 
 def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float) -> dict:

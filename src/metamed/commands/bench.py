@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -26,14 +27,16 @@ def loto(
     budget: Annotated[float, typer.Option(help="Seconds per task and learner (search).")] = 60,
     max_tasks: Annotated[int, typer.Option(
         help="Search mode: the N smallest tasks (0 = all).")] = 0,
-    out: Annotated[Path | None, typer.Option(help="CSV file for the per-task rows.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="CSV file for the per-task rows. Search mode writes it as tasks finish and, "
+             "when it exists, skips the tasks already in it (resume).")] = None,
+    jobs: Annotated[int, typer.Option(help="Search mode: tasks run in parallel.")] = 1,
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.errors import MetamedError
     from metamed.estimator import load_metadata
-    from metamed.knowledge.units import prepared_corpus_task
-    from metamed.metaeval import loto_search, loto_zero_shot, summarize
+    from metamed.metaeval import loto_zero_shot, summarize
 
     metadata = load_metadata(kb)
     names = [n.strip() for n in learners.split(",") if n.strip()]
@@ -42,10 +45,10 @@ def loto(
     elif mode == "search":
         order = np.argsort(metadata.metafeatures[:, 0])  # log rows: smallest first
         task_ids = [metadata.task_ids[i] for i in order][: max_tasks or None]
-        rows = loto_search(metadata, names, prepared_corpus_task, budget, task_ids)
+        rows = _search_rows(metadata, names, task_ids, budget, jobs, out)
     else:
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
-    if out is not None:
+    if out is not None and mode == "zero-shot":
         rows.to_csv(out, index=False)
     if markdown:
         try:
@@ -55,6 +58,25 @@ def loto(
             raise MetamedError(hint) from error
     else:
         _print(summarize(rows), mode, budget)
+
+
+def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float, jobs: int,
+                 out: Path | None) -> pd.DataFrame:
+    """Run the held-out tasks not yet in ``out``, appending each task's rows as it ends."""
+    from metamed.knowledge.units import prepared_corpus_task
+    from metamed.metaeval import loto_search
+
+    done = pd.read_csv(out) if out is not None and out.exists() else pd.DataFrame()
+    todo = [t for t in task_ids if done.empty or t not in set(done["task"])]
+    if len(todo) < len(task_ids):
+        console.print(f"resuming: {len(task_ids) - len(todo)} tasks already in {out}")
+    frames = [done]
+    for rows in loto_search(metadata, names, prepared_corpus_task, budget, todo, jobs=jobs):
+        frame = pd.DataFrame(rows)
+        if out is not None:
+            frame.to_csv(out, mode="a", header=not out.exists(), index=False)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _print(summary, mode: str, budget: float) -> None:

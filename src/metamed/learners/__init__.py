@@ -8,6 +8,7 @@ from metamed.errors import MetamedError
 from metamed.learners.base import MetaLearner, Recommendation
 from metamed.learners.baselines import LogisticBaseline, RandomConfigs, SingleBest
 from metamed.learners.greedy import GreedyPortfolio
+from metamed.learners.local import LocalPortfolio
 from metamed.learners.nearest import NearestTasks
 from metamed.learners.ranker import PerformanceRanker
 
@@ -15,6 +16,7 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "nearest": NearestTasks,
     "ranker": PerformanceRanker,
     "greedy": GreedyPortfolio,
+    "local": LocalPortfolio,
     "single_best": SingleBest,
     "random": RandomConfigs,
     "logreg": LogisticBaseline,
@@ -29,6 +31,7 @@ def make_learner(name: str) -> MetaLearner:
 
 
 __all__ = [
-    "LEARNERS", "GreedyPortfolio", "LogisticBaseline", "MetaLearner", "NearestTasks",
-    "PerformanceRanker", "RandomConfigs", "Recommendation", "SingleBest", "make_learner",
+    "LEARNERS", "GreedyPortfolio", "LocalPortfolio", "LogisticBaseline", "MetaLearner",
+    "NearestTasks", "PerformanceRanker", "RandomConfigs", "Recommendation", "SingleBest",
+    "make_learner",
 ]

@@ -29,16 +29,7 @@ class GreedyPortfolio(MetaLearner):
         self.max_size = max_size
 
     def _fit(self, metadata: MetaData) -> None:
-        normalized = metadata.normalized_scores()
-        best_so_far = np.zeros(normalized.shape[0])
-        self.order_, self.coverage_ = [], []
-        for _ in range(min(self.max_size, normalized.shape[1])):
-            gains = np.maximum(normalized, best_so_far[:, None]).mean(axis=0)
-            gains[self.order_] = -np.inf
-            chosen = int(np.argmax(gains))
-            self.order_.append(chosen)
-            self.coverage_.append(float(gains[chosen]))
-            best_so_far = np.maximum(best_so_far, normalized[:, chosen])
+        self.order_, self.coverage_ = greedy_cover(metadata.normalized_scores(), self.max_size)
         self.mean_auc_ = mean_scores(metadata)
 
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
@@ -52,3 +43,25 @@ class GreedyPortfolio(MetaLearner):
             )
             for slot, c in enumerate(self.order_[:n])
         ]
+
+
+def greedy_cover(normalized: np.ndarray, size: int,
+                 weights: np.ndarray | None = None) -> tuple[list[int], list[float]]:
+    """Configs added one at a time, each raising the (weighted) mean best-so-far the most.
+
+    Returns the config indices in order and the weighted mean best-so-far
+    normalised score after each addition.
+    """
+    n_tasks, n_configs = normalized.shape
+    weights = np.full(n_tasks, 1.0) if weights is None else np.asarray(weights, dtype=float)
+    weights = weights / weights.sum()
+    best_so_far = np.zeros(n_tasks)
+    order, coverage = [], []
+    for _ in range(min(size, n_configs)):
+        gains = weights @ np.maximum(normalized, best_so_far[:, None])
+        gains[order] = -np.inf
+        chosen = int(np.argmax(gains))
+        order.append(chosen)
+        coverage.append(float(gains[chosen]))
+        best_so_far = np.maximum(best_so_far, normalized[:, chosen])
+    return order, coverage
