@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 
 from metamed.errors import MetamedError
-from metamed.fewshot.episodes import EpisodeSampler, MetaDataset, split_by_class, split_by_task
+from metamed.fewshot.episodes import (
+    EpisodeSampler,
+    MetaDataset,
+    rotated_classes,
+    split_by_class,
+    split_by_task,
+)
 from metamed.fewshot.sources import load_source, npz_data, read_npz, table_data
 
 
@@ -122,6 +128,25 @@ def test_table_by_site_encodes_with_meta_train_statistics_only(tmp_path):
 def test_unknown_source_is_one_sentence():
     with pytest.raises(MetamedError, match="not one of digits, corpus:SLUG"):
         load_source("imagenet", ways=5)
+def test_rotated_classes_are_new_classes_of_the_same_meta_train_rows():
+    rng = np.random.default_rng(0)
+    images = MetaDataset(rng.random((6, 1, 4, 4)), np.array([0, 0, 1, 1, 2, 2]),
+                         rows=np.arange(10, 16))
+    turned = rotated_classes(images)
+    assert len(turned.y) == 24 and len(turned.classes) == 12
+    assert set(turned.rows) == set(images.rows)
+    assert np.array_equal(turned.X[6 + 2], np.rot90(images.X[2], 1, axes=(1, 2)))
+    assert turned.y[6 + 2] == images.y[2] + 3
+    assert turned.class_names[4] == "1 rotated 90°"
+    with pytest.raises(MetamedError, match="need images"):
+        rotated_classes(blobs())
+
+
+def test_rotations_touch_only_the_meta_train_split():
+    plain, turned = (load_source("digits", 5, rotations=r) for r in (False, True))
+    assert len(turned.splits["train"].classes) == 4 * len(plain.splits["train"].classes)
+    assert np.array_equal(turned.splits["test"].X, plain.splits["test"].X)
+    assert not set(turned.splits["train"].rows) & set(turned.splits["test"].rows)
 
 
 # --- algorithms (torch) --------------------------------------------------------------
@@ -169,6 +194,16 @@ def test_each_algorithm_learns_what_carries_over_to_new_classes(hidden_episodes,
     trained = make_learner(algo, iterations=80, hidden=32, device="cpu").fit(train)
     before, after = (m.evaluate(test, n_episodes=30).mean for m in (untrained, trained))
     assert after > 0.42 and after > before + 0.1, f"{algo}: {before:.2f} -> {after:.2f}"
+
+
+def test_protonet_meta_trains_with_more_ways_than_it_is_tested_on(easy_episodes):
+    from metamed.fewshot.protonet import ProtoNet
+
+    train, test = easy_episodes
+    net = ProtoNet(iterations=2, hidden=16, train_ways=8, device="cpu").fit(train)
+    assert net.ways_ == 8 and net.predict(test.episode(0)).shape == (25,)
+    capped = ProtoNet(iterations=1, hidden=16, train_ways=60, device="cpu").fit(train)
+    assert capped.ways_ == len(train.data.classes) == 11
 
 
 def test_a_saved_model_predicts_the_same_after_loading(easy_episodes, tmp_path):

@@ -28,6 +28,10 @@ Shots = Annotated[int, typer.Option(help="Support examples per class (K).")]
 Queries = Annotated[int, typer.Option(help="Query examples per class.")]
 Iterations = Annotated[int, typer.Option(help="Meta-training steps.")]
 Seed = Annotated[int, typer.Option(help="Seed of the class split, episodes and weights.")]
+Rotations = Annotated[bool, typer.Option(
+    help="Images: add meta-train classes turned 90/180/270 degrees (Snell et al. 2017).")]
+TrainWays = Annotated[int | None, typer.Option(
+    help="ProtoNet: ways of the meta-training episodes (default: --ways).")]
 
 
 @app.command()
@@ -42,21 +46,28 @@ def train(
     target: Target = None,
     task_column: TaskColumn = None,
     seed: Seed = 0,
+    rotations: Rotations = False,
+    train_ways: TrainWays = None,
     out: Annotated[Path, typer.Option(help="Where to save the meta-model.")] = Path("model.pt"),
 ) -> None:
     """Meta-train one algorithm on the meta-train classes (or tasks) and save it."""
     from metamed.fewshot import require_torch
 
     require_torch()
+    import torch
+
     from metamed.fewshot.api import make_learner, save_learner
     from metamed.fewshot.compare import samplers
     from metamed.fewshot.sources import load_source
 
     spec = {"source": source, "ways": ways, "shots": shots, "queries": queries,
-            "target": target, "task_column": task_column, "seed": seed}
-    data = load_source(source, ways, target=target, task_column=task_column, seed=seed)
+            "target": target, "task_column": task_column, "seed": seed, "rotations": rotations}
+    data = load_source(source, ways, target=target, task_column=task_column, seed=seed,
+                       rotations=rotations)
     meta_train, _ = samplers(data, ways, shots, queries, seed)
-    learner = make_learner(algo, iterations=iterations, seed=seed).fit(meta_train)
+    extra = {"train_ways": train_ways} if algo == "protonet" else {}
+    torch.set_num_threads(1)  # tiny networks: threads cost more than they give on a small CPU
+    learner = make_learner(algo, iterations=iterations, seed=seed, **extra).fit(meta_train)
     save_learner(learner, out, spec)
     console.print(f"{algo} meta-trained on {data.description} ({iterations} steps, "
                   f"final loss {learner.losses_[-1]:.3f}); saved to {out}")
@@ -73,11 +84,15 @@ def evaluate(
     target: Target = None,
     task_column: TaskColumn = None,
     seed: Seed = 0,
+    rotations: Rotations = False,
+    train_ways: TrainWays = None,
 ) -> None:
     """Mean meta-test accuracy with a 95% CI for every algorithm and baseline."""
     from metamed.fewshot import require_torch
 
     require_torch()
+    import torch
+
     from metamed.fewshot.api import load_learner
     from metamed.fewshot.base import score_episodes
     from metamed.fewshot.compare import BASELINES, compare, samplers
@@ -88,10 +103,14 @@ def evaluate(
         saved, spec = load_learner(Path(model_or_source))
         ways, shots, queries, target, task_column, seed = (spec[k] for k in (
             "ways", "shots", "queries", "target", "task_column", "seed"))
+        rotations = spec.get("rotations", False)
         model_or_source, methods = spec["source"], BASELINES
-    data = load_source(model_or_source, ways, target=target, task_column=task_column, seed=seed)
+    data = load_source(model_or_source, ways, target=target, task_column=task_column, seed=seed,
+                       rotations=rotations)
+    torch.set_num_threads(1)
     scores = compare(data, ways, shots, queries=queries, n_episodes=episodes,
-                     iterations=iterations, seed=seed, **({"methods": methods} if methods else {}))
+                     iterations=iterations, train_ways=train_ways, seed=seed,
+                     **({"methods": methods} if methods else {}))
     if saved is not None:
         scores.insert(0, score_episodes(saved, samplers(data, ways, shots, queries, seed)[1],
                                         episodes, "saved model"))

@@ -28,9 +28,13 @@ def samplers(data: FewShotData, ways: int, shots: int, queries: int = 15,
 
 def compare(data: FewShotData, ways: int, shots: int, *, queries: int = 15,
             n_episodes: int = 600, iterations: int = 500, methods: tuple[str, ...] = (
-                *META_LEARNERS, *BASELINES), hidden: int = 64, seed: int = 0,
-            device: str = "auto") -> list[FewShotScore]:
-    """Meta-train each method for ``iterations`` steps and score it on the test episodes."""
+                *META_LEARNERS, *BASELINES), hidden: int = 64, train_ways: int | None = None,
+            seed: int = 0, device: str = "auto") -> list[FewShotScore]:
+    """Meta-train each method for ``iterations`` steps and score it on the test episodes.
+
+    ``train_ways`` is ProtoNet's meta-training ways; the gradient-based
+    learners keep the test's ways, since their output layer has that many units.
+    """
     train, test = samplers(data, ways, shots, queries, seed)
     scores = []
     for method in methods:
@@ -39,7 +43,8 @@ def compare(data: FewShotData, ways: int, shots: int, *, queries: int = 15,
         elif method == "knn":
             learner = SupportKNN()
         else:
+            extra = {"train_ways": train_ways} if method == "protonet" else {}
             learner = make_learner(method, iterations=iterations, hidden=hidden, seed=seed,
-                                   device=device)
+                                   device=device, **extra)
         scores.append(score_episodes(learner.fit(train), test, n_episodes, method))
     return scores

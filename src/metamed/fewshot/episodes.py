@@ -129,6 +129,29 @@ def split_by_task(data: MetaDataset, n_test: int, n_val: int = 0,
                                                                        strict=True)}
 
 
+def rotated_classes(data: MetaDataset) -> MetaDataset:
+    """Images plus copies turned 90°, 180° and 270°, each copy a new class.
+
+    Snell et al. (2017) meta-train on Omniglot this way: with few
+    meta-train classes (5 on digits) an embedding learns those classes and
+    little else; four times as many classes make it learn what tells
+    classes apart. Only for a meta-train split: rows keep their source ids,
+    so the leak checks still see them as meta-train rows.
+    """
+    if data.X.ndim != 4:
+        raise MetamedError("rotated classes need images (n, C, H, W); this source is a table.")
+    n_classes = int(data.y.max()) + 1
+    turns = range(4)
+    return MetaDataset(
+        X=np.concatenate([np.rot90(data.X, k, axes=(2, 3)) for k in turns]).copy(),
+        y=np.concatenate([data.y + k * n_classes for k in turns]),
+        tasks=np.tile(data.tasks, 4),
+        class_names=tuple(f"{name} rotated {90 * k}°" if k else name
+                          for k in turns for name in data.class_names),
+        rows=np.tile(data.rows, 4),
+    )
+
+
 class EpisodeSampler:
     """Seeded N-way K-shot episodes from one meta-split.
 

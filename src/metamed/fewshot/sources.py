@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 
 from metamed.errors import MetamedError
-from metamed.fewshot.episodes import MetaDataset, split_by_class, split_by_task
+from metamed.fewshot.episodes import (
+    MetaDataset,
+    rotated_classes,
+    split_by_class,
+    split_by_task,
+)
 
 NPZ_PARTS = ("train", "val", "test")
 
@@ -38,6 +43,11 @@ class FewShotData:
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.splits["train"].X.shape[1:])
 
+    def with_rotated_train(self) -> FewShotData:
+        """The same splits, meta-train classes augmented by rotation (images only)."""
+        return FewShotData({**self.splits, "train": rotated_classes(self.splits["train"])},
+                           self.kind, self.description + ", meta-train classes x4 by rotation")
+
 
 def class_split_sizes(n_classes: int, ways: int) -> tuple[int, int]:
     """Meta-test gets ``ways`` classes; meta-val too when ``ways`` are left for meta-train."""
@@ -46,8 +56,18 @@ def class_split_sizes(n_classes: int, ways: int) -> tuple[int, int]:
 
 
 def load_source(spec: str, ways: int, *, target: str | None = None,
-                task_column: str | None = None, seed: int = 0) -> FewShotData:
-    """Parse a ``--source`` spec and build its meta-splits (see the module docstring)."""
+                task_column: str | None = None, seed: int = 0,
+                rotations: bool = False) -> FewShotData:
+    """Parse a ``--source`` spec and build its meta-splits (see the module docstring).
+
+    ``rotations`` adds rotated copies of the meta-train image classes.
+    """
+    data = _load(spec, ways, target, task_column, seed)
+    return data.with_rotated_train() if rotations else data
+
+
+def _load(spec: str, ways: int, target: str | None, task_column: str | None,
+          seed: int) -> FewShotData:
     kind, _, value = spec.partition(":")
     if kind == "digits" and not value:
         return digits_data(ways, seed)
