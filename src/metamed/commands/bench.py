@@ -27,6 +27,8 @@ def loto(
     budget: Annotated[float, typer.Option(help="Seconds per task and learner (search).")] = 60,
     max_tasks: Annotated[int, typer.Option(
         help="Search mode: the N smallest tasks (0 = all).")] = 0,
+    stride: Annotated[int, typer.Option(
+        help="Search mode: every N-th task in size order, a spread sample (1 = all).")] = 1,
     out: Annotated[Path | None, typer.Option(
         help="CSV file for the per-task rows. Search mode writes it as tasks finish and, "
              "when it exists, skips the tasks already in it (resume).")] = None,
@@ -44,7 +46,7 @@ def loto(
         rows = loto_zero_shot(metadata, names)
     elif mode == "search":
         order = np.argsort(metadata.metafeatures[:, 0])  # log rows: smallest first
-        task_ids = [metadata.task_ids[i] for i in order][: max_tasks or None]
+        task_ids = [metadata.task_ids[i] for i in order][::stride][: max_tasks or None]
         rows = _search_rows(metadata, names, task_ids, budget, jobs, out)
     else:
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
@@ -62,12 +64,12 @@ def loto(
 
 def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float, jobs: int,
                  out: Path | None) -> pd.DataFrame:
-    """Run the held-out tasks not yet in ``out``, appending each task's rows as it ends."""
+    """Run the held-out tasks ``out`` lacks for some learner, appending each as it ends."""
     from metamed.knowledge.units import prepared_corpus_task
     from metamed.metaeval import loto_search
 
-    done = pd.read_csv(out) if out is not None and out.exists() else pd.DataFrame()
-    todo = [t for t in task_ids if done.empty or t not in set(done["task"])]
+    done = _saved_rows(out, names, task_ids)
+    todo = [t for t in task_ids if t not in set(done["task"])]
     if len(todo) < len(task_ids):
         console.print(f"resuming: {len(task_ids) - len(todo)} tasks already in {out}")
     frames = [done]
@@ -77,6 +79,16 @@ def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float,
             frame.to_csv(out, mode="a", header=not out.exists(), index=False)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _saved_rows(out: Path | None, names: list[str], task_ids: list[str]) -> pd.DataFrame:
+    """Rows of ``out`` for these tasks and learners, only for tasks that have every learner."""
+    if out is None or not out.exists():
+        return pd.DataFrame(columns=["task", "learner"])
+    rows = pd.read_csv(out).drop_duplicates(["task", "learner"], keep="last")
+    rows = rows[rows["task"].isin(task_ids) & rows["learner"].isin(names)]
+    complete = rows.groupby("task")["learner"].nunique() == len(names)
+    return rows[rows["task"].isin(complete[complete].index)]
 
 
 def _print(summary, mode: str, budget: float) -> None:
