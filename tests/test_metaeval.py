@@ -30,3 +30,19 @@ def test_search_mode_scores_the_whole_procedure_in_nested_cv(tiny_kb, tiny_kb_ta
     assert set(rows["task"]) == {"task0", "task2"}
     assert rows["roc_auc"].between(0.5, 1).all()
     assert np.isfinite(rows["normalized"]).all()
+
+
+def test_a_resumed_search_keeps_only_tasks_that_have_every_learner(tmp_path):
+    from metamed.commands.bench import _saved_rows
+
+    out = tmp_path / "rows.csv"
+    pd.DataFrame({
+        "task": ["a", "a", "b", "c", "c", "c"],
+        "learner": ["nearest", "logreg", "nearest", "nearest", "logreg", "logreg"],
+        "roc_auc": [0.7, 0.6, 0.8, 0.5, 0.55, 0.65],
+    }).to_csv(out, index=False)
+    kept = _saved_rows(out, ["nearest", "logreg"], ["a", "b", "c"])
+    assert sorted(set(kept["task"])) == ["a", "c"]  # b lacks logreg: it runs again
+    assert kept.loc[(kept["task"] == "c") & (kept["learner"] == "logreg"), "roc_auc"].item() == 0.65
+    assert set(_saved_rows(out, ["nearest"], ["b"])["task"]) == {"b"}
+    assert _saved_rows(tmp_path / "none.csv", ["nearest"], ["a"]).empty
