@@ -23,6 +23,9 @@ from metamed.search import Candidate, SearchResult, candidate_pool, successive_h
 from metamed.space import config_hash, named_config, pipeline_for_task
 from metamed.task import Task
 
+#: Offset of the outer folds' seed, so they differ from the inner search's folds.
+OUTER_SEED = 1000
+
 
 @dataclass
 class Selection:
@@ -73,7 +76,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
 
     ``budget`` is shared equally by the outer folds.
     """
-    plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + 1000)
+    plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     proba = np.zeros((task.n_rows, len(task.classes)))
     for split in plan.splits:
         inner = task.subset(split.train)
