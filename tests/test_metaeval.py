@@ -61,3 +61,24 @@ def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_k
     np.testing.assert_allclose(_refit_oof(task, named_config("logreg"), 3, 0), searched)
     (rows,) = loto_search(metadata, ["oracle"], tiny_kb_task, budget=4, task_ids=["task1"])
     assert rows[0]["learner"] == "oracle" and 0.5 <= rows[0]["roc_auc"] <= 1
+
+
+def test_bench_summary_joins_runs_over_the_tasks_every_learner_has(tmp_path, run_cli):
+    def rows(task, learner, auc):
+        return {"task": task, "learner": learner, "roc_auc": auc, "normalized": auc,
+                "oracle_auc": 0.9, "seconds": 1.0}
+
+    pd.DataFrame([rows("t1", "logreg", 0.7), rows("t1", "nearest", 0.8),
+                  rows("t2", "logreg", 0.6), rows("t2", "nearest", 0.6)]).to_csv(
+        tmp_path / "a.csv", index=False)
+    pd.DataFrame([rows("t1", "oracle", 0.85)]).to_csv(tmp_path / "b.csv", index=False)
+    code, out, _ = run_cli("bench", "summary", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
+                           "--markdown")
+    assert code == 0
+    header, _, *body = out.splitlines()
+    columns = [c.strip() for c in header.split("|")[1:-1]]
+    table = {cells[0]: dict(zip(columns, cells, strict=True))
+             for cells in ([c.strip() for c in line.split("|")[1:-1]] for line in body)}
+    assert set(table) == {"oracle", "nearest", "logreg"}  # t2 lacks the oracle: left out
+    assert table["nearest"]["tasks"] == "1" and table["nearest"]["wins"] == "1"
+    assert table["oracle"]["mean_roc_auc"] == "0.85" and table["oracle"]["mean_rank"] == "1"

@@ -52,14 +52,36 @@ def loto(
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
     if out is not None and mode == "zero-shot":
         rows.to_csv(out, index=False)
+    _show(summarize(rows), markdown, f"leave-one-task-out, {mode}"
+          + (f", {budget:g} s per task" if mode == "search" else ""))
+
+
+@app.command("summary")
+def summary_command(
+    rows: Annotated[list[Path], typer.Argument(help="Row CSVs written by 'bench loto --out'.")],
+    markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
+) -> None:
+    """One table from several runs' rows, over the tasks every learner has."""
+    from metamed.metaeval import summarize
+
+    frame = pd.concat([pd.read_csv(p) for p in rows]).drop_duplicates(["task", "learner"],
+                                                                       keep="last")
+    counts = frame.groupby("task")["learner"].nunique()
+    frame = frame[frame["task"].isin(counts[counts == frame["learner"].nunique()].index)]
+    _show(summarize(frame), markdown, f"leave-one-task-out, {frame['task'].nunique()} tasks")
+
+
+def _show(table: pd.DataFrame, markdown: bool, title: str) -> None:
     if markdown:
+        from metamed.errors import MetamedError
+
         try:
-            print(summarize(rows).round(3).to_markdown())
+            print(table.round(3).to_markdown())
         except ImportError as error:
             hint = "--markdown needs tabulate: pip install 'metamed[bench]'."
             raise MetamedError(hint) from error
     else:
-        _print(summarize(rows), mode, budget)
+        _print(table, title)
 
 
 def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float, jobs: int,
@@ -91,8 +113,7 @@ def _saved_rows(out: Path | None, names: list[str], task_ids: list[str]) -> pd.D
     return rows[rows["task"].isin(complete[complete].index)]
 
 
-def _print(summary, mode: str, budget: float) -> None:
-    title = f"leave-one-task-out, {mode}" + (f", {budget:g} s per task" if mode == "search" else "")
+def _print(summary: pd.DataFrame, title: str) -> None:
     table = Table(title=title, title_justify="left")
     for column in ["learner", *summary.columns]:
         table.add_column(column, justify="left" if column == "learner" else "right")
