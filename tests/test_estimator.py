@@ -88,6 +88,14 @@ def test_search_stops_at_its_budget_and_keeps_what_it_measured(synthetic):
     assert [len(c.fold_scores) for c in full.candidates] == [5]
 
 
+def test_repeated_search_cuts_the_field_after_one_full_repeat(synthetic):
+    task = synthetic("repeats", n=150, p=3, signal=2, seed=12)
+    pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")])
+    result = successive_halving(task, pool, budget=60, n_repeats=2)
+    assert sorted(len(c.fold_scores) for c in result.candidates) == [5, 5, 10, 10]
+    assert len(result.complete) == 2 and result.n_splits == 10
+
+
 def test_a_table_already_in_the_kb_is_left_out_of_its_own_recommendations(tiny_kb, synthetic):
     task = synthetic("task3", n=200, p=6, signal=1, seed=3, linear=False)  # as in the KB
     model = _model(tiny_kb, outer_splits=0, time_budget=5).fit_task(task)

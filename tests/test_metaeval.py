@@ -82,3 +82,11 @@ def test_bench_summary_joins_runs_over_the_tasks_every_learner_has(tmp_path, run
     assert set(table) == {"oracle", "nearest", "logreg"}  # t2 lacks the oracle: left out
     assert table["nearest"]["tasks"] == "1" and table["nearest"]["wins"] == "1"
     assert table["oracle"]["mean_roc_auc"] == "0.85" and table["oracle"]["mean_rank"] == "1"
+
+
+def test_search_settings_other_than_the_default_are_named_in_the_rows(tiny_kb, tiny_kb_task):
+    metadata = load_metadata(tiny_kb)
+    (rows,) = loto_search(metadata, ["nearest", "logreg"], tiny_kb_task, budget=4,
+                          task_ids=["task0"], n_candidates=3, n_repeats=2)
+    assert [r["learner"] for r in rows] == ["nearest (3 candidates, 2 repeats)", "logreg"]
+    assert all(0.5 <= r["roc_auc"] <= 1 for r in rows)

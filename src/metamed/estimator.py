@@ -57,6 +57,8 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         Recommended configs to evaluate.
     n_splits : int
         Inner CV folds of the search.
+    n_repeats : int
+        Repeats of the inner CV for the configs that survive the first one.
     outer_splits : int
         Outer CV folds for the honest estimate; 0 skips it.
     ensemble : bool
@@ -98,13 +100,14 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, kb: str | None = None, learner: str = "nearest",
                  time_budget: float = 60.0, n_candidates: int = 8, n_splits: int = 5,
-                 outer_splits: int = 5, ensemble: bool = True,
+                 n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
                  positive_class: object | None = None, random_state: int = 0) -> None:
         self.kb = kb
         self.learner = learner
         self.time_budget = time_budget
         self.n_candidates = n_candidates
         self.n_splits = n_splits
+        self.n_repeats = n_repeats
         self.outer_splits = outer_splits
         self.ensemble = ensemble
         self.positive_class = positive_class
@@ -136,7 +139,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         learner = make_learner(self.learner).fit(metadata)
         search_budget = self.time_budget * (1 - REFIT_RESERVE)
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
-                       ensemble=self.ensemble, seed=self.random_state)
+                       n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
         self.cv_results_, self.oof_proba_ = {}, None
         self.oof_target_ = class_codes(task)
         if self.outer_splits:

@@ -56,22 +56,34 @@ def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
 
 
 def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
-                budget: float, task_ids: list[str], outer_splits: int = 3,
-                seed: int = 0, jobs: int = 1) -> Iterator[list[dict]]:
+                budget: float, task_ids: list[str], outer_splits: int = 3, seed: int = 0,
+                jobs: int = 1, n_candidates: int = 8, n_repeats: int = 1) -> Iterator[list[dict]]:
     """Per held-out task, as each finishes: one row per learner, the outer-CV ROC AUC.
 
     Tasks run in ``jobs`` processes; rows are yielded as soon as a task is
     done, so a caller can save them and a stopped run loses one task at most.
+    ``n_candidates`` and ``n_repeats`` are the search's settings (see
+    :func:`metamed.selection.select_model`); the logistic-regression
+    baseline is always one candidate, once.
     """
     run = delayed(_search_one_task)
+    search = {"n_candidates": n_candidates, "n_repeats": n_repeats}
     yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
-        run(metadata, learners, load, budget, task_id, outer_splits, seed)
+        run(metadata, learners, load, budget, task_id, outer_splits, seed, search)
         for task_id in task_ids
     )
 
 
+def procedure_label(learner: str, n_candidates: int = 8, n_repeats: int = 1) -> str:
+    """A row's learner name, which names the search settings when they are not the default."""
+    if learner in (BASELINE, ORACLE) or (n_candidates, n_repeats) == (8, 1):
+        return learner
+    return f"{learner} ({n_candidates} candidates, {n_repeats} repeats)"
+
+
 def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
-                     budget: float, task_id: str, outer_splits: int, seed: int) -> list[dict]:
+                     budget: float, task_id: str, outer_splits: int, seed: int,
+                     search: dict) -> list[dict]:
     t = metadata.task_ids.index(task_id)
     task = load(task_id)
     visible = metadata.without(task_id)
@@ -83,10 +95,12 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
             oof = _refit_oof(task, best, outer_splits, seed)
         else:
             learner: MetaLearner = make_learner(name).fit(visible)
+            settings = {"n_candidates": 1} if name == BASELINE else search
             oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
-                             n_candidates=1 if name == BASELINE else 8)
+                             **settings)
         score = class_roc_auc(class_codes(task), oof)
-        rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
+        rows.append(_row(metadata, t, procedure_label(name, **search), score,
+                         time.perf_counter() - started))
     return rows
 
 

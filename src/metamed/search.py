@@ -74,15 +74,22 @@ def candidate_pool(configs: list[tuple[dict, str]]) -> list[Candidate]:
 
 
 def successive_halving(task: Task, candidates: list[Candidate], budget: float, *,
-                       n_splits: int = 5, seed: int = 0) -> SearchResult:
-    """Score candidates on growing sets of folds, halving the field at each rung."""
+                       n_splits: int = 5, n_repeats: int = 1, seed: int = 0) -> SearchResult:
+    """Score candidates on growing sets of folds, halving the field at each rung.
+
+    With ``n_repeats`` > 1 the field is cut after one full CV repeat and the
+    survivors are scored on the other repeats: on small data a fold's score
+    is noisy, and repeating the CV is how spare budget buys a steadier choice.
+    A candidate's out-of-fold predictions are those of its last repeat.
+    """
     started = time.perf_counter()
-    plan = plan_cv(task, n_splits=n_splits, n_repeats=1, seed=seed)
+    plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     codes = class_codes(task)
     for c in candidates:
         c.oof = np.full((task.n_rows, len(task.classes)), np.nan)
     alive = list(candidates)
-    for rung_end in _rungs(plan.n_splits):
+    n_fits = len(plan.splits)
+    for rung_end in _rungs(plan.n_splits, n_repeats):
         for candidate in alive:
             for split in plan.splits[len(candidate.fold_scores):rung_end]:
                 if time.perf_counter() - started > budget or candidate.error:
@@ -90,13 +97,15 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
                 _score_fold(candidate, task, split, codes)
         alive = [c for c in alive if not c.error and len(c.fold_scores) == rung_end]
         alive.sort(key=lambda c: -c.mean_score)
-        alive = alive[: max(1, int(np.ceil(len(alive) / 2)))] if rung_end < plan.n_splits else alive
+        alive = alive[: max(1, int(np.ceil(len(alive) / 2)))] if rung_end < n_fits else alive
     ranked = sorted(candidates, key=lambda c: (-len(c.fold_scores), -np.nan_to_num(c.mean_score)))
-    return SearchResult(ranked, plan.n_splits, time.perf_counter() - started)
+    return SearchResult(ranked, n_fits, time.perf_counter() - started)
 
 
-def _rungs(n_splits: int) -> list[int]:
-    """Fold counts at which the field is cut: e.g. 5 folds -> [2, 5]; 3 -> [1, 3]."""
+def _rungs(n_splits: int, n_repeats: int = 1) -> list[int]:
+    """Fit counts at which the field is cut: 5 folds -> [2, 5]; 3 -> [1, 3]; 5 x 2 -> [5, 10]."""
+    if n_repeats > 1:
+        return [n_splits, n_splits * n_repeats]
     first = max(1, n_splits // 2)
     return [first, n_splits] if first < n_splits else [n_splits]
 

@@ -45,11 +45,13 @@ class Selection:
 
 
 def select_model(task: Task, learner: MetaLearner, budget: float, *, n_candidates: int = 8,
-                 n_splits: int = 5, ensemble: bool = True, seed: int = 0) -> Selection:
+                 n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
+                 seed: int = 0) -> Selection:
     """Recommend, search within ``budget`` seconds, and choose the final model."""
     recommendations = learner.recommend(task, n_candidates)
     pool = candidate_pool([(r.config, r.rationale) for r in recommendations])
-    search = successive_halving(task, pool, budget, n_splits=n_splits, seed=seed)
+    search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
+                                seed=seed)
     complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
     if not complete:  # nothing measured in time: fall back on the plain logistic regression
         baseline = config_hash(named_config("logreg"))

@@ -29,6 +29,13 @@ def loto(
         help="Search mode: the N smallest tasks (0 = all).")] = 0,
     stride: Annotated[int, typer.Option(
         help="Search mode: every N-th task in size order, a spread sample (1 = all).")] = 1,
+    offset: Annotated[int, typer.Option(
+        help="Search mode: start the sample at this position (--stride 2 --offset 1 takes "
+             "the tasks --stride 2 leaves out).")] = 0,
+    candidates: Annotated[int, typer.Option(
+        help="Search mode: recommended configs each learner's search evaluates.")] = 8,
+    repeats: Annotated[int, typer.Option(
+        help="Search mode: inner CV repeats for the configs that survive the first.")] = 1,
     out: Annotated[Path | None, typer.Option(
         help="CSV file for the per-task rows. Search mode writes it as tasks finish and, "
              "when it exists, skips the tasks already in it (resume).")] = None,
@@ -46,8 +53,9 @@ def loto(
         rows = loto_zero_shot(metadata, names)
     elif mode == "search":
         order = np.argsort(metadata.metafeatures[:, 0])  # log rows: smallest first
-        task_ids = [metadata.task_ids[i] for i in order][::stride][: max_tasks or None]
-        rows = _search_rows(metadata, names, task_ids, budget, jobs, out)
+        task_ids = [metadata.task_ids[i] for i in order][offset::stride][: max_tasks or None]
+        search = {"n_candidates": candidates, "n_repeats": repeats}
+        rows = _search_rows(metadata, names, task_ids, budget, jobs, out, search)
     else:
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
     if out is not None and mode == "zero-shot":
@@ -85,17 +93,19 @@ def _show(table: pd.DataFrame, markdown: bool, title: str) -> None:
 
 
 def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float, jobs: int,
-                 out: Path | None) -> pd.DataFrame:
+                 out: Path | None, search: dict) -> pd.DataFrame:
     """Run the held-out tasks ``out`` lacks for some learner, appending each as it ends."""
     from metamed.knowledge.units import prepared_corpus_task
-    from metamed.metaeval import loto_search
+    from metamed.metaeval import loto_search, procedure_label
 
-    done = _saved_rows(out, names, task_ids)
+    labels = [procedure_label(name, **search) for name in names]
+    done = _saved_rows(out, labels, task_ids)
     todo = [t for t in task_ids if t not in set(done["task"])]
     if len(todo) < len(task_ids):
         console.print(f"resuming: {len(task_ids) - len(todo)} tasks already in {out}")
     frames = [done]
-    for rows in loto_search(metadata, names, prepared_corpus_task, budget, todo, jobs=jobs):
+    for rows in loto_search(metadata, names, prepared_corpus_task, budget, todo, jobs=jobs,
+                            **search):
         frame = pd.DataFrame(rows)
         if out is not None:
             frame.to_csv(out, mode="a", header=not out.exists(), index=False)
