@@ -17,6 +17,7 @@ KB: 0 = the worst config on that task, 1 = the best one (the oracle).
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -108,8 +109,11 @@ def _refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.nda
     """Out-of-fold probabilities of one config on the outer folds :func:`nested_oof` uses."""
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     proba = np.zeros((task.n_rows, len(task.classes)))
-    for split in plan.splits:
-        proba[split.test] = fit_predict_split(pipeline_for_task(config, task), task, split).proba
+    with warnings.catch_warnings():  # convergence chatter, as in the search
+        warnings.simplefilter("ignore")
+        for split in plan.splits:
+            pipeline = pipeline_for_task(config, task)
+            proba[split.test] = fit_predict_split(pipeline, task, split).proba
     return proba
 
 
