@@ -126,9 +126,13 @@ def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float)
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per learner: mean ROC AUC, mean rank, mean normalised score, W/T/L vs logreg, time."""
+    """Per learner: mean ROC AUC, mean rank, mean normalised score, W/T/L vs logreg, time.
+
+    Ranks are among the learners only: the oracle reference gets none.
+    """
     wide = rows.pivot(index="task", columns="learner", values="roc_auc")
-    ranks = wide.rank(axis=1, ascending=False, method="average")
+    ranks = wide.drop(columns=ORACLE, errors="ignore").rank(axis=1, ascending=False,
+                                                            method="average")
     table = pd.DataFrame({
         "mean_roc_auc": wide.mean(),
         "mean_rank": ranks.mean(),
@@ -141,4 +145,4 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         table["wins"] = (delta > TIE).sum()
         table["ties"] = (delta.abs() <= TIE).sum()
         table["losses"] = (delta < -TIE).sum()
-    return table.sort_values("mean_rank")
+    return table.sort_values("mean_rank", na_position="last")
