@@ -64,9 +64,10 @@ class LocalPortfolio(MetaLearner):
         return [
             self._recommendation(
                 c, auc[c],
-                f"slot {slot + 1} of a portfolio covering the {len(neighbours)} most similar "
-                f"known tasks; " + neighbour_rationale(
-                    self.metadata_, neighbours[:NAMED], similarity, self.ranks_, c),
+                neighbour_rationale(self.metadata_, neighbours[:NAMED], similarity,
+                                    self.ranks_, c)
+                + f"; slot {slot + 1} of a portfolio covering the {len(neighbours)} most "
+                "similar known tasks",
             )
             for slot, c in enumerate(order)
         ]
