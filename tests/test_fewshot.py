@@ -241,9 +241,10 @@ def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys):
     write_npz(tmp_path / "tiny.npz", n_classes=6, per_class=30)
     model = tmp_path / "proto.pt"
     main(["fewshot", "train", "--source", f"npz:{tmp_path / 'tiny.npz'}", "--ways", "2",
-          "--shots", "1", "--queries", "5", "--iterations", "2", "--out", str(model)])
+          "--shots", "1", "--queries", "5", "--iterations", "2", "--rotations",
+          "--train-ways", "3", "--out", str(model)])
     main(["fewshot", "eval", str(model), "--episodes", "20", "--iterations", "2"])
     printed = capsys.readouterr().out
-    assert model.exists() and "saved to" in printed
+    assert model.exists() and "saved to" in printed and "x4 by rotation" in printed
     for method in ("saved model", "logreg", "knn", "finetune"):
         assert method in printed
