@@ -19,7 +19,9 @@ console = Console()
 def loto(
     kb: Annotated[str | None, typer.Option(
         "--kb", help="Knowledge base (default: the shipped one).")] = None,
-    learners: Annotated[str, typer.Option(help="Comma-separated learner names.")] = (
+    learners: Annotated[str, typer.Option(
+        help="Comma-separated learner names; search mode also takes 'oracle', a reference "
+             "row that peeks at the held-out task's KB scores.")] = (
         "nearest,ranker,greedy,single_best,random,logreg"),
     mode: Annotated[str, typer.Option(
         help="'zero-shot' (top recommendation, scored from the KB) or 'search' (the full "
