@@ -93,7 +93,13 @@ def test_repeated_search_cuts_the_field_after_one_full_repeat(synthetic):
     pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")])
     result = successive_halving(task, pool, budget=60, n_repeats=2)
     assert sorted(len(c.fold_scores) for c in result.candidates) == [5, 5, 10, 10]
-    assert len(result.complete) == 2 and result.n_splits == 10
+    assert [len(c.fold_scores) for c in result.complete] == [10, 10]
+    assert all(c.cut for c in result.candidates if len(c.fold_scores) == 5)
+    finalist = result.complete[0]
+    finalist.fold_scores = finalist.fold_scores[:7]  # as if time ran out during repeat 2
+    assert finalist in result.complete and len(result.complete) == 2
+    with pytest.raises(ValueError, match="n_repeats"):
+        successive_halving(task, pool, budget=1, n_repeats=0)
 
 
 def test_a_table_already_in_the_kb_is_left_out_of_its_own_recommendations(tiny_kb, synthetic):

@@ -37,15 +37,20 @@ def test_a_resumed_search_keeps_only_tasks_that_have_every_learner(tmp_path):
 
     out = tmp_path / "rows.csv"
     pd.DataFrame({
-        "task": ["a", "a", "b", "c", "c", "c"],
-        "learner": ["nearest", "logreg", "nearest", "nearest", "logreg", "logreg"],
-        "roc_auc": [0.7, 0.6, 0.8, 0.5, 0.55, 0.65],
+        "task": ["a", "a", "b", "c", "c", "c", "d", "d"],
+        "learner": ["nearest", "logreg", "nearest", "nearest", "logreg", "logreg", "nearest",
+                    "logreg"],
+        "roc_auc": [0.7, 0.6, 0.8, 0.5, 0.55, 0.65, 0.9, 0.9],
+        "budget": [60, 60, 60, 60, 60, 60, 20, 20],
     }).to_csv(out, index=False)
-    kept = _saved_rows(out, ["nearest", "logreg"], ["a", "b", "c"])
-    assert sorted(set(kept["task"])) == ["a", "c"]  # b lacks logreg: it runs again
+    kept = _saved_rows(out, ["nearest", "logreg"], ["a", "b", "c", "d"], budget=60)
+    assert sorted(set(kept["task"])) == ["a", "c"]  # b lacks logreg, d ran at 20 s: both rerun
     assert kept.loc[(kept["task"] == "c") & (kept["learner"] == "logreg"), "roc_auc"].item() == 0.65
-    assert set(_saved_rows(out, ["nearest"], ["b"])["task"]) == {"b"}
-    assert _saved_rows(tmp_path / "none.csv", ["nearest"], ["a"]).empty
+    assert set(_saved_rows(out, ["nearest"], ["b"], budget=60)["task"]) == {"b"}
+    assert _saved_rows(tmp_path / "none.csv", ["nearest"], ["a"], budget=60).empty
+    pd.DataFrame({"task": ["a"], "learner": ["nearest"], "roc_auc": [0.7]}).to_csv(
+        tmp_path / "zero_shot.csv", index=False)
+    assert _saved_rows(tmp_path / "zero_shot.csv", ["nearest"], ["a"], budget=60).empty
 
 
 def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_kb, tiny_kb_task):
@@ -91,3 +96,12 @@ def test_search_settings_other_than_the_default_are_named_in_the_rows(tiny_kb, t
                           task_ids=["task0"], n_candidates=3, n_repeats=2)
     assert [r["learner"] for r in rows] == ["nearest (3 candidates, 2 repeats)", "logreg"]
     assert all(0.5 <= r["roc_auc"] <= 1 for r in rows)
+
+
+def test_bench_summary_refuses_one_learner_twice_with_different_settings(tmp_path, run_cli):
+    for name, budget in (("a.csv", 20), ("b.csv", 60)):
+        pd.DataFrame({"task": ["t1"], "learner": ["nearest"], "roc_auc": [0.7],
+                      "normalized": [0.5], "oracle_auc": [0.9], "seconds": [1.0],
+                      "budget": [budget]}).to_csv(tmp_path / name, index=False)
+    code, _, err = run_cli("bench", "summary", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))
+    assert code == 2 and "more than once" in err

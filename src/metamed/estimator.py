@@ -98,7 +98,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     Interval(estimate=0.83, low=0.78, high=0.88)
     """
 
-    def __init__(self, kb: str | None = None, learner: str = "nearest",
+    def __init__(self, kb: str | None = None, *, learner: str = "nearest",
                  time_budget: float = 60.0, n_candidates: int = 8, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
                  positive_class: object | None = None, random_state: int = 0) -> None:

@@ -62,7 +62,8 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
     """Per held-out task, as each finishes: one row per learner, the outer-CV ROC AUC.
 
     Tasks run in ``jobs`` processes; rows are yielded as soon as a task is
-    done, so a caller can save them and a stopped run loses one task at most.
+    done, so a caller can save them and a stopped run loses at most the
+    ``jobs`` tasks in progress. Each row records its budget.
     ``n_candidates`` and ``n_repeats`` are the search's settings (see
     :func:`metamed.selection.select_model`); the logistic-regression
     baseline is always one candidate, once.
@@ -100,8 +101,9 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
             oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
                              **settings)
         score = class_roc_auc(class_codes(task), oof)
-        rows.append(_row(metadata, t, procedure_label(name, **search), score,
-                         time.perf_counter() - started))
+        row = _row(metadata, t, procedure_label(name, **search), score,
+                   time.perf_counter() - started)
+        rows.append({**row, "budget": budget})
     return rows
 
 

@@ -34,6 +34,7 @@ class Candidate:
     fold_scores: list[float] = field(default_factory=list)
     oof: np.ndarray | None = None
     error: str = ""
+    cut: bool = False
 
     @property
     def mean_score(self) -> float:
@@ -50,8 +51,13 @@ class SearchResult:
 
     @property
     def complete(self) -> list[Candidate]:
-        """Candidates scored on every fold, best first."""
-        return [c for c in self.candidates if len(c.fold_scores) == self.n_splits]
+        """Finalists (never cut by halving) with at least one full CV, best first.
+
+        A finalist still in a later repeat when time ran out counts: its
+        first repeat already predicted every row out of fold.
+        """
+        return [c for c in self.candidates
+                if not c.cut and not c.error and len(c.fold_scores) >= self.n_splits]
 
     def leaderboard(self) -> pd.DataFrame:
         return pd.DataFrame([
@@ -82,6 +88,8 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
     is noisy, and repeating the CV is how spare budget buys a steadier choice.
     A candidate's out-of-fold predictions are those of its last repeat.
     """
+    if n_repeats < 1:
+        raise ValueError(f"n_repeats must be at least 1, got {n_repeats}.")
     started = time.perf_counter()
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     codes = class_codes(task)
@@ -97,9 +105,19 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
                 _score_fold(candidate, task, split, codes)
         alive = [c for c in alive if not c.error and len(c.fold_scores) == rung_end]
         alive.sort(key=lambda c: -c.mean_score)
-        alive = alive[: max(1, int(np.ceil(len(alive) / 2)))] if rung_end < n_fits else alive
-    ranked = sorted(candidates, key=lambda c: (-len(c.fold_scores), -np.nan_to_num(c.mean_score)))
-    return SearchResult(ranked, n_fits, time.perf_counter() - started)
+        if rung_end < n_fits:
+            keep = max(1, int(np.ceil(len(alive) / 2)))
+            for candidate in alive[keep:]:
+                candidate.cut = True
+            alive = alive[:keep]
+    ranked = sorted(candidates, key=lambda c: _standing(c, plan.n_splits))
+    return SearchResult(ranked, plan.n_splits, time.perf_counter() - started)
+
+
+def _standing(candidate: Candidate, n_splits: int) -> tuple:
+    """Sort key: fully cross-validated candidates by mean score, then the rest by folds done."""
+    folds = min(len(candidate.fold_scores), n_splits)
+    return (folds < n_splits, -folds, -np.nan_to_num(candidate.mean_score))
 
 
 def _rungs(n_splits: int, n_repeats: int = 1) -> list[int]:

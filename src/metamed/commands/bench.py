@@ -30,14 +30,14 @@ def loto(
     max_tasks: Annotated[int, typer.Option(
         help="Search mode: the N smallest tasks (0 = all).")] = 0,
     stride: Annotated[int, typer.Option(
-        help="Search mode: every N-th task in size order, a spread sample (1 = all).")] = 1,
+        min=1, help="Search mode: every N-th task in size order, a spread sample (1 = all).")] = 1,
     offset: Annotated[int, typer.Option(
         help="Search mode: start the sample at this position (--stride 2 --offset 1 takes "
              "the tasks --stride 2 leaves out).")] = 0,
     candidates: Annotated[int, typer.Option(
         help="Search mode: recommended configs each learner's search evaluates.")] = 8,
     repeats: Annotated[int, typer.Option(
-        help="Search mode: inner CV repeats for the configs that survive the first.")] = 1,
+        min=1, help="Search mode: inner CV repeats for the configs that survive the first.")] = 1,
     out: Annotated[Path | None, typer.Option(
         help="CSV file for the per-task rows. Search mode writes it as tasks finish and, "
              "when it exists, skips the tasks already in it (resume).")] = None,
@@ -72,10 +72,15 @@ def summary_command(
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """One table from several runs' rows, over the tasks every learner has."""
+    from metamed.errors import MetamedError
     from metamed.metaeval import summarize
 
-    frame = pd.concat([pd.read_csv(p) for p in rows]).drop_duplicates(["task", "learner"],
-                                                                       keep="last")
+    frame = pd.concat([_read_rows(p) for p in rows])
+    same_run = ["task", "learner", "budget"] if "budget" in frame else ["task", "learner"]
+    frame = frame.drop_duplicates(same_run, keep="last")  # a resumed task's rerun wins
+    if frame.duplicated(["task", "learner"]).any():
+        raise MetamedError("these files hold the same learner for the same task more than once "
+                           "(different runs or settings?); summarise one run per learner.")
     counts = frame.groupby("task")["learner"].nunique()
     frame = frame[frame["task"].isin(counts[counts == frame["learner"].nunique()].index)]
     _show(summarize(frame), markdown, f"leave-one-task-out, {frame['task'].nunique()} tasks")
@@ -101,8 +106,9 @@ def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float,
     from metamed.metaeval import loto_search, procedure_label
 
     labels = [procedure_label(name, **search) for name in names]
-    done = _saved_rows(out, labels, task_ids)
-    todo = [t for t in task_ids if t not in set(done["task"])]
+    done = _saved_rows(out, labels, task_ids, budget)
+    finished = set(done["task"])
+    todo = [t for t in task_ids if t not in finished]
     if len(todo) < len(task_ids):
         console.print(f"resuming: {len(task_ids) - len(todo)} tasks already in {out}")
     frames = [done]
@@ -115,14 +121,28 @@ def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float,
     return pd.concat(frames, ignore_index=True)
 
 
-def _saved_rows(out: Path | None, names: list[str], task_ids: list[str]) -> pd.DataFrame:
-    """Rows of ``out`` for these tasks and learners, only for tasks that have every learner."""
+def _saved_rows(out: Path | None, names: list[str], task_ids: list[str],
+                budget: float) -> pd.DataFrame:
+    """Rows of ``out`` for these tasks, learners and budget, for tasks that have every learner.
+
+    Search settings other than the budget are part of the learner label
+    (:func:`metamed.metaeval.procedure_label`); zero-shot rows have no budget.
+    """
     if out is None or not out.exists():
         return pd.DataFrame(columns=["task", "learner"])
-    rows = pd.read_csv(out).drop_duplicates(["task", "learner"], keep="last")
-    rows = rows[rows["task"].isin(task_ids) & rows["learner"].isin(names)]
+    rows = _read_rows(out)
+    if "budget" not in rows:
+        return rows.iloc[:0]
+    rows = rows.drop_duplicates(["task", "learner", "budget"], keep="last")
+    rows = rows[rows["task"].isin(task_ids) & rows["learner"].isin(names)
+                & (rows["budget"] == budget)]
     complete = rows.groupby("task")["learner"].nunique() == len(names)
     return rows[rows["task"].isin(complete[complete].index)]
+
+
+def _read_rows(path: Path) -> pd.DataFrame:
+    """A row file; task and learner names stay text even when they look like numbers."""
+    return pd.read_csv(path, dtype={"task": str, "learner": str})
 
 
 def _print(summary: pd.DataFrame, title: str) -> None:
