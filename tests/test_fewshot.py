@@ -130,23 +130,32 @@ def test_unknown_source_is_one_sentence():
         load_source("imagenet", ways=5)
 def test_rotated_classes_are_new_classes_of_the_same_meta_train_rows():
     rng = np.random.default_rng(0)
-    images = MetaDataset(rng.random((6, 1, 4, 4)), np.array([0, 0, 1, 1, 2, 2]),
-                         rows=np.arange(10, 16))
-    turned = rotated_classes(images)
-    assert len(turned.y) == 24 and len(turned.classes) == 12
+    images = MetaDataset(rng.random((6, 1, 4, 4)), np.array([0, 0, 1, 1, 3, 3]),
+                         class_names=("a", "b", "c", "d"), rows=np.arange(10, 16))
+    turned = rotated_classes(images, (90, 270))
+    assert len(turned.y) == 18 and len(turned.classes) == 9
     assert set(turned.rows) == set(images.rows)
     assert np.array_equal(turned.X[6 + 2], np.rot90(images.X[2], 1, axes=(1, 2)))
-    assert turned.y[6 + 2] == images.y[2] + 3
-    assert turned.class_names[4] == "1 rotated 90°"
-    with pytest.raises(MetamedError, match="need images"):
+    assert np.array_equal(turned.X[12 + 2], np.rot90(images.X[2], 3, axes=(1, 2)))
+    assert turned.y[6 + 2] == 1 + 4 and turned.class_names[turned.y[6 + 2]] == "b turned 90°"
+    assert turned.class_names[turned.y[12 + 4]] == "d turned 270°"
+    with pytest.raises(MetamedError, match="square images"):
         rotated_classes(blobs())
+    with pytest.raises(MetamedError, match="90, 180 or 270"):
+        rotated_classes(images, (45,))
 
 
-def test_rotations_touch_only_the_meta_train_split():
-    plain, turned = (load_source("digits", 5, rotations=r) for r in (False, True))
-    assert len(turned.splits["train"].classes) == 4 * len(plain.splits["train"].classes)
-    assert np.array_equal(turned.splits["test"].X, plain.splits["test"].X)
-    assert not set(turned.splits["train"].rows) & set(turned.splits["test"].rows)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rotations_touch_only_the_meta_train_split_and_never_reuse_a_class_id(seed):
+    plain = load_source("digits", 5, seed=seed)
+    turned = load_source("digits", 5, seed=seed, rotations=(90, 180, 270))
+    train, test = turned.splits["train"], turned.splits["test"]
+    assert len(train.classes) == 4 * len(plain.splits["train"].classes)
+    assert np.array_equal(test.X, plain.splits["test"].X)
+    assert not set(train.classes) & set(test.classes)
+    assert not set(train.rows) & set(test.rows)
+    name = train.class_names[train.classes[-1]]  # the last class: a digit turned 270°
+    assert name.endswith("turned 270°") and int(name.split()[0]) in plain.splits["train"].classes
 
 
 # --- algorithms (torch) --------------------------------------------------------------
@@ -241,10 +250,16 @@ def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys):
     write_npz(tmp_path / "tiny.npz", n_classes=6, per_class=30)
     model = tmp_path / "proto.pt"
     main(["fewshot", "train", "--source", f"npz:{tmp_path / 'tiny.npz'}", "--ways", "2",
-          "--shots", "1", "--queries", "5", "--iterations", "2", "--rotations",
+          "--shots", "1", "--queries", "5", "--iterations", "2", "--rotations", "90,270",
           "--train-ways", "3", "--out", str(model)])
     main(["fewshot", "eval", str(model), "--episodes", "20", "--iterations", "2"])
     printed = capsys.readouterr().out
-    assert model.exists() and "saved to" in printed and "x4 by rotation" in printed
+    assert model.exists() and "saved to" in printed and "also turned 90°, 270°" in printed
     for method in ("saved model", "logreg", "knn", "finetune"):
         assert method in printed
+
+
+def test_train_ways_belongs_to_protonet_only(run_cli):
+    pytest.importorskip("torch")
+    code, _, err = run_cli("fewshot", "train", "--algo", "maml", "--train-ways", "10")
+    assert code == 2 and "--train-ways is ProtoNet's" in err

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from metamed.errors import MetamedError
+
 app = typer.Typer(
     help="Few-shot learning: adapt to a new diagnosis from K examples per class (needs torch).",
     no_args_is_help=True,
@@ -28,8 +30,10 @@ Shots = Annotated[int, typer.Option(help="Support examples per class (K).")]
 Queries = Annotated[int, typer.Option(help="Query examples per class.")]
 Iterations = Annotated[int, typer.Option(help="Meta-training steps.")]
 Seed = Annotated[int, typer.Option(help="Seed of the class split, episodes and weights.")]
-Rotations = Annotated[bool, typer.Option(
-    help="Images: add meta-train classes turned 90/180/270 degrees (Snell et al. 2017).")]
+Rotations = Annotated[str, typer.Option(
+    help="Images: also meta-train on the meta-train classes turned by these angles, as new "
+         "classes (e.g. 90,270; Snell et al. 2017). Only where a turned image is another "
+         "class and resembles no meta-test class.")]
 TrainWays = Annotated[int | None, typer.Option(
     help="ProtoNet: ways of the meta-training episodes (default: --ways).")]
 
@@ -46,7 +50,7 @@ def train(
     target: Target = None,
     task_column: TaskColumn = None,
     seed: Seed = 0,
-    rotations: Rotations = False,
+    rotations: Rotations = "",
     train_ways: TrainWays = None,
     out: Annotated[Path, typer.Option(help="Where to save the meta-model.")] = Path("model.pt"),
 ) -> None:
@@ -62,8 +66,11 @@ def train(
 
     spec = {"source": source, "ways": ways, "shots": shots, "queries": queries,
             "target": target, "task_column": task_column, "seed": seed, "rotations": rotations}
+    if train_ways is not None and algo != "protonet":
+        raise MetamedError(f"--train-ways is ProtoNet's; {algo} meta-trains on --ways, since its "
+                           "output layer has that many units.")
     data = load_source(source, ways, target=target, task_column=task_column, seed=seed,
-                       rotations=rotations)
+                       rotations=_angles(rotations))
     meta_train, _ = samplers(data, ways, shots, queries, seed)
     extra = {"train_ways": train_ways} if algo == "protonet" else {}
     torch.set_num_threads(1)  # tiny networks: threads cost more than they give on a small CPU
@@ -84,7 +91,7 @@ def evaluate(
     target: Target = None,
     task_column: TaskColumn = None,
     seed: Seed = 0,
-    rotations: Rotations = False,
+    rotations: Rotations = "",
     train_ways: TrainWays = None,
 ) -> None:
     """Mean meta-test accuracy with a 95% CI for every algorithm and baseline."""
@@ -103,10 +110,10 @@ def evaluate(
         saved, spec = load_learner(Path(model_or_source))
         ways, shots, queries, target, task_column, seed = (spec[k] for k in (
             "ways", "shots", "queries", "target", "task_column", "seed"))
-        rotations = spec.get("rotations", False)
+        rotations = spec.get("rotations", "")
         model_or_source, methods = spec["source"], BASELINES
     data = load_source(model_or_source, ways, target=target, task_column=task_column, seed=seed,
-                       rotations=rotations)
+                       rotations=_angles(rotations))
     torch.set_num_threads(1)
     scores = compare(data, ways, shots, queries=queries, n_episodes=episodes,
                      iterations=iterations, train_ways=train_ways, seed=seed,
@@ -120,3 +127,11 @@ def evaluate(
     for score in scores:
         table.add_row(score.method, str(score))
     console.print(table)
+
+
+def _angles(text: str) -> tuple[int, ...]:
+    """``"90,270"`` -> ``(90, 270)``; empty text means no rotation."""
+    try:
+        return tuple(int(a) for a in text.split(",") if a.strip())
+    except ValueError as error:
+        raise MetamedError(f"--rotations takes angles like 90,270; got '{text}'.") from error

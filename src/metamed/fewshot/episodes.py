@@ -129,26 +129,32 @@ def split_by_task(data: MetaDataset, n_test: int, n_val: int = 0,
                                                                        strict=True)}
 
 
-def rotated_classes(data: MetaDataset) -> MetaDataset:
-    """Images plus copies turned 90°, 180° and 270°, each copy a new class.
+def rotated_classes(data: MetaDataset, angles: tuple[int, ...] = (90, 180, 270)) -> MetaDataset:
+    """Images plus copies turned by ``angles`` (multiples of 90°), each copy a new class.
 
     Snell et al. (2017) meta-train on Omniglot this way: with few
     meta-train classes (5 on digits) an embedding learns those classes and
-    little else; four times as many classes make it learn what tells
-    classes apart. Only for a meta-train split: rows keep their source ids,
-    so the leak checks still see them as meta-train rows.
+    little else; more classes make it learn what tells classes apart. Only
+    for a meta-train split, and only where a turned image is truly another
+    class: not for tissue or cell images that look the same at any angle,
+    and not where a turned class looks like a meta-test class (a 6 turned
+    180° is a 9). Rows keep their source ids, so the leak checks still see
+    them as meta-train rows; new class ids start after every id the source
+    knows, so they never collide with another split's classes.
     """
-    if data.X.ndim != 4:
-        raise MetamedError("rotated classes need images (n, C, H, W); this source is a table.")
-    n_classes = int(data.y.max()) + 1
-    turns = range(4)
+    if data.X.ndim != 4 or data.X.shape[2] != data.X.shape[3]:
+        raise MetamedError("rotated classes need square images (n, C, H, W); this source is not.")
+    if any(a % 90 or not 0 < a < 360 for a in angles):
+        raise MetamedError(f"rotation angles must be 90, 180 or 270; got {angles}.")
+    stride = len(data.class_names)
+    turns = (0, *(a // 90 for a in angles))
     return MetaDataset(
-        X=np.concatenate([np.rot90(data.X, k, axes=(2, 3)) for k in turns]).copy(),
-        y=np.concatenate([data.y + k * n_classes for k in turns]),
-        tasks=np.tile(data.tasks, 4),
-        class_names=tuple(f"{name} rotated {90 * k}°" if k else name
+        X=np.concatenate([np.rot90(data.X, k, axes=(2, 3)) for k in turns]),
+        y=np.concatenate([data.y + i * stride for i in range(len(turns))]),
+        tasks=np.tile(data.tasks, len(turns)),
+        class_names=tuple(f"{name} turned {90 * k}°" if k else name
                           for k in turns for name in data.class_names),
-        rows=np.tile(data.rows, 4),
+        rows=np.tile(data.rows, len(turns)),
     )
 
 

@@ -10,6 +10,7 @@ step, so a new diagnosis costs one forward pass.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -33,7 +34,8 @@ class ProtoNet(FewShotLearner):
     hidden : int
         Width of the encoder (and embedding size of the MLP).
     train_ways : int or None
-        Ways of the meta-training episodes, capped at the meta-train classes;
+        Ways of the meta-training episodes, capped at the classes of the
+        largest meta-train task;
         ``None`` uses the sampler's. The paper trains with more ways than it
         tests (60 vs 5 on Omniglot): harder episodes, a sharper embedding.
         Prototypes work for any number of ways, so test episodes may differ.
@@ -46,6 +48,8 @@ class ProtoNet(FewShotLearner):
     ----------
     model_ : torch.nn.Module
         The meta-trained encoder.
+    ways_ : int
+        Ways it meta-trained on (any number works at test time).
     losses_ : list of float
         Meta-training loss of each step.
 
@@ -68,7 +72,9 @@ class ProtoNet(FewShotLearner):
 
     def fit(self, episodes: EpisodeSampler) -> ProtoNet:
         """Meta-train on ``train_ways``-way episodes of the same meta-train split."""
-        ways = min(self.train_ways or episodes.ways, len(episodes.data.classes))
+        data = episodes.data
+        most = max(len(np.unique(data.y[data.tasks == t])) for t in np.unique(data.tasks))
+        ways = min(self.train_ways or episodes.ways, most)
         if ways != episodes.ways:
             episodes = EpisodeSampler(episodes.data, ways, episodes.shots, episodes.queries,
                                       seed=episodes.seed)

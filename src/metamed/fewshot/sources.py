@@ -43,10 +43,12 @@ class FewShotData:
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.splits["train"].X.shape[1:])
 
-    def with_rotated_train(self) -> FewShotData:
+    def with_rotated_train(self, angles: tuple[int, ...]) -> FewShotData:
         """The same splits, meta-train classes augmented by rotation (images only)."""
-        return FewShotData({**self.splits, "train": rotated_classes(self.splits["train"])},
-                           self.kind, self.description + ", meta-train classes x4 by rotation")
+        turned = ", ".join(f"{a}°" for a in angles)
+        train = rotated_classes(self.splits["train"], angles)
+        return FewShotData({**self.splits, "train": train}, self.kind,
+                           f"{self.description}, meta-train classes also turned {turned}")
 
 
 def class_split_sizes(n_classes: int, ways: int) -> tuple[int, int]:
@@ -57,13 +59,14 @@ def class_split_sizes(n_classes: int, ways: int) -> tuple[int, int]:
 
 def load_source(spec: str, ways: int, *, target: str | None = None,
                 task_column: str | None = None, seed: int = 0,
-                rotations: bool = False) -> FewShotData:
+                rotations: tuple[int, ...] = ()) -> FewShotData:
     """Parse a ``--source`` spec and build its meta-splits (see the module docstring).
 
-    ``rotations`` adds rotated copies of the meta-train image classes.
+    ``rotations`` (angles in degrees) adds turned copies of the meta-train
+    image classes as new classes.
     """
     data = _load(spec, ways, target, task_column, seed)
-    return data.with_rotated_train() if rotations else data
+    return data.with_rotated_train(tuple(rotations)) if rotations else data
 
 
 def _load(spec: str, ways: int, target: str | None, task_column: str | None,
