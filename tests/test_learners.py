@@ -65,6 +65,14 @@ def test_local_portfolio_learns_k_on_known_tasks_and_covers_what_slot_one_misses
     assert "slot 2 of a portfolio covering the 24 most similar known tasks" in second.rationale
 
 
+def test_a_covered_portfolio_fills_its_slots_with_the_best_on_average_not_the_first_index():
+    from metamed.learners.greedy import greedy_cover
+
+    normalized = np.array([[1.0, 0.0, 0.2, 0.9], [1.0, 0.1, 0.0, 0.8]])
+    order, coverage = greedy_cover(normalized, 3)
+    assert order == [0, 3, 2] and coverage == [1.0, 1.0, 1.0]
+
+
 def test_single_best_and_random_ignore_the_task():
     metadata = _metadata()
     for name in ("single_best", "random"):

@@ -56,6 +56,9 @@ def loto(
     elif mode == "search":
         order = np.argsort(metadata.metafeatures[:, 0])  # log rows: smallest first
         task_ids = [metadata.task_ids[i] for i in order][offset::stride][: max_tasks or None]
+        if not task_ids:
+            raise MetamedError(f"no task left to hold out: the KB has {len(order)} tasks and "
+                               f"--offset {offset} --stride {stride} takes none of them.")
         search = {"n_candidates": candidates, "n_repeats": repeats}
         rows = _search_rows(metadata, names, task_ids, budget, jobs, out, search)
     else:

@@ -50,17 +50,20 @@ def greedy_cover(normalized: np.ndarray, size: int,
     """Configs added one at a time, each raising the (weighted) mean best-so-far the most.
 
     Returns the config indices in order and the weighted mean best-so-far
-    normalised score after each addition.
+    normalised score after each addition. Once every task is covered
+    (all gains tie at 1), ties go to the config with the best weighted mean
+    score rather than to the lowest index.
     """
     n_tasks, n_configs = normalized.shape
     weights = np.full(n_tasks, 1.0) if weights is None else np.asarray(weights, dtype=float)
     weights = weights / weights.sum()
     best_so_far = np.zeros(n_tasks)
+    mean = weights @ normalized
     order, coverage = [], []
     for _ in range(min(size, n_configs)):
         gains = weights @ np.maximum(normalized, best_so_far[:, None])
         gains[order] = -np.inf
-        chosen = int(np.argmax(gains))
+        chosen = int(np.lexsort((-mean, -gains))[0])
         order.append(chosen)
         coverage.append(float(gains[chosen]))
         best_so_far = np.maximum(best_so_far, normalized[:, chosen])

@@ -33,10 +33,12 @@ class LocalPortfolio(MetaLearner):
     ----------
     k : int or None
         Number of neighbouring tasks; ``None`` learns it from :data:`K_CHOICES`
-        by leave-one-task-out on the known tasks.
+        by leave-one-task-out on the known tasks. (The meta-feature scaling
+        used there is fitted on all known tasks, the inner held-out one
+        included: a median and an IQR, a negligible leak.)
     size : int
-        Portfolio size the choice of ``k`` is judged at (the search's
-        candidate count).
+        Portfolio size at which ``k`` is judged: the default search's
+        candidate count. ``recommend`` may still be asked for any ``n``.
 
     Attributes
     ----------
@@ -44,6 +46,7 @@ class LocalPortfolio(MetaLearner):
         Neighbourhood size in use.
     space_ : TaskSpace
     normalized_ : array (tasks x configs), 0 = worst config of the task, 1 = best
+    ranks_ : array (tasks x configs), 1 = best
     """
 
     def __init__(self, k: int | None = None, size: int = 8) -> None:
@@ -54,11 +57,14 @@ class LocalPortfolio(MetaLearner):
         self.space_ = TaskSpace(metadata.metafeatures)
         self.normalized_ = metadata.normalized_scores()
         self.ranks_ = config_ranks(metadata.scores)
-        self.k_ = self.k or self._learn_k(metadata)
+        if self.k is not None and self.k < 1:
+            raise ValueError(f"k must be at least 1 or None, got {self.k}.")
+        self.k_ = self.k if self.k is not None else self._learn_k(metadata)
 
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
         similarity = self.space_.similarities(metafeatures)
-        neighbours, order = self._portfolio(similarity, np.ones(len(similarity), bool), n)
+        neighbours, order = self._portfolio(similarity, np.ones(len(similarity), bool), n,
+                                            self.k_)
         weights = similarity[neighbours] / similarity[neighbours].sum()
         auc = weights @ np.nan_to_num(self.metadata_.scores[neighbours], nan=0.5)
         return [
@@ -73,10 +79,10 @@ class LocalPortfolio(MetaLearner):
         ]
 
     def _portfolio(self, similarity: np.ndarray, visible: np.ndarray, n: int,
-                   k: int | None = None) -> tuple[np.ndarray, list[int]]:
+                   k: int) -> tuple[np.ndarray, list[int]]:
         """The ``k`` most similar visible tasks and the greedy cover of ``n`` configs on them."""
         ranked = np.argsort(-similarity, kind="stable")
-        neighbours = ranked[visible[ranked]][: k or self.k_]
+        neighbours = ranked[visible[ranked]][:k]
         order, _ = greedy_cover(self.normalized_[neighbours], n, similarity[neighbours])
         return neighbours, order
 
