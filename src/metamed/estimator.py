@@ -15,7 +15,7 @@ from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.intervals import bootstrap_intervals
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
-from metamed.learners import make_learner
+from metamed.learners import DEFAULT_LEARNER, make_learner
 from metamed.reporting import task_summary
 from metamed.selection import fit_selected, nested_oof, select_model
 from metamed.space import config_name
@@ -50,7 +50,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     kb : str or None
         Knowledge-base URL or SQLite path; None uses the shipped one.
     learner : str
-        Meta-learner name (see ``metamed.learners.LEARNERS``).
+        Meta-learner name (see ``metamed.learners.LEARNERS``). The default,
+        the local portfolio, was chosen on half of the corpus tasks by
+        leave-one-task-out; see docs/benchmarks.md for how little it gains.
     time_budget : float
         Seconds for the whole fit, honest evaluation included.
     n_candidates : int
@@ -98,7 +100,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     Interval(estimate=0.83, low=0.78, high=0.88)
     """
 
-    def __init__(self, kb: str | None = None, *, learner: str = "nearest",
+    def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
                  time_budget: float = 60.0, n_candidates: int = 8, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
                  positive_class: object | None = None, random_state: int = 0) -> None:

@@ -16,8 +16,9 @@ Data = Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or Excel file.")]
 Target = Annotated[str, typer.Option("--target", "-t", help="Column to predict.")]
 KB = Annotated[str | None, typer.Option(
     "--kb", help="Knowledge base (SQLite path or URL); default: the shipped one.")]
-Learner = Annotated[str, typer.Option(help="Meta-learner: nearest, ranker, greedy, single_best, "
-                                           "random, logreg.")]
+Learner = Annotated[str | None, typer.Option(
+    help="Meta-learner: local (the default), nearest, ranker, greedy, single_best, random, "
+         "logreg.")]
 Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
 Positive = Annotated[str | None, typer.Option(help="Positive class (default: minority).")]
 Group = Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")]
@@ -25,7 +26,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tabl
 
 
 def fit(
-    data: Data, target: Target, kb: KB = None, learner: Learner = "nearest",
+    data: Data, target: Target, kb: KB = None, learner: Learner = None,
     time_budget: Annotated[float, typer.Option(help="Seconds for the whole fit.")] = 60.0,
     out: Annotated[Path, typer.Option(help="Where to save the model.")] = Path("model.skops"),
     outer_folds: Annotated[int, typer.Option(
@@ -39,6 +40,7 @@ def fit(
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.estimator import MetaClassifier
     from metamed.io import load_task
+    from metamed.learners import DEFAULT_LEARNER
     from metamed.persistence import save_model
     from metamed.reporting import (
         intervals_table,
@@ -48,7 +50,7 @@ def fit(
     )
 
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
-    model = MetaClassifier(kb=kb, learner=learner, time_budget=time_budget,
+    model = MetaClassifier(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
                            outer_splits=outer_folds, ensemble=ensemble, random_state=seed)
     with console.status(f"meta-learning on {task.n_rows} rows (budget {time_budget:g} s)..."):
         model.fit_task(task)
@@ -120,18 +122,19 @@ def predict(
 
 
 def recommend(
-    data: Data, target: Target, kb: KB = None, learner: Learner = "nearest",
+    data: Data, target: Target, kb: KB = None, learner: Learner = None,
     n: Annotated[int, typer.Option(help="How many pipelines.")] = 5,
     encoding: Encoding = "utf-8", as_json: AsJson = False,
 ) -> None:
     """Zero-shot: rank pipelines for this table from the knowledge base, without fitting."""
     from metamed.estimator import load_metadata
     from metamed.io import load_task
-    from metamed.learners import make_learner
+    from metamed.learners import DEFAULT_LEARNER, make_learner
     from metamed.reporting import print_recommendations
 
     task = load_task(data, target, encoding=encoding)
-    recommendations = make_learner(learner).fit(load_metadata(kb)).recommend(task, n)
+    recommendations = make_learner(learner or DEFAULT_LEARNER).fit(load_metadata(kb)).recommend(
+        task, n)
     if as_json:
         console.print_json(json.dumps([dataclasses.asdict(r) for r in recommendations]))
     else:

@@ -22,6 +22,10 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "logreg": LogisticBaseline,
 }
 
+#: What ``metamed fit`` uses unless told otherwise: chosen by leave-one-task-out on
+#: the development half of the corpus tasks (docs/benchmarks.md, search mode).
+DEFAULT_LEARNER = "local"
+
 
 def make_learner(name: str) -> MetaLearner:
     """A meta-learner with default settings, by name (see :data:`LEARNERS`)."""
@@ -31,7 +35,7 @@ def make_learner(name: str) -> MetaLearner:
 
 
 __all__ = [
-    "LEARNERS", "GreedyPortfolio", "LocalPortfolio", "LogisticBaseline", "MetaLearner",
-    "NearestTasks", "PerformanceRanker", "RandomConfigs", "Recommendation", "SingleBest",
-    "make_learner",
+    "DEFAULT_LEARNER", "LEARNERS", "GreedyPortfolio", "LocalPortfolio", "LogisticBaseline",
+    "MetaLearner", "NearestTasks", "PerformanceRanker", "RandomConfigs", "Recommendation",
+    "SingleBest", "make_learner",
 ]
