@@ -22,9 +22,9 @@ from metamed.space import config_name
 from metamed.task import Task
 from metamed.validation import conform_features, make_task
 
-#: Share of the time budget for the honest outer CV; the rest chooses the final model.
+#: Share of the time left for the honest outer CV; what remains then chooses the final model.
 HONEST_SHARE = 0.5
-#: Share of the budget kept back for final refits, so the total stays within it.
+#: Share of the budget kept back for the final refit on all rows, so the total stays within it.
 REFIT_RESERVE = 0.15
 
 
@@ -139,17 +139,18 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
             self.notes_.append(f"this table is the knowledge base's task '{known}'; it and its "
                                "family were left out, so recommendations come from other tasks.")
         learner = make_learner(self.learner).fit(metadata)
-        search_budget = self.time_budget * (1 - REFIT_RESERVE)
+        deadline = started + self.time_budget
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
         self.cv_results_, self.oof_proba_ = {}, None
         self.oof_target_ = class_codes(task)
         if self.outer_splits:
-            self.oof_proba_ = nested_oof(task, learner, search_budget * HONEST_SHARE,
-                                         outer_splits=self.outer_splits, **options)
+            honest = (deadline - time.perf_counter()) * HONEST_SHARE
+            self.oof_proba_ = nested_oof(task, learner, honest, outer_splits=self.outer_splits,
+                                         **options)
             self.cv_results_ = self._intervals(task, self.oof_proba_)
-            search_budget *= 1 - HONEST_SHARE
-        selection = select_model(task, learner, search_budget, **options)
+        search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
+        selection = select_model(task, learner, max(0.0, search_budget), **options)
         self.model_ = fit_selected(selection, task)
         self.recommendations_ = selection.recommendations
         self.leaderboard_ = selection.search.leaderboard()

@@ -2,8 +2,10 @@
 
 Successive halving over CV folds: every candidate is scored on the first
 rung of folds, the better half continues to the next rung, and so on until
-the survivors have full cross-validation. The wall-clock budget is checked
-before every fit, so the search stops on time with what it has measured.
+the survivors have full cross-validation. Before every fit the search asks
+whether that fit is expected to end within the wall-clock budget (from the
+candidate's own fold times, or the median of the others'), so it stops on
+time with what it has measured instead of starting a fit it cannot finish.
 The plain logistic regression always competes: on small medical tables it
 is often the model to beat, and it keeps a tiny dataset from ending with a
 degenerate choice.
@@ -35,6 +37,12 @@ class Candidate:
     oof: np.ndarray | None = None
     error: str = ""
     cut: bool = False
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def fold_seconds(self) -> float:
+        """Mean wall time of one fold (fit and predict) so far; 0 before the first."""
+        return float(np.mean(self.seconds)) if self.seconds else 0.0
 
     @property
     def mean_score(self) -> float:
@@ -100,7 +108,8 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
     for rung_end in _rungs(plan.n_splits, n_repeats):
         for candidate in alive:
             for split in plan.splits[len(candidate.fold_scores):rung_end]:
-                if time.perf_counter() - started > budget or candidate.error:
+                expected = candidate.fold_seconds or _typical_fold(candidates)
+                if time.perf_counter() - started + expected > budget or candidate.error:
                     break
                 _score_fold(candidate, task, split, codes)
         alive = [c for c in alive if not c.error and len(c.fold_scores) == rung_end]
@@ -128,7 +137,14 @@ def _rungs(n_splits: int, n_repeats: int = 1) -> list[int]:
     return [first, n_splits] if first < n_splits else [n_splits]
 
 
+def _typical_fold(candidates: list[Candidate]) -> float:
+    """Median fold time of the candidates measured so far: the guess for an unmeasured one."""
+    measured = [c.fold_seconds for c in candidates if c.seconds]
+    return float(np.median(measured)) if measured else 0.0
+
+
 def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> None:
+    started = time.perf_counter()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -138,4 +154,5 @@ def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> N
         return
     candidate.oof[split.test] = fold.proba
     candidate.fold_scores.append(class_roc_auc(codes[split.test], fold.proba))
+    candidate.seconds.append(time.perf_counter() - started)
 

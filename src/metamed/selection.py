@@ -9,6 +9,7 @@ model (the small-data trap where selection overfits).
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ from metamed.task import Task
 
 #: Offset of the outer folds' seed, so they differ from the inner search's folds.
 OUTER_SEED = 1000
+#: Share of an outer fold's time kept for refitting the chosen model on its training rows.
+REFIT_SHARE = 0.2
 
 
 @dataclass
@@ -76,13 +79,17 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
                seed: int = 0, **search_options) -> np.ndarray:
     """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
 
-    ``budget`` is shared equally by the outer folds.
+    Each outer fold gets an equal share of the time still left, less a
+    reserve for refitting its choice, so a fold that ran long (a slow refit)
+    is paid for by the folds after it and the total stays near ``budget``.
     """
+    deadline = time.perf_counter() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     proba = np.zeros((task.n_rows, len(task.classes)))
-    for split in plan.splits:
+    for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
-        selection = select_model(inner, learner, budget / len(plan.splits), seed=seed,
+        share = max(0.0, deadline - time.perf_counter()) / (len(plan.splits) - i)
+        selection = select_model(inner, learner, share * (1 - REFIT_SHARE), seed=seed,
                                  **search_options)
         model = fit_selected(selection, inner)
         present = [task.classes.index(c) for c in inner.classes]
