@@ -88,6 +88,18 @@ def test_search_stops_at_its_budget_and_keeps_what_it_measured(synthetic):
     assert [len(c.fold_scores) for c in full.candidates] == [5]
 
 
+def test_search_starts_no_fit_it_expects_to_overrun_the_budget(synthetic):
+    task = synthetic("guard", n=120, p=3, signal=2, seed=11)
+    pool = candidate_pool([(named_config("rf"), "test")])
+    pool[0].seconds = [100.0]  # as if one fold had taken 100 s
+    result = successive_halving(task, pool, budget=60)
+    assert [len(c.fold_scores) for c in result.candidates] == [0, 0]  # logreg's guess: 100 s too
+    pool = candidate_pool([(named_config("rf"), "test")])
+    pool[0].seconds = [1.0]
+    assert [len(c.fold_scores) for c in successive_halving(task, pool, budget=60).candidates] == [
+        5, 5]
+
+
 def test_repeated_search_cuts_the_field_after_one_full_repeat(synthetic):
     task = synthetic("repeats", n=150, p=3, signal=2, seed=12)
     pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")])
