@@ -96,8 +96,8 @@ def test_search_starts_no_fit_it_expects_to_overrun_the_budget(synthetic):
     assert [len(c.fold_scores) for c in result.candidates] == [0, 0]  # logreg's guess: 100 s too
     pool = candidate_pool([(named_config("rf"), "test")])
     pool[0].seconds = [1.0]
-    assert [len(c.fold_scores) for c in successive_halving(task, pool, budget=60).candidates] == [
-        5, 5]
+    counts = [len(c.fold_scores) for c in successive_halving(task, pool, budget=60).candidates]
+    assert sorted(counts) == [2, 5]  # both measured; the weaker cut after the first rung
 
 
 def test_repeated_search_cuts_the_field_after_one_full_repeat(synthetic):
