@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from metamed.evaluation import fit_predict_split, plan_cv
+from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.knowledge.metadata import MetaData
@@ -110,13 +110,10 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
 def _refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:
     """Out-of-fold probabilities of one config on the outer folds :func:`nested_oof` uses."""
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
-    proba = np.zeros((task.n_rows, len(task.classes)))
     with warnings.catch_warnings():  # convergence chatter, as in the search
         warnings.simplefilter("ignore")
-        for split in plan.splits:
-            pipeline = pipeline_for_task(config, task)
-            proba[split.test] = fit_predict_split(pipeline, task, split).proba
-    return proba
+        _, oof = cross_validate_proba(pipeline_for_task(config, task), task, plan, "oracle")
+    return oof[0]
 
 
 def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float) -> dict:

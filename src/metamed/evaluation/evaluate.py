@@ -118,8 +118,7 @@ def evaluate(
         When the pipeline fails on a fold, naming the fold and the reason.
     """
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
-    folds = [_run_fold(estimator, task, split, name) for split in plan.splits]
-    oof = _assemble(folds, plan, task)
+    folds, oof = cross_validate_proba(estimator, task, plan, name)
     positive = task.classes.index(task.positive_class) if task.is_binary else None
     groups = None if task.groups is None else task.groups.astype(str).to_numpy()
     intervals = bootstrap_intervals(class_codes(task), oof, positive, groups, n_boot, seed=seed)
@@ -133,6 +132,13 @@ def evaluate(
         fit_seconds=sum(f.fit_seconds for f in folds),
         notes=[plan.note] if plan.note else [],
     )
+
+
+def cross_validate_proba(estimator: BaseEstimator, task: Task, plan: CVPlan,
+                         name: str = "pipeline") -> tuple[list[FoldResult], np.ndarray]:
+    """Every split of ``plan``, and the out-of-fold probabilities (repeats x rows x classes)."""
+    folds = [_run_fold(estimator, task, split, name) for split in plan.splits]
+    return folds, _assemble(folds, plan, task)
 
 
 def _run_fold(estimator: BaseEstimator, task: Task, split: Split, name: str) -> FoldResult:
