@@ -72,9 +72,8 @@ def train(
     data = load_source(source, ways, target=target, task_column=task_column, seed=seed,
                        rotations=_angles(rotations))
     meta_train, _ = samplers(data, ways, shots, queries, seed)
-    extra = {"train_ways": train_ways} if algo == "protonet" else {}
     torch.set_num_threads(1)  # tiny networks: threads cost more than they give on a small CPU
-    learner = make_learner(algo, iterations=iterations, seed=seed, **extra).fit(meta_train)
+    learner = make_learner(algo, train_ways, iterations=iterations, seed=seed).fit(meta_train)
     save_learner(learner, out, spec)
     console.print(f"{algo} meta-trained on {data.description} ({iterations} steps, "
                   f"final loss {learner.losses_[-1]:.3f}); saved to {out}")

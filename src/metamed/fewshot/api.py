@@ -28,12 +28,18 @@ ALGORITHMS: dict[str, type[FewShotLearner]] = {
 }
 
 
-def make_learner(algo: str, **params: object) -> FewShotLearner:
-    """A learner by name (``fomaml`` is MAML with ``first_order=True``)."""
+def make_learner(algo: str, train_ways: int | None = None, **params: object) -> FewShotLearner:
+    """A learner by name (``fomaml`` is MAML with ``first_order=True``).
+
+    ``train_ways`` reaches ProtoNet only: the gradient-based learners
+    meta-train on the test's ways, since their output layer has that many units.
+    """
     if algo not in ALGORITHMS:
         raise MetamedError(f"algorithm '{algo}' is not one of {', '.join(ALGORITHMS)}.")
     if algo == "fomaml":
         params["first_order"] = True
+    if algo == "protonet":
+        params["train_ways"] = train_ways
     return ALGORITHMS[algo](**params)
 
 

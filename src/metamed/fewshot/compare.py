@@ -32,8 +32,7 @@ def compare(data: FewShotData, ways: int, shots: int, *, queries: int = 15,
             seed: int = 0, device: str = "auto") -> list[FewShotScore]:
     """Meta-train each method for ``iterations`` steps and score it on the test episodes.
 
-    ``train_ways`` is ProtoNet's meta-training ways; the gradient-based
-    learners keep the test's ways, since their output layer has that many units.
+    ``train_ways`` is ProtoNet's meta-training ways (see :func:`make_learner`).
     """
     train, test = samplers(data, ways, shots, queries, seed)
     scores = []
@@ -43,8 +42,7 @@ def compare(data: FewShotData, ways: int, shots: int, *, queries: int = 15,
         elif method == "knn":
             learner = SupportKNN()
         else:
-            extra = {"train_ways": train_ways} if method == "protonet" else {}
-            learner = make_learner(method, iterations=iterations, hidden=hidden, seed=seed,
-                                   device=device, **extra)
+            learner = make_learner(method, train_ways, iterations=iterations, hidden=hidden,
+                                   seed=seed, device=device)
         scores.append(score_episodes(learner.fit(train), test, n_episodes, method))
     return scores

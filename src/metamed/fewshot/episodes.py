@@ -73,6 +73,12 @@ class MetaDataset:
     def classes(self) -> np.ndarray:
         return np.unique(self.y)
 
+    @property
+    def most_classes_in_a_task(self) -> int:
+        """The widest episode this data allows: classes of its largest task."""
+        return max((len(np.unique(self.y[self.tasks == t])) for t in np.unique(self.tasks)),
+                   default=0)
+
     def take(self, mask: np.ndarray) -> MetaDataset:
         """The rows where ``mask`` holds, keeping global class and row ids."""
         return MetaDataset(self.X[mask], self.y[mask], self.tasks[mask], self.class_names,
@@ -193,12 +199,11 @@ class EpisodeSampler:
                     f"episode with {self.queries} queries needs {need} "
                     "(lower --shots or --queries)."
                 )
-        per_task = [len(np.unique(self.data.y[self.data.tasks == t]))
-                    for t in np.unique(self.data.tasks)]
-        if max(per_task, default=0) < self.ways:
+        most = self.data.most_classes_in_a_task
+        if most < self.ways:
             raise MetamedError(
                 f"a {self.ways}-way episode needs {self.ways} classes in one task, but this "
-                f"meta-split has at most {max(per_task, default=0)}."
+                f"meta-split has at most {most}."
             )
 
     def episode(self, index: int) -> Episode:

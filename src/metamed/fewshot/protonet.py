@@ -10,7 +10,6 @@ step, so a new diagnosis costs one forward pass.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -72,9 +71,7 @@ class ProtoNet(FewShotLearner):
 
     def fit(self, episodes: EpisodeSampler) -> ProtoNet:
         """Meta-train on ``train_ways``-way episodes of the same meta-train split."""
-        data = episodes.data
-        most = max(len(np.unique(data.y[data.tasks == t])) for t in np.unique(data.tasks))
-        ways = min(self.train_ways or episodes.ways, most)
+        ways = min(self.train_ways or episodes.ways, episodes.data.most_classes_in_a_task)
         if ways != episodes.ways:
             episodes = EpisodeSampler(episodes.data, ways, episodes.shots, episodes.queries,
                                       seed=episodes.seed)
