@@ -78,9 +78,7 @@ def summary_command(
     from metamed.errors import MetamedError
     from metamed.metaeval import summarize
 
-    frame = pd.concat([_read_rows(p) for p in rows])
-    same_run = ["task", "learner", "budget"] if "budget" in frame else ["task", "learner"]
-    frame = frame.drop_duplicates(same_run, keep="last")  # a resumed task's rerun wins
+    frame = _read_rows(rows)
     if frame.duplicated(["task", "learner"]).any():
         raise MetamedError("these files hold the same learner for the same task more than once "
                            "(different runs or settings?); summarise one run per learner.")
@@ -133,19 +131,23 @@ def _saved_rows(out: Path | None, names: list[str], task_ids: list[str],
     """
     if out is None or not out.exists():
         return pd.DataFrame(columns=["task", "learner"])
-    rows = _read_rows(out)
+    rows = _read_rows([out])
     if "budget" not in rows:
         return rows.iloc[:0]
-    rows = rows.drop_duplicates(["task", "learner", "budget"], keep="last")
     rows = rows[rows["task"].isin(task_ids) & rows["learner"].isin(names)
                 & (rows["budget"] == budget)]
     complete = rows.groupby("task")["learner"].nunique() == len(names)
     return rows[rows["task"].isin(complete[complete].index)]
 
 
-def _read_rows(path: Path) -> pd.DataFrame:
-    """A row file; task and learner names stay text even when they look like numbers."""
-    return pd.read_csv(path, dtype={"task": str, "learner": str})
+def _read_rows(paths: list[Path]) -> pd.DataFrame:
+    """Row files joined; a task run again with the same settings keeps its last rows.
+
+    Task and learner names stay text even when they look like numbers.
+    """
+    frame = pd.concat([pd.read_csv(p, dtype={"task": str, "learner": str}) for p in paths])
+    same_run = ["task", "learner", "budget"] if "budget" in frame else ["task", "learner"]
+    return frame.drop_duplicates(same_run, keep="last")
 
 
 def _print(summary: pd.DataFrame, title: str) -> None:
