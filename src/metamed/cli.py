@@ -8,8 +8,10 @@ here as :class:`MetamedError` and leave as one red sentence and exit code
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -117,6 +119,20 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _exit_now_if_fits_still_run(code: int) -> None:
+    """Leave at once while a timed-out or interrupted fit still runs in a daemon thread.
+
+    Stored rows are already committed. A normal interpreter shutdown with a
+    daemon thread inside native code (or writing to stderr) can abort the
+    process ("could not acquire lock ... at interpreter shutdown"), which
+    turns a clean exit 130 into SIGABRT.
+    """
+    if any(t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning user errors into one sentence."""
     signal.signal(signal.SIGTERM, _stop)
@@ -133,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         errors.print("interrupted; work already saved is kept.")
+        _exit_now_if_fits_still_run(130)
         sys.exit(130)
     except typer.Exit as done:
         sys.exit(done.exit_code)
