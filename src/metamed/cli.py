@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -119,18 +118,17 @@ def _stop(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _exit_now_if_fits_still_run(code: int) -> None:
-    """Leave at once while a timed-out or interrupted fit still runs in a daemon thread.
+def _exit_interrupted() -> None:
+    """Leave with 130 at once, skipping interpreter shutdown.
 
-    Stored rows are already committed. A normal interpreter shutdown with a
-    daemon thread inside native code (or writing to stderr) can abort the
-    process ("could not acquire lock ... at interpreter shutdown"), which
-    turns a clean exit 130 into SIGABRT.
+    Stored rows are already committed. A normal shutdown after an interrupt
+    can abort the process: a fit left running in a daemon thread, or a
+    native library's thread pool torn down mid-work ("terminate called
+    without an active exception"), turns a clean exit 130 into SIGABRT.
     """
-    if any(t.daemon and t.is_alive() for t in threading.enumerate()):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -149,8 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         errors.print("interrupted; work already saved is kept.")
-        _exit_now_if_fits_still_run(130)
-        sys.exit(130)
+        _exit_interrupted()
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
