@@ -6,11 +6,14 @@ Digits (scikit-learn's 8x8 images, 5 meta-train / 5 meta-test classes,
 is the mean query accuracy over 600 meta-test episodes (15 queries per
 class; 10 for the tables' small classes) with a 95% CI (1.96·sd/√n).
 Meta-training is short to fit a 2-core CPU: see SOURCES. On digits the
-meta-train classes are also turned 90° and 270° as new classes and ProtoNet
-meta-trains 15-way (Snell et al.'s Omniglot recipe; no 180° turn, which
-would make a meta-train 6 into a meta-test 9); ProtoNet takes PROTONET_STEPS
-times as many steps as the others, since its step is one episode with no
-inner loop (MAML's is 4 episodes x 10 second-order inner steps).
+meta-train classes are also turned 90° and 270° as new classes, meta-train
+images are shifted by up to a pixel, and ProtoNet meta-trains 15-way
+(Snell et al.'s Omniglot recipe; no 180° turn, which would make a
+meta-train 6 into a meta-test 9); ProtoNet takes PROTONET_STEPS times as
+many steps as the others, since its step is one episode with no inner loop
+(MAML's is 4 episodes x 10 second-order inner steps). The digits recipe
+(shift, width, 4x4 map) was chosen on held-out meta-train digits, never on
+the meta-test ones: see docs/benchmarks.md.
 
     python benchmarks/fewshot.py            # prints a markdown table
     python benchmarks/fewshot.py digits     # only the sources named
@@ -25,19 +28,20 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from metamed.fewshot.compare import compare
+from metamed.fewshot.episodes import Shift
 from metamed.fewshot.sources import load_source
 
-SOURCES = {  # source: (ways, queries, meta-training iterations, rotations, ProtoNet train ways)
-    "digits": (5, 15, 100, (90, 270), 15),  # no 180°: a 6 turned over is a 9, a test class
-    "corpus:stevedata_mm_nhis": (2, 10, 200, (), None),
-    "corpus:multgee_arthritis": (2, 10, 200, (), None),
-    "corpus:survival_transplant": (2, 10, 200, (), None),
+SOURCES = {  # source: (ways, queries, iterations, rotations, shift pixels, ProtoNet train ways)
+    "digits": (5, 15, 100, (90, 270), 1, 15),  # no 180°: a 6 turned over is a 9, a test class
+    "corpus:stevedata_mm_nhis": (2, 10, 200, (), 0, None),
+    "corpus:multgee_arthritis": (2, 10, 200, (), 0, None),
+    "corpus:survival_transplant": (2, 10, 200, (), 0, None),
 }
 PROTONET_STEPS = 10
 SHOTS = (1, 5, 10)
 METHODS = ("protonet", "maml", "reptile", "finetune", "logreg", "knn")
 EPISODES = 600
-HIDDEN = 32
+HIDDEN = 64
 
 
 def main(names: list[str]) -> None:
@@ -46,14 +50,16 @@ def main(names: list[str]) -> None:
     print("|" + "---|" * (3 + len(METHODS)))
     start = time.perf_counter()
     chosen = {k: v for k, v in SOURCES.items() if not names or k in names}
-    for source, (ways, queries, iterations, rotations, train_ways) in chosen.items():
+    for source, (ways, queries, iterations, rotations, shift, train_ways) in chosen.items():
         data = load_source(source, ways, seed=0, rotations=rotations)
+        augment = Shift(shift) if shift else None
         for shots in SHOTS:
             with threadpool_limits(limits=1):
                 scores = [score for method in METHODS for score in compare(
                     data, ways, shots, queries=queries, n_episodes=EPISODES,
                     iterations=iterations * (PROTONET_STEPS if method == "protonet" else 1),
-                    methods=(method,), hidden=HIDDEN, train_ways=train_ways, device="cpu")]
+                    methods=(method,), hidden=HIDDEN, train_ways=train_ways, augment=augment,
+                    device="cpu")]
             best = max(s.mean for s in scores)
             cells = [f"**{s}**" if s.mean == best else str(s) for s in scores]
             print(f"| {source} | {ways} | {shots} | {' | '.join(cells)} |", flush=True)

@@ -8,6 +8,7 @@ from metamed.errors import MetamedError
 from metamed.fewshot.episodes import (
     EpisodeSampler,
     MetaDataset,
+    Shift,
     rotated_classes,
     split_by_class,
     split_by_task,
@@ -158,6 +159,37 @@ def test_rotations_touch_only_the_meta_train_split_and_never_reuse_a_class_id(se
     assert name.endswith("turned 270°") and int(name.split()[0]) in plain.splits["train"].classes
 
 
+def test_shift_moves_each_image_at_most_a_pixel_and_keeps_its_shape():
+    images = np.zeros((200, 1, 5, 5), dtype=np.float32)
+    images[:, 0, 2, 2] = 1.0  # one lit pixel in the centre
+    shifted = Shift(1)(images, np.random.default_rng(0))
+    assert shifted.shape == images.shape and shifted.dtype == images.dtype
+    lit = np.argwhere(shifted[:, 0] == 1.0)
+    assert len(lit) == 200 and np.all(np.abs(lit[:, 1:] - 2) <= 1)  # one lit pixel each
+    assert len({tuple(p) for p in lit[:, 1:]}) == 9  # every offset in -1..1 x -1..1 occurs
+    with pytest.raises(MetamedError, match="needs images"):
+        Shift(1)(blobs().X, np.random.default_rng(0))
+
+
+def test_augmented_episodes_keep_their_classes_and_rows_and_repeat():
+    digits = load_source("digits", 5).splits["train"]
+    plain = EpisodeSampler(digits, 5, 5, 5, seed=2)
+    shifted = EpisodeSampler(digits, 5, 5, 5, seed=2, augment=Shift(1))
+    a, b, again = plain.episode(7), shifted.episode(7), shifted.episode(7)
+    assert a.classes == b.classes and np.array_equal(a.query_rows, b.query_rows)
+    assert not np.array_equal(a.support_x, b.support_x)
+    assert np.array_equal(b.support_x, again.support_x)
+    wider = shifted.with_ways(3)
+    assert wider.ways == 3 and wider.augment is shifted.augment and wider.seed == 2
+
+
+def test_only_the_meta_train_sampler_is_augmented():
+    from metamed.fewshot.compare import samplers
+
+    train, test = samplers(load_source("digits", 5), 5, 5, 15, seed=0, augment=Shift(1))
+    assert train.augment == Shift(1) and test.augment is None
+
+
 # --- algorithms (torch) --------------------------------------------------------------
 
 
@@ -203,6 +235,16 @@ def test_each_algorithm_learns_what_carries_over_to_new_classes(hidden_episodes,
     trained = make_learner(algo, iterations=80, hidden=32, device="cpu").fit(train)
     before, after = (m.evaluate(test, n_episodes=30).mean for m in (untrained, trained))
     assert after > 0.42 and after > before + 0.1, f"{algo}: {before:.2f} -> {after:.2f}"
+
+
+def test_conv_encoder_pools_tiny_images_down_to_a_4x4_map_and_no_further():
+    torch = pytest.importorskip("torch")
+    from metamed.fewshot.encoders import ConvNet
+
+    for size, side in ((8, 4), (28, 3), (84, 5)):
+        net = ConvNet(1, size, hidden=8)
+        out = net(torch.zeros(2, 1, size, size))
+        assert out.shape == (2, net.out_features) == (2, 8 * side * side)
 
 
 def test_protonet_meta_trains_with_more_ways_than_it_is_tested_on(easy_episodes):
@@ -251,10 +293,13 @@ def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys):
     model = tmp_path / "proto.pt"
     main(["fewshot", "train", "--source", f"npz:{tmp_path / 'tiny.npz'}", "--ways", "2",
           "--shots", "1", "--queries", "5", "--iterations", "2", "--rotations", "90,270",
-          "--train-ways", "3", "--out", str(model)])
+          "--shift", "1", "--train-ways", "3", "--out", str(model)])
     main(["fewshot", "eval", str(model), "--episodes", "20", "--iterations", "2"])
     printed = capsys.readouterr().out
     assert model.exists() and "saved to" in printed and "also turned 90°, 270°" in printed
+    from metamed.fewshot.api import load_learner
+
+    assert load_learner(model, device="cpu")[1]["shift"] == 1  # eval's finetune shifts too
     for method in ("saved model", "logreg", "knn", "finetune"):
         assert method in printed
 
@@ -263,3 +308,10 @@ def test_train_ways_belongs_to_protonet_only(run_cli):
     pytest.importorskip("torch")
     code, _, err = run_cli("fewshot", "train", "--algo", "maml", "--train-ways", "10")
     assert code == 2 and "--train-ways is ProtoNet's" in err
+
+
+def test_shift_is_refused_for_a_table(run_cli):
+    pytest.importorskip("torch")
+    code, _, err = run_cli("fewshot", "train", "--source", "corpus:multgee_arthritis",
+                           "--ways", "2", "--shift", "1")
+    assert code == 2 and "--shift moves image pixels" in err

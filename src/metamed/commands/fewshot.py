@@ -7,13 +7,17 @@ commands, so ``metamed`` works without it and says how to install it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from metamed.errors import MetamedError
+
+if TYPE_CHECKING:
+    from metamed.fewshot.episodes import Shift
+    from metamed.fewshot.sources import FewShotData
 
 app = typer.Typer(
     help="Few-shot learning: adapt to a new diagnosis from K examples per class (needs torch).",
@@ -34,6 +38,8 @@ Rotations = Annotated[str, typer.Option(
     help="Images: also meta-train on the meta-train classes turned by these angles, as new "
          "classes (e.g. 90,270; Snell et al. 2017). Only where a turned image is another "
          "class and resembles no meta-test class.")]
+ShiftPixels = Annotated[int, typer.Option(
+    help="Images: shift meta-train images by up to this many pixels (augmentation; 0: none).")]
 TrainWays = Annotated[int | None, typer.Option(
     help="ProtoNet: ways of the meta-training episodes (default: --ways).")]
 
@@ -51,6 +57,7 @@ def train(
     task_column: TaskColumn = None,
     seed: Seed = 0,
     rotations: Rotations = "",
+    shift: ShiftPixels = 0,
     train_ways: TrainWays = None,
     out: Annotated[Path, typer.Option(help="Where to save the meta-model.")] = Path("model.pt"),
 ) -> None:
@@ -65,13 +72,14 @@ def train(
     from metamed.fewshot.sources import load_source
 
     spec = {"source": source, "ways": ways, "shots": shots, "queries": queries,
-            "target": target, "task_column": task_column, "seed": seed, "rotations": rotations}
+            "target": target, "task_column": task_column, "seed": seed, "rotations": rotations,
+            "shift": shift}
     if train_ways is not None and algo != "protonet":
         raise MetamedError(f"--train-ways is ProtoNet's; {algo} meta-trains on --ways, since its "
                            "output layer has that many units.")
     data = load_source(source, ways, target=target, task_column=task_column, seed=seed,
                        rotations=_angles(rotations))
-    meta_train, _ = samplers(data, ways, shots, queries, seed)
+    meta_train, _ = samplers(data, ways, shots, queries, seed, _augment(shift, data))
     torch.set_num_threads(1)  # tiny networks: threads cost more than they give on a small CPU
     learner = make_learner(algo, train_ways, iterations=iterations, seed=seed).fit(meta_train)
     save_learner(learner, out, spec)
@@ -91,6 +99,7 @@ def evaluate(
     task_column: TaskColumn = None,
     seed: Seed = 0,
     rotations: Rotations = "",
+    shift: ShiftPixels = 0,
     train_ways: TrainWays = None,
 ) -> None:
     """Mean meta-test accuracy with a 95% CI for every algorithm and baseline."""
@@ -109,13 +118,14 @@ def evaluate(
         saved, spec = load_learner(Path(model_or_source))
         ways, shots, queries, target, task_column, seed = (spec[k] for k in (
             "ways", "shots", "queries", "target", "task_column", "seed"))
-        rotations = spec.get("rotations", "")
+        rotations, shift = spec.get("rotations", ""), spec.get("shift", 0)
         model_or_source, methods = spec["source"], BASELINES
     data = load_source(model_or_source, ways, target=target, task_column=task_column, seed=seed,
                        rotations=_angles(rotations))
     torch.set_num_threads(1)
     scores = compare(data, ways, shots, queries=queries, n_episodes=episodes,
                      iterations=iterations, train_ways=train_ways, seed=seed,
+                     augment=_augment(shift, data),
                      **({"methods": methods} if methods else {}))
     if saved is not None:
         scores.insert(0, score_episodes(saved, samplers(data, ways, shots, queries, seed)[1],
@@ -134,3 +144,14 @@ def _angles(text: str) -> tuple[int, ...]:
         return tuple(int(a) for a in text.split(",") if a.strip())
     except ValueError as error:
         raise MetamedError(f"--rotations takes angles like 90,270; got '{text}'.") from error
+
+
+def _augment(shift: int, data: FewShotData) -> Shift | None:
+    """``--shift``: a :class:`Shift` of that many pixels for image data, or no augmentation."""
+    from metamed.fewshot.episodes import Shift
+
+    if shift < 0:
+        raise MetamedError(f"--shift takes a number of pixels, 0 or more; got {shift}.")
+    if shift and data.kind != "image":
+        raise MetamedError(f"--shift moves image pixels; {data.description} is a table.")
+    return Shift(shift) if shift else None

@@ -88,7 +88,10 @@ class FineTuned(FewShotLearner):
         self.device = device
 
     def fit(self, episodes: EpisodeSampler) -> FineTuned:
-        """Train encoder + a head over every meta-train class, on rows (not episodes)."""
+        """Train encoder + a head over every meta-train class, on rows (not episodes).
+
+        Rows get the sampler's augmentation too, as the meta-learners' episodes do.
+        """
         data = episodes.data
         self._setup(tuple(data.X.shape[1:]), episodes.ways)
         classes, y = np.unique(data.y, return_inverse=True)
@@ -98,7 +101,8 @@ class FineTuned(FewShotLearner):
         self.losses_ = []
         for _ in range(self.iterations):
             rows = rng.choice(len(y), min(self.batch_size, len(y)), replace=False)
-            x = torch.as_tensor(data.X[rows], device=self.device_)
+            x = data.X[rows] if episodes.augment is None else episodes.augment(data.X[rows], rng)
+            x = torch.as_tensor(x, device=self.device_)
             loss = F.cross_entropy(head(self.model_(x)), torch.as_tensor(y[rows],
                                                                          device=self.device_))
             self.optimizer_.zero_grad()

@@ -72,10 +72,7 @@ class ProtoNet(FewShotLearner):
     def fit(self, episodes: EpisodeSampler) -> ProtoNet:
         """Meta-train on ``train_ways``-way episodes of the same meta-train split."""
         ways = min(self.train_ways or episodes.ways, episodes.data.most_classes_in_a_task)
-        if ways != episodes.ways:
-            episodes = EpisodeSampler(episodes.data, ways, episodes.shots, episodes.queries,
-                                      seed=episodes.seed)
-        return super().fit(episodes)
+        return super().fit(episodes.with_ways(ways) if ways != episodes.ways else episodes)
 
     def _build(self, input_shape: tuple[int, ...], ways: int) -> nn.Module:
         return make_encoder(input_shape, self.hidden)
