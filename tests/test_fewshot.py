@@ -277,6 +277,25 @@ def test_support_only_baselines_need_no_meta_training(easy_episodes):
         assert baseline.fit().evaluate(test, n_episodes=20).mean > 0.9
 
 
+class _AlwaysFirstClass:
+    def predict(self, episode):
+        return np.zeros(len(episode.query_y), dtype=int)
+
+
+def test_paired_difference_is_episode_by_episode(easy_episodes):
+    from metamed.fewshot.base import paired_difference, score_episodes
+    from metamed.fewshot.baselines import SupportKNN
+
+    _, test = easy_episodes
+    knn, first = (score_episodes(m, test, 30) for m in (SupportKNN(), _AlwaysFirstClass()))
+    gap = paired_difference(knn, first)
+    assert np.allclose(gap.accuracies, knn.accuracies - 0.2)  # 5-way: class 0 is a fifth
+    assert gap.mean == pytest.approx(knn.mean - 0.2) and gap.ci95 == pytest.approx(knn.ci95)
+    assert paired_difference(knn, knn).ci95 == 0.0
+    with pytest.raises(MetamedError, match="same episodes"):
+        paired_difference(knn, score_episodes(SupportKNN(), test, 20))
+
+
 def test_without_torch_the_user_gets_the_install_line(monkeypatch):
     from metamed.fewshot import require_torch
 

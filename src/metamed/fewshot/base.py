@@ -12,7 +12,7 @@ only say how one meta-training step and one adaptation work.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -28,15 +28,28 @@ from metamed.fewshot.episodes import Episode, EpisodeSampler
 
 @dataclass(frozen=True)
 class FewShotScore:
-    """Mean query accuracy over episodes, with a 95% CI half-width (1.96·sd/√n)."""
+    """Mean query accuracy over episodes, with a 95% CI half-width (1.96·sd/√n).
+
+    ``accuracies`` keeps each episode's accuracy, so two methods scored on the
+    same episodes can be compared pairwise (:func:`paired_difference`).
+    """
 
     method: str
     mean: float
     ci95: float
     n_episodes: int
+    accuracies: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False,
+                                   compare=False)
 
     def __str__(self) -> str:
         return f"{100 * self.mean:.1f} ± {100 * self.ci95:.1f}"
+
+
+def _summary(method: str, accuracies: np.ndarray) -> FewShotScore:
+    n = len(accuracies)
+    sd = accuracies.std(ddof=1) if n > 1 else 0.0
+    return FewShotScore(method, float(accuracies.mean()), float(1.96 * sd / np.sqrt(n)), n,
+                        accuracies)
 
 
 def score_episodes(learner, episodes: EpisodeSampler, n_episodes: int = 600,
@@ -49,9 +62,19 @@ def score_episodes(learner, episodes: EpisodeSampler, n_episodes: int = 600,
     with threadpool_limits(limits=1):
         accuracies = np.array([np.mean(learner.predict(e) == e.query_y)
                                for e in episodes.episodes(n_episodes)])
-    sd = accuracies.std(ddof=1) if n_episodes > 1 else 0.0
-    return FewShotScore(method or type(learner).__name__, float(accuracies.mean()),
-                        float(1.96 * sd / np.sqrt(n_episodes)), n_episodes)
+    return _summary(method or type(learner).__name__, accuracies)
+
+
+def paired_difference(a: FewShotScore, b: FewShotScore) -> FewShotScore:
+    """``a - b`` episode by episode, with its 95% CI: the fair test of "a beats b".
+
+    Both must be scores of the same episodes. Pairing removes what makes
+    some episodes hard for every method, so the interval is much narrower
+    than the two scores' own intervals suggest.
+    """
+    if a.n_episodes != b.n_episodes or len(a.accuracies) != a.n_episodes:
+        raise MetamedError("a paired difference needs two scores of the same episodes.")
+    return _summary(f"{a.method} - {b.method}", a.accuracies - b.accuracies)
 
 
 class FewShotLearner:
