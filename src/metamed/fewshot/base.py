@@ -72,7 +72,7 @@ def paired_difference(a: FewShotScore, b: FewShotScore) -> FewShotScore:
     some episodes hard for every method, so the interval is much narrower
     than the two scores' own intervals suggest.
     """
-    if a.n_episodes != b.n_episodes or len(a.accuracies) != a.n_episodes:
+    if len({a.n_episodes, b.n_episodes, len(a.accuracies), len(b.accuracies)}) != 1:
         raise MetamedError("a paired difference needs two scores of the same episodes.")
     return _summary(f"{a.method} - {b.method}", a.accuracies - b.accuracies)
 
