@@ -169,6 +169,8 @@ def test_shift_moves_each_image_at_most_a_pixel_and_keeps_its_shape():
     assert len({tuple(p) for p in lit[:, 1:]}) == 9  # every offset in -1..1 x -1..1 occurs
     with pytest.raises(MetamedError, match="needs images"):
         Shift(1)(blobs().X, np.random.default_rng(0))
+    with pytest.raises(MetamedError, match="0 or more"):
+        Shift(-1)
 
 
 def test_augmented_episodes_keep_their_classes_and_rows_and_repeat():
@@ -179,8 +181,8 @@ def test_augmented_episodes_keep_their_classes_and_rows_and_repeat():
     assert a.classes == b.classes and np.array_equal(a.query_rows, b.query_rows)
     assert not np.array_equal(a.support_x, b.support_x)
     assert np.array_equal(b.support_x, again.support_x)
-    wider = shifted.with_ways(3)
-    assert wider.ways == 3 and wider.augment is shifted.augment and wider.seed == 2
+    three_way = shifted.with_ways(3)
+    assert three_way.ways == 3 and three_way.augment is shifted.augment and three_way.seed == 2
 
 
 def test_only_the_meta_train_sampler_is_augmented():
@@ -257,7 +259,10 @@ def test_protonet_meta_trains_with_more_ways_than_it_is_tested_on(easy_episodes)
     assert capped.ways_ == len(train.data.classes) == 11
 
 
-def test_a_saved_model_predicts_the_same_after_loading(easy_episodes, tmp_path):
+def test_a_saved_model_predicts_the_same_after_loading_and_an_older_one_is_refused(
+        easy_episodes, tmp_path):
+    import torch
+
     from metamed.fewshot.api import load_learner, make_learner, save_learner
 
     train, test = easy_episodes
@@ -267,6 +272,10 @@ def test_a_saved_model_predicts_the_same_after_loading(easy_episodes, tmp_path):
     episode = test.episode(0)
     assert source == {"source": "blobs"} and loaded.first_order is False
     assert np.array_equal(loaded.predict(episode), net.predict(episode))
+    older = torch.load(tmp_path / "m.pt", weights_only=True) | {"format": 1}
+    torch.save(older, tmp_path / "old.pt")
+    with pytest.raises(MetamedError, match="model format 1, this one reads"):
+        load_learner(tmp_path / "old.pt")
 
 
 def test_support_only_baselines_need_no_meta_training(easy_episodes):
@@ -304,9 +313,19 @@ def test_without_torch_the_user_gets_the_install_line(monkeypatch):
         require_torch()
 
 
-def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys):
+def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys, monkeypatch):
     pytest.importorskip("torch").set_num_threads(1)
     from metamed.cli import main
+    from metamed.fewshot import compare
+
+    augments = []
+
+    def recording_compare(*args, **kwargs):
+        augments.append(kwargs["augment"])
+        return real_compare(*args, **kwargs)
+
+    real_compare = compare.compare
+    monkeypatch.setattr(compare, "compare", recording_compare)
 
     write_npz(tmp_path / "tiny.npz", n_classes=6, per_class=30)
     model = tmp_path / "proto.pt"
@@ -316,9 +335,7 @@ def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys):
     main(["fewshot", "eval", str(model), "--episodes", "20", "--iterations", "2"])
     printed = capsys.readouterr().out
     assert model.exists() and "saved to" in printed and "also turned 90°, 270°" in printed
-    from metamed.fewshot.api import load_learner
-
-    assert load_learner(model, device="cpu")[1]["shift"] == 1  # eval's finetune shifts too
+    assert augments == [Shift(1)]  # eval's fine-tuned baseline shifts like the saved model did
     for method in ("saved model", "logreg", "knn", "finetune"):
         assert method in printed
 

@@ -4,6 +4,8 @@ A saved model is ``torch.save`` of plain data — the algorithm's name, its
 constructor arguments, the input shape, the number of ways, the source it
 was meta-trained on and the network's state dict — so it loads with
 ``torch.load(weights_only=True)``: no pickled code runs when a file is opened.
+It also records ``FORMAT``, raised whenever the networks change shape, so an
+older file is refused in one sentence instead of loading into another network.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from metamed.fewshot.baselines import FineTuned
 from metamed.fewshot.maml import MAML
 from metamed.fewshot.protonet import ProtoNet
 from metamed.fewshot.reptile import Reptile
+
+FORMAT = 2  # 2: ConvNet pools only down to a 4x4 map (format 1 pooled every block)
 
 ALGORITHMS: dict[str, type[FewShotLearner]] = {
     "protonet": ProtoNet,
@@ -53,6 +57,7 @@ def algorithm_name(learner: FewShotLearner) -> str:
 def save_learner(learner: FewShotLearner, path: Path, source: dict) -> None:
     """Write a fitted learner and the source settings needed to rebuild its episodes."""
     torch.save({
+        "format": FORMAT,
         "algo": algorithm_name(learner),
         "params": learner.get_params(),
         "input_shape": list(learner.input_shape_),
@@ -69,6 +74,10 @@ def load_learner(path: Path, device: str = "auto") -> tuple[FewShotLearner, dict
         algo = saved["algo"]
     except (OSError, RuntimeError, KeyError, TypeError) as error:
         raise MetamedError(f"'{path}' is not a metamed few-shot model: {error}.") from error
+    if saved.get("format", 1) != FORMAT:
+        raise MetamedError(f"'{path}' was saved by another metamed version (model format "
+                           f"{saved.get('format', 1)}, this one reads {FORMAT}); "
+                           "meta-train it again with `metamed fewshot train`.")
     learner = make_learner(algo, **{**saved["params"], "device": device})
     learner._setup(tuple(saved["input_shape"]), saved["ways"])
     learner.model_.load_state_dict(saved["state_dict"])

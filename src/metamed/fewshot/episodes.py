@@ -177,6 +177,10 @@ class Shift:
 
     pixels: int = 1
 
+    def __post_init__(self) -> None:
+        if self.pixels < 0:
+            raise MetamedError(f"a shift is a number of pixels, 0 or more; got {self.pixels}.")
+
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if x.ndim != 4:
             raise MetamedError("shift augmentation needs images (n, C, H, W); this source is not.")
