@@ -13,10 +13,10 @@ images are shifted by up to a pixel, and ProtoNet meta-trains 15-way
 meta-train 6 into a meta-test 9); ProtoNet takes PROTONET_STEPS times as
 many steps as the others, since its step is one episode with no inner loop
 (MAML's is 4 episodes x 10 second-order inner steps). The digits recipe
-(shift, width, 4x4 map) was chosen on held-out meta-train digits, never on
-the meta-test ones (benchmarks/fewshot_dev.py reruns the shift and width
-choice; the map choice was made with a scratch copy of the old encoder):
-see docs/benchmarks.md.
+(shift, each method's width, 4x4 map) was chosen on held-out meta-train
+digits, never on the meta-test ones (benchmarks/fewshot_dev.py reruns the
+shift and width choice; the map choice was made with a scratch copy of the
+old encoder): see docs/benchmarks.md.
 
     python benchmarks/fewshot.py            # prints a markdown table
     python benchmarks/fewshot.py digits     # only the sources named
@@ -46,7 +46,7 @@ PROTONET_STEPS = 10
 SHOTS = (1, 5, 10)
 METHODS = ("protonet", "maml", "reptile", "finetune", "logreg", "knn")
 EPISODES = 600
-HIDDEN = 64
+WIDTHS = {"protonet": 64, "maml": 32, "reptile": 64, "finetune": 32}  # fewshot_dev.py's best
 OTHER_SPLITS = (1, 2, 3, 4)  # class-split seeds; the main table uses seed 0
 
 
@@ -61,11 +61,11 @@ def other_splits() -> None:
     print("|---|---|---|---|---|")
     for seed in OTHER_SPLITS:
         data = load_source("digits", ways, seed=seed, rotations=rotations)
-        settings = dict(queries=queries, n_episodes=EPISODES, hidden=HIDDEN,
-                        train_ways=train_ways, augment=Shift(shift), seed=seed, device="cpu")
+        settings = dict(queries=queries, n_episodes=EPISODES, train_ways=train_ways,
+                        augment=Shift(shift), seed=seed, device="cpu")
         with threadpool_limits(limits=1):
             proto = compare(data, ways, 5, iterations=iterations * PROTONET_STEPS,
-                            methods=("protonet",), **settings)[0]
+                            methods=("protonet",), hidden=WIDTHS["protonet"], **settings)[0]
             knn = compare(data, ways, 5, methods=("knn",), **settings)[0]
         gap = paired_difference(proto, knn)
         digits = ", ".join(map(str, data.splits["test"].classes))
@@ -87,15 +87,15 @@ def main(names: list[str]) -> None:
                 scores = [score for method in METHODS for score in compare(
                     data, ways, shots, queries=queries, n_episodes=EPISODES,
                     iterations=iterations * (PROTONET_STEPS if method == "protonet" else 1),
-                    methods=(method,), hidden=HIDDEN, train_ways=train_ways, augment=augment,
-                    device="cpu")]
+                    methods=(method,), hidden=WIDTHS.get(method, 64), train_ways=train_ways,
+                    augment=augment, device="cpu")]
             best = max(s.mean for s in scores)
             cells = [f"**{s}**" if s.mean == best else str(s) for s in scores]
             gap = paired_difference(scores[METHODS.index("protonet")],
                                     scores[METHODS.index("knn")])
             cells.append(f"{100 * gap.mean:+.1f} ± {100 * gap.ci95:.1f}")
             print(f"| {source} | {ways} | {shots} | {' | '.join(cells)} |", flush=True)
-    print(f"\n{EPISODES} meta-test episodes per cell; hidden width {HIDDEN}; "
+    print(f"\n{EPISODES} meta-test episodes per cell; widths {WIDTHS}; "
           f"total {time.perf_counter() - start:.0f} s")
 
 
