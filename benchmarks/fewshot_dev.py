@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ OTHER_STEPS = 100
 EPISODES = 300
 
 
-def folds(train: MetaDataset):
+def folds(train: MetaDataset) -> Iterator[tuple[MetaDataset, MetaDataset]]:
     """(meta-train, validation) splits of the meta-train digits, both turned 90° and 270°."""
     for held in FOLDS:
         inside = np.isin(train.y, held)

@@ -314,7 +314,8 @@ def test_without_torch_the_user_gets_the_install_line(monkeypatch):
 
 
 def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("torch").set_num_threads(1)
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
     from metamed.cli import main
     from metamed.fewshot import compare
 
@@ -331,11 +332,12 @@ def test_cli_trains_saves_and_compares_on_a_medmnist_file(tmp_path, capsys, monk
     model = tmp_path / "proto.pt"
     main(["fewshot", "train", "--source", f"npz:{tmp_path / 'tiny.npz'}", "--ways", "2",
           "--shots", "1", "--queries", "5", "--iterations", "2", "--rotations", "90,270",
-          "--shift", "1", "--train-ways", "3", "--out", str(model)])
+          "--shift", "1", "--width", "16", "--train-ways", "3", "--out", str(model)])
     main(["fewshot", "eval", str(model), "--episodes", "20", "--iterations", "2"])
     printed = capsys.readouterr().out
     assert model.exists() and "saved to" in printed and "also turned 90°, 270°" in printed
     assert augments == [Shift(1)]  # eval's fine-tuned baseline shifts like the saved model did
+    assert torch.load(model, weights_only=True)["params"]["hidden"] == 16
     for method in ("saved model", "logreg", "knn", "finetune"):
         assert method in printed
 

@@ -40,6 +40,9 @@ Rotations = Annotated[str, typer.Option(
          "class and resembles no meta-test class.")]
 ShiftPixels = Annotated[int, typer.Option(
     help="Images: shift meta-train images by up to this many pixels (augmentation; 0: none).")]
+Width = Annotated[int, typer.Option(
+    help="Width of the networks (held-out meta-train digits favoured 64 for ProtoNet and "
+         "Reptile, 32 for MAML and the fine-tuned network; docs/benchmarks.md).")]
 TrainWays = Annotated[int | None, typer.Option(
     help="ProtoNet: ways of the meta-training episodes (default: --ways).")]
 
@@ -58,6 +61,7 @@ def train(
     seed: Seed = 0,
     rotations: Rotations = "",
     shift: ShiftPixels = 0,
+    width: Width = 64,
     train_ways: TrainWays = None,
     out: Annotated[Path, typer.Option(help="Where to save the meta-model.")] = Path("model.pt"),
 ) -> None:
@@ -81,7 +85,8 @@ def train(
                        rotations=_angles(rotations))
     meta_train, _ = samplers(data, ways, shots, queries, seed, _augment(shift, data))
     torch.set_num_threads(1)  # tiny networks: threads cost more than they give on a small CPU
-    learner = make_learner(algo, train_ways, iterations=iterations, seed=seed).fit(meta_train)
+    learner = make_learner(algo, train_ways, iterations=iterations, hidden=width,
+                           seed=seed).fit(meta_train)
     save_learner(learner, out, spec)
     console.print(f"{algo} meta-trained on {data.description} ({iterations} steps, "
                   f"final loss {learner.losses_[-1]:.3f}); saved to {out}")
@@ -100,6 +105,7 @@ def evaluate(
     seed: Seed = 0,
     rotations: Rotations = "",
     shift: ShiftPixels = 0,
+    width: Width = 64,
     train_ways: TrainWays = None,
 ) -> None:
     """Mean meta-test accuracy with a 95% CI for every algorithm and baseline."""
@@ -124,7 +130,7 @@ def evaluate(
                        rotations=_angles(rotations))
     torch.set_num_threads(1)
     scores = compare(data, ways, shots, queries=queries, n_episodes=episodes,
-                     iterations=iterations, train_ways=train_ways, seed=seed,
+                     iterations=iterations, hidden=width, train_ways=train_ways, seed=seed,
                      augment=_augment(shift, data),
                      **({"methods": methods} if methods else {}))
     if saved is not None:
