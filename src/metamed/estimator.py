@@ -17,7 +17,7 @@ from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, make_learner
 from metamed.reporting import task_summary
-from metamed.selection import fit_selected, nested_oof, select_model
+from metamed.selection import N_CANDIDATES, fit_selected, nested_oof, select_model
 from metamed.space import config_name
 from metamed.task import Task
 from metamed.validation import conform_features, make_task
@@ -101,7 +101,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
-                 time_budget: float = 60.0, n_candidates: int = 8, n_splits: int = 5,
+                 time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
                  positive_class: object | None = None, random_state: int = 0) -> None:
         self.kb = kb

@@ -29,7 +29,7 @@ from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import MetaLearner, make_learner
-from metamed.selection import OUTER_SEED, nested_oof
+from metamed.selection import N_CANDIDATES, OUTER_SEED, nested_oof
 from metamed.space import pipeline_for_task
 from metamed.task import Task
 
@@ -58,7 +58,8 @@ def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
 
 def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
                 budget: float, task_ids: list[str], outer_splits: int = 3, seed: int = 0,
-                jobs: int = 1, n_candidates: int = 8, n_repeats: int = 1) -> Iterator[list[dict]]:
+                jobs: int = 1, n_candidates: int = N_CANDIDATES,
+                n_repeats: int = 1) -> Iterator[list[dict]]:
     """Per held-out task, as each finishes: one row per learner, the outer-CV ROC AUC.
 
     Tasks run in ``jobs`` processes; rows are yielded as soon as a task is
@@ -76,9 +77,9 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
     )
 
 
-def procedure_label(learner: str, n_candidates: int = 8, n_repeats: int = 1) -> str:
+def procedure_label(learner: str, n_candidates: int = N_CANDIDATES, n_repeats: int = 1) -> str:
     """A row's learner name, which names the search settings when they are not the default."""
-    if learner in (BASELINE, ORACLE) or (n_candidates, n_repeats) == (8, 1):
+    if learner in (BASELINE, ORACLE) or (n_candidates, n_repeats) == (N_CANDIDATES, 1):
         return learner
     return f"{learner} ({n_candidates} candidates, {n_repeats} repeats)"
 

@@ -24,6 +24,8 @@ from metamed.search import Candidate, SearchResult, candidate_pool, successive_h
 from metamed.space import config_hash, named_config, pipeline_for_task
 from metamed.task import Task
 
+#: Recommended configs a search evaluates unless told otherwise.
+N_CANDIDATES = 8
 #: Offset of the outer folds' seed, so they differ from the inner search's folds.
 OUTER_SEED = 1000
 #: Share of an outer fold's time kept for refitting the chosen model on its training rows.
@@ -47,7 +49,8 @@ class Selection:
         return WeightedEnsemble(pipelines, self.weights)
 
 
-def select_model(task: Task, learner: MetaLearner, budget: float, *, n_candidates: int = 8,
+def select_model(task: Task, learner: MetaLearner, budget: float, *,
+                 n_candidates: int = N_CANDIDATES,
                  n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
                  seed: int = 0) -> Selection:
     """Recommend, search within ``budget`` seconds, and choose the final model."""

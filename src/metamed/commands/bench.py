@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from metamed.errors import MetamedError
+
 app = typer.Typer(no_args_is_help=True)
 console = Console()
 
@@ -45,7 +47,6 @@ def loto(
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
-    from metamed.errors import MetamedError
     from metamed.estimator import load_metadata
     from metamed.metaeval import loto_zero_shot, summarize
 
@@ -75,7 +76,6 @@ def summary_command(
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """One table from several runs' rows, over the tasks every learner has."""
-    from metamed.errors import MetamedError
     from metamed.metaeval import summarize
 
     frame = _read_rows(rows)
@@ -89,8 +89,6 @@ def summary_command(
 
 def _show(table: pd.DataFrame, markdown: bool, title: str) -> None:
     if markdown:
-        from metamed.errors import MetamedError
-
         try:
             print(table.round(3).to_markdown())
         except ImportError as error:
