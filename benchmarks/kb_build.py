@@ -17,9 +17,9 @@ import pandas as pd
 from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.knowledge.units import prepared_corpus_task
-from metamed.metafeatures import compute_metafeatures
+from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.space import default_portfolio
-from metamed.validation import make_task
+from metamed.data.validation import make_task
 
 TASKS = ["mass_birthwt", "rpart_kyphosis", "mass_biopsy", "md_indo_rct", "vcdextra_icu",
          "survival_pbc"]

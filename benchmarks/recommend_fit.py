@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 
-from metamed.estimator import MetaClassifier, load_metadata
-from metamed.io import load_task
+from metamed.automl.estimator import MetaClassifier, load_metadata
+from metamed.data.io import load_task
 from metamed.learners import make_learner
-from metamed.task import Task
-from metamed.validation import make_task
+from metamed.data.task import Task
+from metamed.data.validation import make_task
 
 
 def wide_task(seed: int = 0) -> Task:

@@ -7,7 +7,7 @@ import pytest
 from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.space import default_portfolio, named_config
-from metamed.validation import make_task
+from metamed.data.validation import make_task
 
 
 def synthetic_task(name: str, n: int, p: int, signal: float, seed: int, linear: bool = True):

@@ -22,7 +22,7 @@ from metamed.corpus.duplicates import content_digest
 from metamed.corpus.registry import CorpusEntry, entries, get_entry
 from metamed.corpus.sources import parse_rule, prepare
 from metamed.errors import MetamedError
-from metamed.task import Task
+from metamed.data.task import Task
 
 
 def _no_network(*args, **kwargs):

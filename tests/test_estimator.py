@@ -6,9 +6,9 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from metamed.errors import MetamedError
-from metamed.estimator import MetaClassifier
-from metamed.persistence import load_model, save_model
-from metamed.search import candidate_pool, successive_halving
+from metamed.automl.estimator import MetaClassifier
+from metamed.automl.persistence import load_model, save_model
+from metamed.automl.search import candidate_pool, successive_halving
 from metamed.space import config_hash, named_config
 
 

@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 
 from metamed.errors import MetamedError
 from metamed.evaluation import METRIC_NAMES, evaluate, plan_cv
-from metamed.validation import make_task
+from metamed.data.validation import make_task
 
 
 def _task(n=120, seed=0, groups=False):

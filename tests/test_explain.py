@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metamed.estimator import MetaClassifier
-from metamed.explain import explain_rows, partial_dependence, permutation_importance
-from metamed.persistence import load_model, save_model
+from metamed.automl.estimator import MetaClassifier
+from metamed.report.explain import explain_rows, partial_dependence, permutation_importance
+from metamed.automl.persistence import load_model, save_model
 
 
 class AdditiveModel:

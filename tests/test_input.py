@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames
 
 from metamed.errors import MetamedError
-from metamed.io import load_task, read_table
-from metamed.validation import make_task
+from metamed.data.io import load_task, read_table
+from metamed.data.validation import make_task
 
 
 def _frame(n=60, seed=0):

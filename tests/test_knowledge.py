@@ -14,7 +14,7 @@ from metamed.knowledge.build import BuildSettings, build
 from metamed.knowledge.summary import performance_matrix, summarize
 from metamed.knowledge.units import Unit, cap_task, run_unit
 from metamed.space import config_hash, default_portfolio, named_config
-from metamed.validation import make_task
+from metamed.data.validation import make_task
 
 POSTGRES_URL = os.environ.get("METAMED_TEST_POSTGRES_URL")
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from metamed.estimator import load_metadata
-from metamed.metaeval import loto_search, loto_zero_shot, summarize
+from metamed.automl.estimator import load_metadata
+from metamed.automl.loto import loto_search, loto_zero_shot, summarize
 
 LEARNERS = ["nearest", "single_best", "logreg"]
 
@@ -55,8 +55,8 @@ def test_a_resumed_search_keeps_only_tasks_that_have_every_learner(tmp_path):
 
 def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_kb, tiny_kb_task):
     from metamed.learners import make_learner
-    from metamed.metaeval import _refit_oof
-    from metamed.selection import nested_oof
+    from metamed.automl.loto import _refit_oof
+    from metamed.automl.selection import nested_oof
     from metamed.space import named_config
 
     metadata = load_metadata(tiny_kb)

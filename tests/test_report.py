@@ -12,11 +12,11 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from metamed.cli import main
-from metamed.estimator import MetaClassifier
+from metamed.automl.estimator import MetaClassifier
 from metamed.evaluation.metrics import roc_auc
-from metamed.persistence import load_model
+from metamed.automl.persistence import load_model
 from metamed.report import build_report, curves
-from metamed.validation import make_task
+from metamed.data.validation import make_task
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "medical_data.csv"
@@ -136,7 +136,7 @@ def test_report_command_from_the_saved_model(example_report, tmp_path, capsys):
 
 
 def test_patient_rows_only_on_request(example_report, tmp_path, capsys):
-    from metamed.io import load_task
+    from metamed.data.io import load_task
     from metamed.report.sections import rows_section
 
     model = load_model(example_report[0])

@@ -4,7 +4,7 @@ import warnings
 
 from sklearn.utils.estimator_checks import check_estimator
 
-from metamed.estimator import MetaClassifier
+from metamed.automl.estimator import MetaClassifier
 
 #: Checks that cannot apply, and why.
 EXPECTED_FAILURES = {

@@ -1,8 +1,20 @@
-"""metamed: meta-learning for small medical tabular datasets."""
+"""metamed: meta-learning for small medical tabular datasets.
 
+``MetaClassifier`` is imported on first use (PEP 562), so the command line
+and ``import metamed`` do not pay for scikit-learn until they need it.
+"""
+
+from metamed.data.task import Provenance, Task
 from metamed.errors import MetamedError
-from metamed.task import Provenance, Task
 
 __version__ = "0.1.0"
 
-__all__ = ["MetamedError", "Provenance", "Task", "__version__"]
+__all__ = ["MetaClassifier", "MetamedError", "Provenance", "Task", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "MetaClassifier":
+        from metamed.automl.estimator import MetaClassifier
+
+        return MetaClassifier
+    raise AttributeError(f"module 'metamed' has no attribute {name!r}")

@@ -47,8 +47,8 @@ def loto(
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
-    from metamed.estimator import load_metadata
-    from metamed.metaeval import loto_zero_shot, summarize
+    from metamed.automl.estimator import load_metadata
+    from metamed.automl.loto import loto_zero_shot, summarize
 
     metadata = load_metadata(kb)
     names = [n.strip() for n in learners.split(",") if n.strip()]
@@ -76,7 +76,7 @@ def summary_command(
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
 ) -> None:
     """One table from several runs' rows, over the tasks every learner has."""
-    from metamed.metaeval import summarize
+    from metamed.automl.loto import summarize
 
     frame = _read_rows(rows)
     if frame.duplicated(["task", "learner"]).any():
@@ -102,7 +102,7 @@ def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float,
                  out: Path | None, search: dict) -> pd.DataFrame:
     """Run the held-out tasks ``out`` lacks for some learner, appending each as it ends."""
     from metamed.knowledge.units import prepared_corpus_task
-    from metamed.metaeval import loto_search, procedure_label
+    from metamed.automl.loto import loto_search, procedure_label
 
     labels = [procedure_label(name, **search) for name in names]
     done = _saved_rows(out, labels, task_ids, budget)
@@ -125,7 +125,7 @@ def _saved_rows(out: Path | None, names: list[str], task_ids: list[str],
     """Rows of ``out`` for these tasks, learners and budget, for tasks that have every learner.
 
     Search settings other than the budget are part of the learner label
-    (:func:`metamed.metaeval.procedure_label`); zero-shot rows have no budget.
+    (:func:`metamed.automl.loto.procedure_label`); zero-shot rows have no budget.
     """
     if out is None or not out.exists():
         return pd.DataFrame(columns=["task", "learner"])

@@ -10,19 +10,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from metamed.commands.options import KB, AsJson, Data, Encoding, Group, ModelFile, Positive, Target
+
 console = Console()
 
-Data = Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or Excel file.")]
-Target = Annotated[str, typer.Option("--target", "-t", help="Column to predict.")]
-KB = Annotated[str | None, typer.Option(
-    "--kb", help="Knowledge base (SQLite path or URL); default: the shipped one.")]
 Learner = Annotated[str | None, typer.Option(
     help="Meta-learner: local (the default), nearest, ranker, greedy, single_best, random, "
          "logreg.")]
-Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
-Positive = Annotated[str | None, typer.Option(help="Positive class (default: minority).")]
-Group = Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 def fit(
@@ -38,11 +32,11 @@ def fit(
         help="Also write a self-contained HTML report (with feature importance).")] = None,
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
-    from metamed.estimator import MetaClassifier
-    from metamed.io import load_task
+    from metamed.automl.estimator import MetaClassifier
+    from metamed.data.io import load_task
     from metamed.learners import DEFAULT_LEARNER
-    from metamed.persistence import save_model
-    from metamed.reporting import (
+    from metamed.automl.persistence import save_model
+    from metamed.report.terminal import (
         intervals_table,
         print_leaderboard,
         print_recommendations,
@@ -96,7 +90,7 @@ def _fit_summary(model, out: Path) -> dict:
 
 
 def predict(
-    model_file: Annotated[Path, typer.Argument(help="A model saved by `metamed fit`.")],
+    model_file: ModelFile,
     data: Data,
     out: Annotated[Path, typer.Option(help="CSV file for the predictions.")] = Path("preds.csv"),
     encoding: Encoding = "utf-8",
@@ -104,9 +98,9 @@ def predict(
     """Predict each row's class and class probabilities with a saved model."""
     import pandas as pd
 
-    from metamed.io import read_table
-    from metamed.persistence import load_model
-    from metamed.validation import conform_features
+    from metamed.data.io import read_table
+    from metamed.automl.persistence import load_model
+    from metamed.data.validation import conform_features
 
     model = load_model(model_file)
     frame = read_table(data, encoding=encoding)
@@ -127,10 +121,10 @@ def recommend(
     encoding: Encoding = "utf-8", as_json: AsJson = False,
 ) -> None:
     """Zero-shot: rank pipelines for this table from the knowledge base, without fitting."""
-    from metamed.estimator import load_metadata
-    from metamed.io import load_task
+    from metamed.automl.estimator import load_metadata
+    from metamed.data.io import load_task
     from metamed.learners import DEFAULT_LEARNER, make_learner
-    from metamed.reporting import print_recommendations
+    from metamed.report.terminal import print_recommendations
 
     task = load_task(data, target, encoding=encoding)
     recommendations = make_learner(learner or DEFAULT_LEARNER).fit(load_metadata(kb)).recommend(

@@ -10,12 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from metamed.commands.options import Encoding, ModelFile
 from metamed.errors import MetamedError
 
 console = Console()
 
-ModelFile = Annotated[Path, typer.Argument(help="A model saved by `metamed fit`.")]
-Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
 
 
 def report(
@@ -31,8 +30,8 @@ def report(
     encoding: Encoding = "utf-8",
 ) -> None:
     """Write one self-contained HTML report (data, pipelines, honest performance, model card)."""
-    from metamed.io import load_task
-    from metamed.persistence import load_model
+    from metamed.data.io import load_task
+    from metamed.automl.persistence import load_model
     from metamed.report import write_report
 
     if (data is None) != (target is None):
@@ -61,13 +60,13 @@ def explain(
 
     A contribution is the patient's predicted probability minus the average
     probability when that one feature is replaced by values of typical
-    patients (see `metamed.explain` for the method and its limits).
+    patients (see `metamed.report.explain` for the method and its limits).
     """
-    from metamed.explain import background_sample, explain_rows
-    from metamed.io import read_table
-    from metamed.persistence import load_model
+    from metamed.report.explain import background_sample, explain_rows
+    from metamed.data.io import read_table
+    from metamed.automl.persistence import load_model
     from metamed.report.sections import positive_index
-    from metamed.validation import conform_features
+    from metamed.data.validation import conform_features
 
     model = load_model(model_file)
     rows, _ = conform_features(read_table(data, encoding=encoding), model.feature_types_)

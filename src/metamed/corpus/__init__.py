@@ -24,7 +24,7 @@ import pandas as pd
 
 from metamed.corpus.registry import CorpusEntry, entries, get_entry, select
 from metamed.corpus.sources import build_task
-from metamed.task import Task
+from metamed.data.task import Task
 
 __all__ = ["CorpusEntry", "corpus_table", "entries", "iter_tasks", "load_task", "select"]
 

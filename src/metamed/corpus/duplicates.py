@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metamed.task import Task
+from metamed.data.task import Task
 
 MIN_DISTINCT = 5
 MIN_PRECISE = 20

@@ -4,7 +4,7 @@ Why generic: the raw tables differ only in a few declared ways (where they
 live, which column is the label or how it is derived, what must go). One
 reader per source package and one small rule language cover all of them,
 so no task has its own code path and every task passes through
-:func:`metamed.validation.make_task`.
+:func:`metamed.data.validation.make_task`.
 
 Everything is read from files installed with the packages; nothing touches
 the network.
@@ -21,8 +21,8 @@ import pandas as pd
 
 from metamed.corpus.registry import CorpusEntry
 from metamed.errors import MetamedError
-from metamed.task import Provenance, Task
-from metamed.validation import make_task
+from metamed.data.task import Provenance, Task
+from metamed.data.validation import make_task
 
 _COMPARISON = re.compile(r"^\s*(?P<column>.+?)\s*(?P<op>==|!=|>=|<=|>|<)\s*(?P<value>.+?)\s*$")
 _CALL = re.compile(r"^\s*(?P<name>notna|any_notna)\s*\((?P<args>[^)]*)\)\s*$")

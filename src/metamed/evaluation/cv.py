@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from metamed.task import Task
+from metamed.data.task import Task
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,9 @@ def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) ->
 
 
 def _splitter(task: Task, folds: int, seed: int):
-    y = task.y.astype(str).to_numpy()
+    y = task.codes
     placeholder = np.zeros(len(y))
     if task.groups is None:
         return StratifiedKFold(folds, shuffle=True, random_state=seed).split(placeholder, y)
-    groups = task.groups.astype(str).to_numpy()
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
-    return splitter.split(placeholder, y, groups)
+    return splitter.split(placeholder, y, task.group_labels)

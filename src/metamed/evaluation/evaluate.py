@@ -18,7 +18,7 @@ from metamed.errors import MetamedError
 from metamed.evaluation.cv import CVPlan, Split, plan_cv
 from metamed.evaluation.intervals import Interval, bootstrap_intervals
 from metamed.evaluation.metrics import HIGHER_IS_BETTER
-from metamed.task import Task
+from metamed.data.task import Task
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,6 @@ class Evaluation:
         }
 
 
-def class_codes(task: Task) -> np.ndarray:
-    """Target as indices into ``task.classes`` (the column order of probabilities)."""
-    index = {c: i for i, c in enumerate(task.classes)}
-    return task.y.map(index).to_numpy(dtype=int)
-
-
 def fit_predict_split(estimator: BaseEstimator, task: Task, split: Split) -> FoldResult:
     """Fit a clone on the training rows; probabilities for every class on the test rows.
 
@@ -87,7 +81,7 @@ def fit_predict_split(estimator: BaseEstimator, task: Task, split: Split) -> Fol
     training fold (some libraries, XGBoost among them, insist on that), and
     a class absent from training gets probability 0.
     """
-    codes = class_codes(task)
+    codes = task.codes
     present, local = np.unique(codes[split.train], return_inverse=True)
     model = clone(estimator)
     start = time.perf_counter()
@@ -119,9 +113,8 @@ def evaluate(
     """
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     folds, oof = cross_validate_proba(estimator, task, plan, name)
-    positive = task.classes.index(task.positive_class) if task.is_binary else None
-    groups = None if task.groups is None else task.groups.astype(str).to_numpy()
-    intervals = bootstrap_intervals(class_codes(task), oof, positive, groups, n_boot, seed=seed)
+    intervals = bootstrap_intervals(task.codes, oof, task.positive_index, task.group_labels,
+                                    n_boot, seed=seed)
     return Evaluation(
         metrics=intervals,
         oof_proba=oof,

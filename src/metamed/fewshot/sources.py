@@ -158,7 +158,7 @@ def corpus_data(slug: str, ways: int, seed: int = 0) -> FewShotData:
 def table_data(path: Path, target: str, ways: int, *, task_column: str | None = None,
                seed: int = 0) -> FewShotData:
     """A user table: split by class, or into tasks by ``task_column`` (one task per value)."""
-    from metamed.io import load_task
+    from metamed.data.io import load_task
 
     task = load_task(path, target)
     tasks = None

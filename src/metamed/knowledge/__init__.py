@@ -10,7 +10,7 @@ from metamed.knowledge.rdb import RDBStorage
 from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
 
 #: The knowledge base shipped inside the package (built by `metamed kb build`, see README).
-SHIPPED_KB = Path(__file__).resolve().parent.parent / "data" / "kb.sqlite"
+SHIPPED_KB = Path(__file__).resolve().parent / "kb.sqlite"
 
 
 def open_storage(url: str | None = None) -> BaseStorage:

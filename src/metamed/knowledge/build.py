@@ -14,9 +14,9 @@ from metamed.evaluation import plan_cv
 from metamed.knowledge.executors import run_units
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
 from metamed.knowledge.units import Unit, cap_task, prepared_corpus_task
-from metamed.metafeatures import compute_metafeatures
+from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.space import config_hash
-from metamed.task import Task
+from metamed.data.task import Task
 
 Progress = Callable[[list[EvaluationRecord]], None]
 

@@ -24,7 +24,7 @@ class MetaData:
     ----------
     task_ids : list of str
     content_hashes : list of str
-        :meth:`metamed.task.Task.content_hash` of each task (as built).
+        :meth:`metamed.data.task.Task.content_hash` of each task (as built).
     families : list of str
         Family of each task ("" when it has none).
     metafeatures : array of shape (n_tasks, n_metafeatures)

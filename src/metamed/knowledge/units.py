@@ -16,11 +16,10 @@ from functools import lru_cache
 import numpy as np
 
 from metamed.evaluation import fit_predict_split, plan_cv
-from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.metrics import all_metrics
 from metamed.knowledge.storage import EvaluationRecord
 from metamed.space import config_hash, pipeline_for_task
-from metamed.task import Task
+from metamed.data.task import Task
 
 #: The build never fits on more than this many rows / columns (see cap_task).
 MAX_ROWS = 2000
@@ -52,7 +51,7 @@ def cap_task(
     notes = []
     rows = np.arange(task.n_rows)
     if task.n_rows > max_rows:
-        codes = class_codes(task)
+        codes = task.codes
         rows = np.sort(
             np.concatenate(
                 [
@@ -87,8 +86,8 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
     """Evaluate one config on every not-yet-stored fold of one task."""
     task = prepared_corpus_task(unit.task) if isinstance(unit.task, str) else unit.task
     plan = plan_cv(task, n_splits=unit.n_splits, n_repeats=unit.n_repeats, seed=unit.seed)
-    codes = class_codes(task)
-    positive = task.classes.index(task.positive_class) if task.is_binary else None
+    codes = task.codes
+    positive = task.positive_index
     digest = config_hash(unit.config)
     records = []
     for split in plan.splits:

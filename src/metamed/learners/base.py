@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from metamed.knowledge.metadata import MetaData
-from metamed.metafeatures import compute_metafeatures
-from metamed.task import Task
+from metamed.knowledge.metafeatures import compute_metafeatures
+from metamed.data.task import Task
 
 
 @dataclass(frozen=True)

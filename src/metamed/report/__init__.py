@@ -1,7 +1,7 @@
 """The clinical HTML report: one self-contained file a clinician and a reviewer can read.
 
 ``write_report(model, path, task)`` turns a fitted
-:class:`~metamed.estimator.MetaClassifier` (and, optionally, the table it
+:class:`~metamed.automl.estimator.MetaClassifier` (and, optionally, the table it
 was trained on) into a single HTML file: data summary, why these pipelines,
 honest performance with 95% CIs and the curves behind it, what drives the
 model, and a TRIPOD+AI-style model card. Every performance figure is drawn
@@ -26,7 +26,7 @@ from metamed.report.sections import (
     rows_section,
     task_codes,
 )
-from metamed.task import Task
+from metamed.data.task import Task
 
 __all__ = ["build_report", "positive_index", "task_codes", "write_report"]
 
@@ -37,7 +37,7 @@ def build_report(model, task: Task | None = None, *, include_rows: bool = False)
     Parameters
     ----------
     model : MetaClassifier
-        Fitted (or loaded with :func:`metamed.persistence.load_model`).
+        Fitted (or loaded with :func:`metamed.automl.persistence.load_model`).
     task : Task, optional
         The table to summarise and to compute feature importance on; without
         it the report says which sections need ``--data``.

@@ -1,7 +1,7 @@
 """The numbers behind the report's figures, computed from honest predictions.
 
 Every curve here is drawn from the outer-CV (out-of-fold) probabilities a
-:class:`~metamed.estimator.MetaClassifier` keeps, never from predictions on
+:class:`~metamed.automl.estimator.MetaClassifier` keeps, never from predictions on
 rows the model was fit on, so a figure and the interval next to it tell the
 same story. Kept free of plotting so the numbers can be unit-tested on known
 inputs and checked against the metrics module (the ROC curve's trapezoid

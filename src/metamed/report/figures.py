@@ -1,7 +1,7 @@
 """Matplotlib figures for the report, returned as base64 PNG so the HTML needs no files.
 
 Each function takes numbers already computed (by :mod:`metamed.report.curves`
-or :mod:`metamed.explain`) and only draws them: what a figure shows can be
+or :mod:`metamed.report.explain`) and only draws them: what a figure shows can be
 tested without looking at pixels. The Agg backend is forced so reports
 render on servers and CI machines without a display.
 """
@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from metamed.explain import PartialDependence  # noqa: E402
+from metamed.report.explain import PartialDependence  # noqa: E402
 from metamed.report.curves import CalibrationBins, DecisionCurve  # noqa: E402
 
 SIZE = (4.6, 3.6)

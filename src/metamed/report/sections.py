@@ -12,13 +12,14 @@ import importlib.util
 import numpy as np
 import pandas as pd
 
-from metamed import __version__, explain
+from metamed import __version__
+from metamed.report import explain
 from metamed.report import figures as fig
 from metamed.report import html as h
-from metamed.reporting import METRIC_LABELS
+from metamed.report.terminal import METRIC_LABELS
 from metamed.space import config_name
-from metamed.task import Task
-from metamed.validation import conform_features
+from metamed.data.task import Task
+from metamed.data.validation import conform_features
 
 #: Rows used for permutation importance and partial dependence (cost grows with rows).
 MAX_IMPORTANCE_ROWS = 400

@@ -35,9 +35,9 @@ from metamed.space.components import (
     SubsampledKNNImputer,
 )
 from metamed.space.config import Config, canonical_config
-from metamed.space.models import make_model
+from metamed.space.families import make_model
 from metamed.space.params import Scalar
-from metamed.task import Task
+from metamed.data.task import Task
 
 Step = BaseEstimator | str
 

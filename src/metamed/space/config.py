@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from metamed.errors import MetamedError
 from metamed.space.params import Scalar, Section
+from metamed.space.families import MODEL_FAMILIES
 from metamed.space.schema import SPACE
 
 Config = dict[str, dict[str, Scalar]]
@@ -94,21 +95,6 @@ def _suggest(word: object, known: Mapping) -> str:
     return "; valid choices are " + ", ".join(repr(name) for name in names)
 
 
-# Short labels for config_name: the parameters that tell portfolio members apart.
-_NAME_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
-    "logreg": (("C", "C"), ("l1_ratio", "r")),
-    "svm_linear": (("C", "C"),),
-    "svm_rbf": (("C", "C"), ("gamma", "g")),
-    "knn": (("n_neighbors", "k"), ("weights", "")),
-    "gnb": (("var_smoothing", "vs"),),
-    "tree": (("max_depth", "d"), ("min_samples_leaf", "leaf")),
-    "rf": (("n_estimators", "n"), ("max_features", "mf")),
-    "et": (("n_estimators", "n"), ("max_features", "mf")),
-    "hgb": (("learning_rate", "lr"), ("max_iter", "it")),
-    "lgbm": (("n_estimators", "n"), ("learning_rate", "lr"), ("num_leaves", "nl")),
-    "xgb": (("n_estimators", "n"), ("learning_rate", "lr"), ("max_depth", "d")),
-    "mlp": (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a")),
-}
 _SCALE_LABELS = {"standard": "std", "robust": "rob", "quantile": "qnt", "none": ""}
 _ENCODE_LABELS = {"onehot": "", "ordinal": "ord", "target": "te"}
 
@@ -122,7 +108,7 @@ def config_name(config: Mapping) -> str:
     full = canonical_config(config)
     model = full["model"]
     head = model["name"] + (f"_{model['penalty']}" if "penalty" in model else "")
-    parts = [head, *[f"{label}{_short(model[key])}" for key, label in _NAME_PARAMS[model["name"]]
+    parts = [head, *[f"{label}{_short(model[key])}" for key, label in MODEL_FAMILIES[model["name"]].label
                      if key in model]]
     parts += [_SCALE_LABELS[full["scale"]["method"]], _ENCODE_LABELS[full["encode"]["method"]]]
     parts += [_select_label(full["select"]), *_impute_labels(full["impute"])]

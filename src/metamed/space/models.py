@@ -1,4 +1,4 @@
-"""The classifiers of the space, built from the ``model`` step of a config.
+"""Wrappers that let library classifiers adapt to the data a fold gives them.
 
 Every model runs on one thread (parallelism happens one level up, across
 tasks and folds) with a fixed seed. The wrappers here exist because a
@@ -10,33 +10,21 @@ minutes on 20,000 rows, XGBoost asked to learn string labels.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-from lightgbm import LGBMClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import (
-    ExtraTreesClassifier,
-    HistGradientBoostingClassifier,
-    RandomForestClassifier,
-)
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import SVC, LinearSVC
-from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
-from xgboost import XGBClassifier
 
 from metamed.space.components import smallest_class_size
-from metamed.space.params import Scalar
 
 
 class _Delegating(ClassifierMixin, BaseEstimator):
@@ -212,59 +200,3 @@ class EncodedLabels(_Delegating):
         self.encoder_ = LabelEncoder().fit(y)
         self.estimator_ = clone(self.estimator).fit(X, self.encoder_.transform(y))
         self.classes_ = self.encoder_.classes_
-
-
-Params = dict[str, Scalar]
-
-
-def _logreg(p: Params, seed: int) -> BaseEstimator:
-    # scikit-learn 1.8 replaced `penalty` by `l1_ratio`; lbfgs is fastest for
-    # L2, saga the only solver for L1 / elastic net with several classes.
-    l1_ratio = {"l2": 0.0, "l1": 1.0}.get(p["penalty"], p.get("l1_ratio"))
-    return LogisticRegression(C=p["C"], l1_ratio=l1_ratio,
-                              solver="lbfgs" if l1_ratio == 0.0 else "saga",
-                              class_weight=p["class_weight"], max_iter=1000, random_state=seed)
-
-
-def _forest(cls: type) -> Callable[[Params, int], BaseEstimator]:
-    return lambda p, seed: cls(**p, n_jobs=1, random_state=seed)
-
-
-def _lgbm(p: Params, seed: int) -> BaseEstimator:
-    # Row subsampling in LightGBM only happens when subsample_freq > 0.
-    return LGBMClassifier(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
-                          random_state=seed, verbose=-1)
-
-
-def _xgb(p: Params, seed: int) -> BaseEstimator:
-    return EncodedLabels(XGBClassifier(**p, tree_method="hist", n_jobs=1, random_state=seed,
-                                       verbosity=0))
-
-
-def _hgb(p: Params, seed: int) -> BaseEstimator:
-    # No early stopping: its stratified hold-out fails on a class of one row,
-    # and without it cost depends on max_iter alone.
-    return SingleThreaded(HistGradientBoostingClassifier(**p, early_stopping=False,
-                                                         random_state=seed))
-
-
-_BUILDERS: dict[str, Callable[[Params, int], BaseEstimator]] = {
-    "logreg": _logreg,
-    "svm_linear": lambda p, seed: CalibratedSVM("linear", **p, random_state=seed),
-    "svm_rbf": lambda p, seed: CalibratedSVM("rbf", **p, random_state=seed),
-    "knn": lambda p, seed: CappedKNN(**p),
-    "gnb": lambda p, seed: SmoothedGaussianNB(**p),
-    "tree": lambda p, seed: DecisionTreeClassifier(**p, random_state=seed),
-    "rf": _forest(RandomForestClassifier),
-    "et": _forest(ExtraTreesClassifier),
-    "hgb": _hgb,
-    "lgbm": _lgbm,
-    "xgb": _xgb,
-    "mlp": lambda p, seed: SizedMLP(**p, random_state=seed),
-}
-
-
-def make_model(model: Params, random_state: int = 0) -> BaseEstimator:
-    """The unfitted classifier named by a canonical ``model`` step."""
-    params = {key: value for key, value in model.items() if key != "name"}
-    return _BUILDERS[str(model["name"])](params, random_state)

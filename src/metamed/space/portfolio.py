@@ -9,12 +9,9 @@ import numpy as np
 from metamed.errors import MetamedError
 from metamed.space.config import Config, canonical_config, config_hash
 from metamed.space.params import Scalar
+from metamed.space.families import MODEL_FAMILIES
 from metamed.space.schema import FAMILIES, SPACE
 
-# Models whose fit depends on the scale of the inputs get a scaler; for the
-# others scaling changes nothing but the config's hash, so it stays "none".
-_SCALE_SENSITIVE = frozenset({"logreg", "svm_linear", "svm_rbf", "knn", "mlp"})
-_TREES = frozenset({"tree", "rf", "et", "hgb", "lgbm", "xgb"})
 _SELECTORS = ("kbest", "l1", "trees")
 _SHARE_WITHOUT_SELECTION = 0.5
 
@@ -37,8 +34,7 @@ def named_config(name: str) -> Config:
         hint = f"did you mean {' or '.join(map(repr, close))}?" if close else (
             "known names are " + ", ".join(FAMILIES) + ".")
         raise MetamedError(f"There is no named config {name!r}; {hint}")
-    scale = "standard" if name in _SCALE_SENSITIVE else "none"
-    return canonical_config({"scale": scale, "model": name})
+    return canonical_config({"scale": MODEL_FAMILIES[name].scalings[0], "model": name})
 
 
 def list_named_configs() -> list[str]:
@@ -94,20 +90,13 @@ def default_portfolio(size: int = 120, seed: int = 0) -> list[Config]:
 def sample_config(rng: np.random.Generator, family: str) -> Config:
     """One random config of ``family``, drawn as :func:`default_portfolio` describes."""
     select = "none" if rng.random() < _SHARE_WITHOUT_SELECTION else _pick(rng, _SELECTORS)
-    encodings = ("onehot", "ordinal", "target") if family in _TREES else ("onehot", "target")
     return canonical_config({
         "impute": SPACE["impute"].sample(rng, _pick(rng, ("median", "mean", "knn"))),
-        "encode": SPACE["encode"].sample(rng, _pick(rng, encodings)),
-        "scale": _pick(rng, _scalings(family)),
+        "encode": SPACE["encode"].sample(rng, _pick(rng, MODEL_FAMILIES[family].encodings)),
+        "scale": _pick(rng, MODEL_FAMILIES[family].scalings),
         "select": SPACE["select"].sample(rng, select),
         "model": SPACE["model"].sample(rng, family),
     })
-
-
-def _scalings(family: str) -> tuple[str, ...]:
-    if family in _SCALE_SENSITIVE:
-        return ("standard", "robust", "quantile")
-    return ("none", "quantile") if family == "gnb" else ("none",)
 
 
 def _pick(rng: np.random.Generator, options: tuple[Scalar, ...]) -> Scalar:

@@ -25,13 +25,12 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from metamed.evaluation import cross_validate_proba, plan_cv
-from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import MetaLearner, make_learner
-from metamed.selection import N_CANDIDATES, OUTER_SEED, nested_oof
+from metamed.automl.selection import N_CANDIDATES, OUTER_SEED, nested_oof
 from metamed.space import pipeline_for_task
-from metamed.task import Task
+from metamed.data.task import Task
 
 #: Two ROC AUCs closer than this count as a tie in wins / ties / losses.
 TIE = 0.005
@@ -66,7 +65,7 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
     done, so a caller can save them and a stopped run loses at most the
     ``jobs`` tasks in progress. Each row records its budget.
     ``n_candidates`` and ``n_repeats`` are the search's settings (see
-    :func:`metamed.selection.select_model`); the logistic-regression
+    :func:`metamed.automl.selection.select_model`); the logistic-regression
     baseline is always one candidate, once.
     """
     run = delayed(_search_one_task)
@@ -101,7 +100,7 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
             settings = {"n_candidates": 1} if name == BASELINE else search
             oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
                              **settings)
-        score = class_roc_auc(class_codes(task), oof)
+        score = class_roc_auc(task.codes, oof)
         row = _row(metadata, t, procedure_label(name, **search), score,
                    time.perf_counter() - started)
         rows.append({**row, "budget": budget})

@@ -11,16 +11,15 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.intervals import bootstrap_intervals
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, make_learner
-from metamed.reporting import task_summary
-from metamed.selection import N_CANDIDATES, fit_selected, nested_oof, select_model
+from metamed.report.terminal import task_summary
+from metamed.automl.selection import N_CANDIDATES, fit_selected, nested_oof, select_model
 from metamed.space import config_name
-from metamed.task import Task
-from metamed.validation import conform_features, make_task
+from metamed.data.task import Task
+from metamed.data.validation import conform_features, make_task
 
 #: Share of the time left for the honest outer CV; what remains then chooses the final model.
 HONEST_SHARE = 0.5
@@ -143,7 +142,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
         self.cv_results_, self.oof_proba_ = {}, None
-        self.oof_target_ = class_codes(task)
+        self.oof_target_ = task.codes
         if self.outer_splits:
             honest = (deadline - time.perf_counter()) * HONEST_SHARE
             self.oof_proba_ = nested_oof(task, learner, honest, outer_splits=self.outer_splits,
@@ -175,9 +174,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
                          group_column="__group__" if groups is not None else None)
 
     def _intervals(self, task: Task, oof: np.ndarray) -> dict:
-        positive = task.classes.index(task.positive_class) if task.is_binary else None
-        groups = None if task.groups is None else task.groups.astype(str).to_numpy()
-        return bootstrap_intervals(class_codes(task), oof[None], positive, groups,
+        positive = task.positive_index
+        groups = task.group_labels
+        return bootstrap_intervals(task.codes, oof[None], positive, groups,
                                    seed=self.random_state)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -36,7 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from metamed.task import Task
+from metamed.data.task import Task
 
 METAFEATURES_VERSION = 1
 MAX_STAT_ROWS = 2000

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from metamed.errors import MetamedError
-from metamed.task import Provenance, Task
-from metamed.validation import make_task
+from metamed.data.task import Provenance, Task
+from metamed.data.validation import make_task
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 PARQUET_SUFFIXES = {".parquet", ".pq"}

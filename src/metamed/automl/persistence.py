@@ -19,7 +19,7 @@ import pandas as pd
 
 from metamed import __version__
 from metamed.errors import MetamedError
-from metamed.estimator import MetaClassifier
+from metamed.automl.estimator import MetaClassifier
 from metamed.evaluation.intervals import Interval
 from metamed.learners import Recommendation
 

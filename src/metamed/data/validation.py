@@ -15,9 +15,9 @@ import pandas as pd
 from sklearn.feature_selection import f_classif
 from sklearn.tree import DecisionTreeClassifier
 
-from metamed.columns import coerce_numeric_strings, infer_kind
+from metamed.data.columns import coerce_numeric_strings, infer_kind
 from metamed.errors import MetamedError
-from metamed.task import Provenance, Task
+from metamed.data.task import Provenance, Task
 
 SMALL_CLASS_WARNING = 20
 LEAK_SCORE = 0.98

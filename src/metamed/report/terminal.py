@@ -14,7 +14,7 @@ from metamed.evaluation import Evaluation, Interval
 from metamed.evaluation.metrics import HIGHER_IS_BETTER
 from metamed.learners import Recommendation
 from metamed.space import config_name
-from metamed.task import Task
+from metamed.data.task import Task
 
 METRIC_LABELS = {
     "roc_auc": "ROC AUC",

@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 
 from metamed.evaluation import fit_predict_split, plan_cv
-from metamed.evaluation.evaluate import class_codes
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
-from metamed.task import Task
+from metamed.data.task import Task
 
 
 @dataclass
@@ -100,7 +99,7 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
         raise ValueError(f"n_repeats must be at least 1, got {n_repeats}.")
     started = time.perf_counter()
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
-    codes = class_codes(task)
+    codes = task.codes
     for c in candidates:
         c.oof = np.full((task.n_rows, len(task.classes)), np.nan)
     alive = list(candidates)

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from metamed.ensemble import WeightedEnsemble, caruana_weights
+from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
 from metamed.evaluation import plan_cv
-from metamed.evaluation.evaluate import class_codes
 from metamed.learners import MetaLearner, Recommendation
-from metamed.search import Candidate, SearchResult, candidate_pool, successive_halving
+from metamed.automl.search import Candidate, SearchResult, candidate_pool, successive_halving
 from metamed.space import config_hash, named_config, pipeline_for_task
-from metamed.task import Task
+from metamed.data.task import Task
 
 #: Recommended configs a search evaluates unless told otherwise.
 N_CANDIDATES = 8
@@ -64,7 +63,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
         complete = [c for c in search.candidates if config_hash(c.config) == baseline]
     if not ensemble or len(complete) < 2:
         return Selection(recommendations, search, complete[:1], np.ones(1))
-    weights = caruana_weights([c.oof for c in complete], class_codes(task))
+    weights = caruana_weights([c.oof for c in complete], task.codes)
     used = weights > 0
     members = [c for c, u in zip(complete, used, strict=True) if u]
     return Selection(recommendations, search, members, weights[used])
@@ -75,7 +74,7 @@ def fit_selected(selection: Selection, task: Task) -> BaseEstimator:
     estimator = selection.estimator(task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return estimator.fit(task.X, class_codes(task))
+        return estimator.fit(task.X, task.codes)
 
 
 def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,

@@ -2,7 +2,7 @@
 
 A task is what every other part of metamed consumes: the corpus produces
 tasks, meta-features describe them, pipelines are evaluated on them. It is
-built only through :func:`metamed.validation.make_task`, so every task —
+built only through :func:`metamed.data.validation.make_task`, so every task —
 from a user's CSV or from a PyPI package — has passed the same checks.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -86,10 +87,26 @@ class Task:
     def n_features(self) -> int:
         return self.X.shape[1]
 
-    @property
+    @cached_property
     def classes(self) -> list:
         """Class labels in sorted order (the column order of probabilities)."""
         return sorted(self.y.unique().tolist(), key=str)
+
+    @cached_property
+    def codes(self) -> np.ndarray:
+        """Target as indices into :attr:`classes`, the coding every model is fitted on."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        return self.y.map(index).to_numpy(dtype=int)
+
+    @property
+    def positive_index(self) -> int | None:
+        """Index of the positive class in :attr:`classes`; None unless the task is binary."""
+        return self.classes.index(self.positive_class) if self.is_binary else None
+
+    @cached_property
+    def group_labels(self) -> np.ndarray | None:
+        """Group of each row as text (what grouped splits and the cluster bootstrap take)."""
+        return None if self.groups is None else self.groups.astype(str).to_numpy()
 
     @property
     def class_counts(self) -> dict:

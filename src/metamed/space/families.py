@@ -1,0 +1,227 @@
+"""Model families: one record each, everything the rest of metamed needs to know.
+
+A :class:`Family` holds a family's name, its hyper-parameter ranges (the
+sampling ranges of the default portfolio; defaults are the library's), the
+parameters that tell portfolio members apart in a short name, which scalings
+and encodings the portfolio samples for it (a named config takes the first
+scaling), and how to build the unfitted classifier. Adding a family is
+adding one record to :data:`MODEL_FAMILIES`; the space, the portfolio,
+config names and the model-file allow-list all read it from here.
+
+Every classifier runs on one thread (parallelism happens one level up,
+across tasks and folds) with a fixed seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lightgbm import LGBMClassifier
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+from xgboost import XGBClassifier
+
+from metamed.space.models import (
+    CalibratedSVM,
+    CappedKNN,
+    EncodedLabels,
+    SingleThreaded,
+    SizedMLP,
+    SmoothedGaussianNB,
+)
+from metamed.space.params import Choice, Domain, Float, Int, Scalar
+
+Params = dict[str, Scalar]
+Builder = Callable[[Params, int], BaseEstimator]
+
+#: Scalings sampled for models whose fit depends on the scale of the inputs.
+SCALED = ("standard", "robust", "quantile")
+#: For the others scaling changes nothing but the config's hash, so it stays "none".
+UNSCALED = ("none",)
+#: Ordinal codes are meaningful only as split points, so only trees sample them.
+TREE_ENCODINGS = ("onehot", "ordinal", "target")
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model family of the search space.
+
+    Attributes
+    ----------
+    name : str
+        The config's ``model.name`` and the named baseline (``metamed evaluate --pipeline``).
+    params : dict of str to Domain
+        Hyper-parameters with their defaults and sampling ranges.
+    build : callable
+        ``build(params, seed)`` returns the unfitted classifier.
+    label : tuple of (parameter, short label)
+        Parameters shown in :func:`metamed.space.config_name`.
+    scalings : tuple of str
+        Scalings the portfolio samples; the first one is the named config's.
+    encodings : tuple of str
+        Categorical encodings the portfolio samples.
+    """
+
+    name: str
+    params: dict[str, Domain]
+    build: Builder
+    label: tuple[tuple[str, str], ...]
+    scalings: tuple[str, ...] = UNSCALED
+    encodings: tuple[str, ...] = ("onehot", "target")
+
+
+_CLASS_WEIGHT = Choice((None, "balanced"), None)
+
+
+def _logreg(p: Params, seed: int) -> BaseEstimator:
+    # scikit-learn 1.8 replaced `penalty` by `l1_ratio`; lbfgs is fastest for
+    # L2, saga the only solver for L1 / elastic net with several classes.
+    l1_ratio = {"l2": 0.0, "l1": 1.0}.get(p["penalty"], p.get("l1_ratio"))
+    return LogisticRegression(C=p["C"], l1_ratio=l1_ratio,
+                              solver="lbfgs" if l1_ratio == 0.0 else "saga",
+                              class_weight=p["class_weight"], max_iter=1000, random_state=seed)
+
+
+def _svm(kernel: str) -> Builder:
+    return lambda p, seed: CalibratedSVM(kernel, **p, random_state=seed)
+
+
+def _knn(p: Params, seed: int) -> BaseEstimator:
+    return CappedKNN(**p)
+
+
+def _gnb(p: Params, seed: int) -> BaseEstimator:
+    return SmoothedGaussianNB(**p)
+
+
+def _tree(p: Params, seed: int) -> BaseEstimator:
+    return DecisionTreeClassifier(**p, random_state=seed)
+
+
+def _forest(cls: type) -> Builder:
+    return lambda p, seed: cls(**p, n_jobs=1, random_state=seed)
+
+
+def _forest_params(bootstrap: bool) -> dict[str, Domain]:
+    return {
+        "n_estimators": Int(50, 300, 100, log=True),
+        "max_features": Choice(("sqrt", "log2", 0.1, 0.25, 0.5, 1.0), "sqrt"),
+        "min_samples_leaf": Int(1, 20, 1, log=True),
+        "max_depth": Choice((None, 4, 8, 16), None),
+        "criterion": Choice(("gini", "entropy"), "gini"),
+        "bootstrap": Choice((True, False), bootstrap),
+        "class_weight": Choice((None, "balanced", "balanced_subsample"), None),
+    }
+
+
+def _hgb(p: Params, seed: int) -> BaseEstimator:
+    # No early stopping: its stratified hold-out fails on a class of one row,
+    # and without it cost depends on max_iter alone.
+    return SingleThreaded(HistGradientBoostingClassifier(**p, early_stopping=False,
+                                                         random_state=seed))
+
+
+def _lgbm(p: Params, seed: int) -> BaseEstimator:
+    # Row subsampling in LightGBM only happens when subsample_freq > 0.
+    return LGBMClassifier(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
+                          random_state=seed, verbose=-1)
+
+
+def _xgb(p: Params, seed: int) -> BaseEstimator:
+    return EncodedLabels(XGBClassifier(**p, tree_method="hist", n_jobs=1, random_state=seed,
+                                       verbosity=0))
+
+
+def _mlp(p: Params, seed: int) -> BaseEstimator:
+    return SizedMLP(**p, random_state=seed)
+
+
+_FAMILIES = (
+    Family("logreg", {
+        "penalty": Choice(("l2", "l1", "elasticnet"), "l2"),
+        "C": Float(1e-3, 1e3, 1.0, log=True),
+        "l1_ratio": Float(0.05, 0.95, 0.5, when=("penalty", ("elasticnet",))),
+        "class_weight": _CLASS_WEIGHT,
+    }, _logreg, (("C", "C"), ("l1_ratio", "r")), SCALED),
+    Family("svm_linear", {"C": Float(1e-3, 1e2, 1.0, log=True), "class_weight": _CLASS_WEIGHT},
+           _svm("linear"), (("C", "C"),), SCALED),
+    # gamma is a multiple of scikit-learn's "scale" value, so one range suits
+    # 5 features and 15,000 alike.
+    Family("svm_rbf", {
+        "C": Float(1e-2, 1e3, 1.0, log=True),
+        "gamma": Float(1e-2, 1e1, 1.0, log=True),
+        "class_weight": _CLASS_WEIGHT,
+    }, _svm("rbf"), (("C", "C"), ("gamma", "g")), SCALED),
+    Family("knn", {
+        "n_neighbors": Int(1, 50, 5, log=True),
+        "weights": Choice(("uniform", "distance"), "uniform"),
+        "p": Choice((2, 1), 2),
+    }, _knn, (("n_neighbors", "k"), ("weights", "")), SCALED),
+    Family("gnb", {"var_smoothing": Float(1e-11, 1e-1, 1e-9, log=True)}, _gnb,
+           (("var_smoothing", "vs"),), ("none", "quantile")),
+    Family("tree", {
+        "max_depth": Choice((None, 2, 3, 4, 6, 8, 12), None),
+        "min_samples_leaf": Int(1, 30, 1, log=True),
+        "criterion": Choice(("gini", "entropy"), "gini"),
+        "class_weight": _CLASS_WEIGHT,
+    }, _tree, (("max_depth", "d"), ("min_samples_leaf", "leaf")), encodings=TREE_ENCODINGS),
+    Family("rf", _forest_params(bootstrap=True), _forest(RandomForestClassifier),
+           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS),
+    Family("et", _forest_params(bootstrap=False), _forest(ExtraTreesClassifier),
+           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS),
+    Family("hgb", {
+        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
+        "max_iter": Int(50, 500, 100, log=True),
+        "max_leaf_nodes": Int(4, 64, 31, log=True),
+        "min_samples_leaf": Int(2, 50, 20, log=True),
+        "l2_regularization": Float(1e-6, 10.0, 0.0, log=True),
+        "max_features": Float(0.3, 1.0, 1.0),
+        "class_weight": _CLASS_WEIGHT,
+    }, _hgb, (("learning_rate", "lr"), ("max_iter", "it")), encodings=TREE_ENCODINGS),
+    Family("lgbm", {
+        "n_estimators": Int(50, 500, 100, log=True),
+        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
+        "num_leaves": Int(4, 64, 31, log=True),
+        "min_child_samples": Int(2, 50, 20, log=True),
+        "subsample": Float(0.5, 1.0, 1.0),
+        "colsample_bytree": Float(0.3, 1.0, 1.0),
+        "reg_lambda": Float(1e-6, 10.0, 0.0, log=True),
+        "class_weight": _CLASS_WEIGHT,
+    }, _lgbm, (("n_estimators", "n"), ("learning_rate", "lr"), ("num_leaves", "nl")),
+        encodings=TREE_ENCODINGS),
+    Family("xgb", {
+        "n_estimators": Int(50, 500, 100, log=True),
+        "learning_rate": Float(0.01, 0.3, 0.3, log=True),
+        "max_depth": Int(2, 10, 6),
+        "min_child_weight": Float(0.5, 10.0, 1.0, log=True),
+        "subsample": Float(0.5, 1.0, 1.0),
+        "colsample_bytree": Float(0.3, 1.0, 1.0),
+        "reg_lambda": Float(1e-3, 10.0, 1.0, log=True),
+        "reg_alpha": Float(1e-6, 1.0, 0.0, log=True),
+    }, _xgb, (("n_estimators", "n"), ("learning_rate", "lr"), ("max_depth", "d")),
+        encodings=TREE_ENCODINGS),
+    # hidden_layer_sizes is a tuple; two integers keep the config JSON-flat.
+    Family("mlp", {
+        "hidden_units": Int(16, 256, 100, log=True),
+        "hidden_layers": Int(1, 2, 1),
+        "activation": Choice(("relu", "tanh"), "relu"),
+        "alpha": Float(1e-6, 1e-1, 1e-4, log=True),
+        "learning_rate_init": Float(1e-4, 1e-2, 1e-3, log=True),
+    }, _mlp, (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a")), SCALED),
+)
+
+#: Every model family by name, in portfolio order.
+MODEL_FAMILIES: dict[str, Family] = {family.name: family for family in _FAMILIES}
+
+
+def make_model(model: Params, random_state: int = 0) -> BaseEstimator:
+    """The unfitted classifier named by a canonical ``model`` step."""
+    params = {key: value for key, value in model.items() if key != "name"}
+    return MODEL_FAMILIES[str(model["name"])].build(params, random_state)
