@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metamed.data.validation import make_task
 from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
-from metamed.knowledge.units import prepared_corpus_task
 from metamed.knowledge.metafeatures import compute_metafeatures
+from metamed.knowledge.units import prepared_corpus_task
 from metamed.space import default_portfolio
-from metamed.data.validation import make_task
 
 TASKS = ["mass_birthwt", "rpart_kyphosis", "mass_biopsy", "md_indo_rct", "vcdextra_icu",
          "survival_pbc"]

@@ -17,9 +17,9 @@ from sklearn.datasets import make_classification
 
 from metamed.automl.estimator import MetaClassifier, load_metadata
 from metamed.data.io import load_task
-from metamed.learners import make_learner
 from metamed.data.task import Task
 from metamed.data.validation import make_task
+from metamed.learners import make_learner
 
 
 def wide_task(seed: int = 0) -> Task:

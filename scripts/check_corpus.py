@@ -35,7 +35,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from metamed.corpus.duplicates import content_digest, find_overlaps, fingerprint
+from metamed.corpus.duplicates import find_overlaps, fingerprint
 from metamed.corpus.registry import FIELDS, REGISTRY_PATH, CorpusEntry, entries
 from metamed.corpus.sources import build_task, prepare, read_raw
 from metamed.errors import MetamedError
@@ -64,7 +64,7 @@ def main() -> int:
         seconds = time.perf_counter() - start
         minority = min(task.class_counts.values()) / task.n_rows
         sizes[entry.slug] = (task.n_rows, task.n_features, len(task.classes), round(minority, 4))
-        hashes[content_digest(task)].append(entry.slug)
+        hashes[task.content_hash()].append(entry.slug)
         task_prints[entry.slug] = fingerprint(task.X.assign(__label__=task.y.to_numpy()))
         raw_prints[entry.slug] = fingerprint(raw)
         if entry.kind == "event":

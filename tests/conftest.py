@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metamed.data.validation import make_task
 from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.space import default_portfolio, named_config
-from metamed.data.validation import make_task
 
 
 def synthetic_task(name: str, n: int, p: int, signal: float, seed: int, linear: bool = True):

@@ -18,11 +18,10 @@ from typer.testing import CliRunner
 
 from metamed import corpus
 from metamed.commands.corpus import app
-from metamed.corpus.duplicates import content_digest
 from metamed.corpus.registry import CorpusEntry, entries, get_entry
 from metamed.corpus.sources import parse_rule, prepare
-from metamed.errors import MetamedError
 from metamed.data.task import Task
+from metamed.errors import MetamedError
 
 
 def _no_network(*args, **kwargs):
@@ -74,7 +73,7 @@ def test_every_task_says_what_it_is_and_where_it_comes_from(tasks):
 def test_no_two_tasks_hold_the_same_data(tasks):
     digests: dict[str, str] = {}
     for slug, task in tasks.items():
-        digest = content_digest(task)
+        digest = task.content_hash()
         assert digest not in digests, f"{slug} duplicates {digests.get(digest)}"
         digests[digest] = slug
 

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from metamed.errors import MetamedError
 from metamed.automl.estimator import MetaClassifier
 from metamed.automl.persistence import load_model, save_model
 from metamed.automl.search import candidate_pool, successive_halving
+from metamed.errors import MetamedError
 from metamed.space import config_hash, named_config
 
 

@@ -8,9 +8,9 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.evaluation import METRIC_NAMES, evaluate, plan_cv
-from metamed.data.validation import make_task
 
 
 def _task(n=120, seed=0, groups=False):
@@ -78,7 +78,7 @@ def test_a_crashing_pipeline_is_one_clear_error():
         def fit(self, X, y):
             raise RuntimeError("solver exploded")
 
-    with pytest.raises(MetamedError, match="failed on repeat 1, fold 1: solver exploded"):
+    with pytest.raises(MetamedError, match="failed on repeat 1, fold 1: RuntimeError: solver exploded"):
         evaluate(_task(), Broken(), name="broken")
 
 

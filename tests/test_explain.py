@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from metamed.automl.estimator import MetaClassifier
-from metamed.report.explain import explain_rows, partial_dependence, permutation_importance
 from metamed.automl.persistence import load_model, save_model
+from metamed.report.explain import explain_rows, partial_dependence, permutation_importance
 
 
 class AdditiveModel:

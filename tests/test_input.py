@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames
 
-from metamed.errors import MetamedError
 from metamed.data.io import load_task, read_table
 from metamed.data.validation import make_task
+from metamed.errors import MetamedError
 
 
 def _frame(n=60, seed=0):

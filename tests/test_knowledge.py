@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.knowledge import EvaluationRecord, TaskRecord, open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.knowledge.summary import performance_matrix, summarize
 from metamed.knowledge.units import Unit, cap_task, run_unit
 from metamed.space import config_hash, default_portfolio, named_config
-from metamed.data.validation import make_task
 
 POSTGRES_URL = os.environ.get("METAMED_TEST_POSTGRES_URL")
 
@@ -70,7 +70,7 @@ def test_a_build_runs_once_and_resumes_to_nothing(storage):
     evaluations = storage.evaluations()
     assert (evaluations["status"] == "ok").all()
     assert evaluations["roc_auc"].between(0.5, 1.0).all()
-    assert performance_matrix(storage).shape == (1, 2)
+    assert performance_matrix(storage.evaluations()).shape == (1, 2)
 
 
 def test_failed_and_timed_out_fits_are_recorded_not_raised():

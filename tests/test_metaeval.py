@@ -54,9 +54,9 @@ def test_a_resumed_search_keeps_only_tasks_that_have_every_learner(tmp_path):
 
 
 def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_kb, tiny_kb_task):
-    from metamed.learners import make_learner
     from metamed.automl.loto import _refit_oof
     from metamed.automl.selection import nested_oof
+    from metamed.learners import make_learner
     from metamed.space import named_config
 
     metadata = load_metadata(tiny_kb)

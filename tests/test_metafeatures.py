@@ -4,8 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metamed.knowledge.metafeatures import METAFEATURE_NAMES, compute_metafeatures, metafeature_frame
 from metamed.data.validation import make_task
+from metamed.knowledge.metafeatures import (
+    METAFEATURE_NAMES,
+    compute_metafeatures,
+    metafeature_frame,
+)
 
 
 def _task(n=200, p=6, seed=0, signal=2.0):

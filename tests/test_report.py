@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from metamed.cli import main
 from metamed.automl.estimator import MetaClassifier
-from metamed.evaluation.metrics import roc_auc
 from metamed.automl.persistence import load_model
-from metamed.report import build_report, curves
+from metamed.cli import main
 from metamed.data.validation import make_task
+from metamed.evaluation.metrics import roc_auc
+from metamed.report import build_report, curves
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "medical_data.csv"

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from metamed import __version__
 from metamed.commands import bench, corpus, evaluate, fewshot, fitting, kb, report
-from metamed.errors import MetamedError
+from metamed.errors import MetamedError, one_line
 
 app = typer.Typer(
     name="metamed",
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         if _state["debug"]:
             raise
         errors.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error} "
+            f"[bold red]internal error:[/] {one_line(error)} "
             "(run with --debug for the traceback and please report it)",
             highlight=False,
         )

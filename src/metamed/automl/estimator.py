@@ -11,15 +11,16 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from metamed.automl.selection import fit_selected, nested_oof, select_model
+from metamed.automl.state import FittedState
+from metamed.data.task import Task
+from metamed.data.validation import conform_features, make_task
+from metamed.errors import MetamedError
 from metamed.evaluation.intervals import bootstrap_intervals
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
-from metamed.learners import DEFAULT_LEARNER, make_learner
-from metamed.report.terminal import task_summary
-from metamed.automl.selection import N_CANDIDATES, fit_selected, nested_oof, select_model
+from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
 from metamed.space import config_name
-from metamed.data.task import Task
-from metamed.data.validation import conform_features, make_task
 
 #: Share of the time left for the honest outer CV; what remains then chooses the final model.
 HONEST_SHARE = 0.5
@@ -31,6 +32,12 @@ REFIT_RESERVE = 0.15
 def load_metadata(kb: str | None) -> MetaData:
     """Meta-training data of a knowledge base (the shipped one when ``kb`` is None)."""
     return MetaData.from_storage(open_storage(kb))
+
+
+def _learned(name: str) -> property:
+    """A read-only attribute of the fitted state; NotFittedError before ``fit``."""
+    return property(lambda self: getattr(self._state(), name),
+                    doc=f"``FittedState.{name}`` of the last fit.")
 
 
 class MetaClassifier(ClassifierMixin, BaseEstimator):
@@ -70,7 +77,16 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
+    state_ : FittedState
+        Everything the fit learned, in one object (saved whole); the
+        attributes below read it.
     classes_ : ndarray
+    positive_class_ : object or None
+        The positive class of a binary task (None otherwise).
+    n_features_in_ : int
+        Columns given to ``fit``, usable or not.
+    feature_names_in_ : ndarray
+        Their names, when ``X`` was a DataFrame.
     recommendations_ : list of Recommendation
     leaderboard_ : DataFrame
         Every candidate tried on all rows, best first, with its CV ROC AUC.
@@ -118,50 +134,65 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         """Choose, evaluate and fit a model for ``(X, y)``; returns ``self``."""
         started = time.perf_counter()
         if y is None:
-            raise ValueError("MetaClassifier requires y to be passed, but the target y is None.")
+            raise MetamedError("MetaClassifier requires y to be passed, but the target y is None.")
         frame = _as_frame(X)
         task = self._task(frame, column_or_1d(y, warn=True), groups)
-        self.fit_task(task, started)
-        self.n_features_in_ = frame.shape[1]
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        return self
+        return self.fit_task(task, started, input_columns=list(frame.columns),
+                             named_input=isinstance(X, pd.DataFrame))
 
-    def fit_task(self, task: Task, started: float | None = None) -> MetaClassifier:
-        """:meth:`fit` on an already validated :class:`Task`."""
+    def fit_task(self, task: Task, started: float | None = None, *,
+                 input_columns: list[str] | None = None,
+                 named_input: bool = True) -> MetaClassifier:
+        """:meth:`fit` on an already validated :class:`Task`.
+
+        ``input_columns`` are the columns the user gave (default: the
+        task's features); ``named_input`` whether they are the user's names.
+        """
         started = time.perf_counter() if started is None else started
-        metadata = load_metadata(self.kb)
-        self.notes_ = []
-        known = metadata.known_as(task.content_hash())
-        if known is not None:
-            metadata = metadata.without(known)
-            self.notes_.append(f"this table is the knowledge base's task '{known}'; it and its "
-                               "family were left out, so recommendations come from other tasks.")
+        metadata, notes = self._metadata_for(task)
         learner = make_learner(self.learner).fit(metadata)
         deadline = started + self.time_budget
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
-        self.cv_results_, self.oof_proba_ = {}, None
-        self.oof_target_ = task.codes
+        cv_results, oof_proba = {}, None
         if self.outer_splits:
             honest = (deadline - time.perf_counter()) * HONEST_SHARE
-            self.oof_proba_ = nested_oof(task, learner, honest, outer_splits=self.outer_splits,
-                                         **options)
-            self.cv_results_ = self._intervals(task, self.oof_proba_)
+            oof_proba = nested_oof(task, learner, honest, outer_splits=self.outer_splits,
+                                   **options)
+            cv_results = bootstrap_intervals(task.codes, oof_proba[None], task.positive_index,
+                                             task.group_labels, seed=self.random_state)
         search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
         selection = select_model(task, learner, max(0.0, search_budget), **options)
-        self.model_ = fit_selected(selection, task)
-        self.recommendations_ = selection.recommendations
-        self.leaderboard_ = selection.search.leaderboard()
-        self.best_config_ = selection.search.candidates[0].config
-        self.ensemble_ = [(config_name(m.config), float(w))
-                          for m, w in zip(selection.members, selection.weights, strict=True)]
-        self.classes_ = np.asarray(task.classes)
-        self.feature_types_ = dict(task.feature_types)
-        self.n_features_in_ = task.n_features
-        self.task_summary_ = task_summary(task)
-        self.fit_seconds_ = time.perf_counter() - started
+        self.state_ = FittedState(
+            model=fit_selected(selection, task),
+            classes=np.asarray(task.classes),
+            positive_index=task.positive_index,
+            input_columns=list(task.X.columns) if input_columns is None else input_columns,
+            named_input=named_input,
+            feature_types=dict(task.feature_types),
+            cv_results=cv_results,
+            oof_proba=oof_proba,
+            oof_target=task.codes,
+            leaderboard=selection.search.leaderboard(),
+            recommendations=selection.recommendations,
+            best_config=selection.search.candidates[0].config,
+            ensemble=[(config_name(m.config), float(w))
+                      for m, w in zip(selection.members, selection.weights, strict=True)],
+            task_summary=task.summary(),
+            notes=notes,
+            fit_seconds=time.perf_counter() - started,
+        )
         return self
+
+    def _metadata_for(self, task: Task) -> tuple[MetaData, list[str]]:
+        """The KB's meta-training data, without this very table if the KB holds it."""
+        metadata = load_metadata(self.kb)
+        known = metadata.known_as(task.content_hash())
+        if known is None:
+            return metadata, []
+        return metadata.without(known), [
+            f"this table is the knowledge base's task '{known}'; it and its family were left "
+            "out, so recommendations come from other tasks."]
 
     def _task(self, frame: pd.DataFrame, y: np.ndarray, groups) -> Task:
         frame = frame.copy()
@@ -173,23 +204,54 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         return make_task(frame, "__target__", name="data", positive_class=self.positive_class,
                          group_column="__group__" if groups is not None else None)
 
-    def _intervals(self, task: Task, oof: np.ndarray) -> dict:
-        positive = task.positive_index
-        groups = task.group_labels
-        return bootstrap_intervals(task.codes, oof[None], positive, groups,
-                                   seed=self.random_state)
-
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (columns follow ``classes_``)."""
-        check_is_fitted(self, "model_")
+        state = self._state()
         frame = _as_frame(X)
         if not isinstance(X, pd.DataFrame) and frame.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {frame.shape[1]} features, but MetaClassifier is expecting "
+            raise MetamedError(f"X has {frame.shape[1]} features, but MetaClassifier is expecting "
                              f"{self.n_features_in_} features as input.")
-        frame, _ = conform_features(frame, self.feature_types_)
-        proba = np.zeros((len(frame), len(self.classes_)))
-        proba[:, self.model_.classes_.astype(int)] = self.model_.predict_proba(frame)
+        frame, _ = conform_features(frame, state.feature_types)
+        proba = np.zeros((len(frame), len(state.classes)))
+        proba[:, state.model.classes_.astype(int)] = state.model.predict_proba(frame)
         return proba
+
+    def _state(self) -> FittedState:
+        check_is_fitted(self, "state_")
+        return self.state_
+
+    def _set_state(self, state: FittedState) -> MetaClassifier:
+        """Adopt a state read from a model file (see :mod:`metamed.automl.persistence`)."""
+        self.state_ = state
+        return self
+
+    # What the fit learned, read from the one state object (scikit-learn's ``name_`` style).
+    model_ = _learned("model")
+    classes_ = _learned("classes")
+    positive_class_ = _learned("positive_class")
+    feature_types_ = _learned("feature_types")
+    cv_results_ = _learned("cv_results")
+    oof_proba_ = _learned("oof_proba")
+    oof_target_ = _learned("oof_target")
+    leaderboard_ = _learned("leaderboard")
+    recommendations_ = _learned("recommendations")
+    best_config_ = _learned("best_config")
+    ensemble_ = _learned("ensemble")
+    task_summary_ = _learned("task_summary")
+    notes_ = _learned("notes")
+    fit_seconds_ = _learned("fit_seconds")
+
+    @property
+    def n_features_in_(self) -> int:
+        return len(self._state().input_columns)
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Column names seen in ``fit``; absent (AttributeError) when ``X`` had none."""
+        state = self._state()
+        if not state.named_input:
+            raise AttributeError("feature_names_in_ is defined only when X has column names.")
+        return np.asarray(state.input_columns, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -213,12 +275,12 @@ def _as_frame(X) -> pd.DataFrame:
                         "a DataFrame (X.toarray()).")
     array = np.asarray(X)
     if array.ndim != 2:
-        raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}. "
-                         "Reshape your data with array.reshape(-1, 1) for one feature or "
-                         "array.reshape(1, -1) for one sample.")
+        raise MetamedError(f"Expected a 2-D table of features, got an array of shape "
+                           f"{array.shape}. Reshape your data with array.reshape(-1, 1) for one "
+                           "feature or array.reshape(1, -1) for one sample.")
     if np.iscomplexobj(array):
-        raise ValueError("Complex data not supported: features must be real numbers or text.")
+        raise MetamedError("Complex data not supported: features must be real numbers or text.")
     if array.shape[1] == 0:
-        raise ValueError(f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
-                         "of 1 is required by MetaClassifier.")
+        raise MetamedError(f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
+                           "of 1 is required by MetaClassifier.")
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])

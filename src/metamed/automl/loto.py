@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
+from metamed.automl.selection import OUTER_SEED, nested_oof
+from metamed.data.task import Task
 from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.knowledge.metadata import MetaData
-from metamed.learners import MetaLearner, make_learner
-from metamed.automl.selection import N_CANDIDATES, OUTER_SEED, nested_oof
+from metamed.learners import N_CANDIDATES, MetaLearner, make_learner
 from metamed.space import pipeline_for_task
-from metamed.data.task import Task
 
 #: Two ROC AUCs closer than this count as a tie in wins / ties / losses.
 TIE = 0.005

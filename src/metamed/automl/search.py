@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from metamed.data.task import Task
+from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
-from metamed.data.task import Task
 
 
 @dataclass
@@ -96,7 +97,7 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
     A candidate's out-of-fold predictions are those of its last repeat.
     """
     if n_repeats < 1:
-        raise ValueError(f"n_repeats must be at least 1, got {n_repeats}.")
+        raise MetamedError(f"n_repeats must be at least 1, got {n_repeats}.")
     started = time.perf_counter()
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     codes = task.codes
@@ -149,7 +150,7 @@ def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> N
             warnings.simplefilter("ignore")
             fold = fit_predict_split(pipeline_for_task(candidate.config, task), task, split)
     except Exception as error:  # a failing candidate is dropped, with its reason shown
-        candidate.error = f"{type(error).__name__}: {str(error).strip()[:200]}"
+        candidate.error = one_line(error, limit=200)
         return
     candidate.oof[split.test] = fold.proba
     candidate.fold_scores.append(class_roc_auc(codes[split.test], fold.proba))

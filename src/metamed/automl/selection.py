@@ -17,14 +17,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
-from metamed.evaluation import plan_cv
-from metamed.learners import MetaLearner, Recommendation
 from metamed.automl.search import Candidate, SearchResult, candidate_pool, successive_halving
-from metamed.space import config_hash, named_config, pipeline_for_task
 from metamed.data.task import Task
+from metamed.evaluation import plan_cv
+from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
+from metamed.space import config_hash, named_config, pipeline_for_task
 
-#: Recommended configs a search evaluates unless told otherwise.
-N_CANDIDATES = 8
 #: Offset of the outer folds' seed, so they differ from the inner search's folds.
 OUTER_SEED = 1000
 #: Share of an outer fold's time kept for refitting the chosen model on its training rows.

@@ -21,10 +21,9 @@ console = Console()
 def loto(
     kb: Annotated[str | None, typer.Option(
         "--kb", help="Knowledge base (default: the shipped one).")] = None,
-    learners: Annotated[str, typer.Option(
-        help="Comma-separated learner names; search mode also takes 'oracle', a reference "
-             "row that peeks at the held-out task's KB scores.")] = (
-        "nearest,ranker,greedy,single_best,random,logreg"),
+    learners: Annotated[str | None, typer.Option(
+        help="Comma-separated learner names (default: every learner); search mode also takes "
+             "'oracle', a reference row that peeks at the held-out task's KB scores.")] = None,
     mode: Annotated[str, typer.Option(
         help="'zero-shot' (top recommendation, scored from the KB) or 'search' (the full "
              "budgeted procedure in nested CV on each held-out task).")] = "zero-shot",
@@ -36,8 +35,9 @@ def loto(
     offset: Annotated[int, typer.Option(
         help="Search mode: start the sample at this position (--stride 2 --offset 1 takes "
              "the tasks --stride 2 leaves out).")] = 0,
-    candidates: Annotated[int, typer.Option(
-        help="Search mode: recommended configs each learner's search evaluates.")] = 8,
+    candidates: Annotated[int | None, typer.Option(
+        help="Search mode: recommended configs each learner's search evaluates (default: as "
+             "many as `metamed fit` does).")] = None,
     repeats: Annotated[int, typer.Option(
         min=1, help="Search mode: inner CV repeats for the configs that survive the first.")] = 1,
     out: Annotated[Path | None, typer.Option(
@@ -49,9 +49,11 @@ def loto(
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.estimator import load_metadata
     from metamed.automl.loto import loto_zero_shot, summarize
+    from metamed.learners import LEARNERS, N_CANDIDATES
 
     metadata = load_metadata(kb)
-    names = [n.strip() for n in learners.split(",") if n.strip()]
+    names = list(LEARNERS) if learners is None else [
+        n.strip() for n in learners.split(",") if n.strip()]
     if mode == "zero-shot":
         rows = loto_zero_shot(metadata, names)
     elif mode == "search":
@@ -60,7 +62,7 @@ def loto(
         if not task_ids:
             raise MetamedError(f"no task left to hold out: the KB has {len(order)} tasks and "
                                f"--offset {offset} --stride {stride} takes none of them.")
-        search = {"n_candidates": candidates, "n_repeats": repeats}
+        search = {"n_candidates": candidates or N_CANDIDATES, "n_repeats": repeats}
         rows = _search_rows(metadata, names, task_ids, budget, jobs, out, search)
     else:
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
@@ -101,8 +103,8 @@ def _show(table: pd.DataFrame, markdown: bool, title: str) -> None:
 def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float, jobs: int,
                  out: Path | None, search: dict) -> pd.DataFrame:
     """Run the held-out tasks ``out`` lacks for some learner, appending each as it ends."""
-    from metamed.knowledge.units import prepared_corpus_task
     from metamed.automl.loto import loto_search, procedure_label
+    from metamed.knowledge.units import prepared_corpus_task
 
     labels = [procedure_label(name, **search) for name in names]
     done = _saved_rows(out, labels, task_ids, budget)

@@ -41,8 +41,9 @@ Rotations = Annotated[str, typer.Option(
 ShiftPixels = Annotated[int, typer.Option(
     help="Images: shift meta-train images by up to this many pixels (augmentation; 0: none).")]
 Width = Annotated[int, typer.Option(
-    help="Width of the networks (held-out meta-train digits favoured 64 for ProtoNet and "
-         "Reptile, 32 for MAML and the fine-tuned network; docs/benchmarks.md).")]
+    help="Width of the networks, for every method (held-out meta-train digits favoured 64 "
+         "for ProtoNet and Reptile, 32 for MAML and the fine-tuned network: docs/benchmarks.md)."
+    )]
 TrainWays = Annotated[int | None, typer.Option(
     help="ProtoNet: ways of the meta-training episodes (default: --ways).")]
 

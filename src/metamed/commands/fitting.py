@@ -15,8 +15,7 @@ from metamed.commands.options import KB, AsJson, Data, Encoding, Group, ModelFil
 console = Console()
 
 Learner = Annotated[str | None, typer.Option(
-    help="Meta-learner: local (the default), nearest, ranker, greedy, single_best, random, "
-         "logreg.")]
+    help="Meta-learner (default: the one leave-one-task-out chose; a wrong name lists them).")]
 
 
 def fit(
@@ -33,9 +32,9 @@ def fit(
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.automl.estimator import MetaClassifier
+    from metamed.automl.persistence import save_model
     from metamed.data.io import load_task
     from metamed.learners import DEFAULT_LEARNER
-    from metamed.automl.persistence import save_model
     from metamed.report.terminal import (
         intervals_table,
         print_leaderboard,
@@ -77,16 +76,8 @@ def _write_report(model, task, path: Path, quiet: bool) -> None:
 
 
 def _fit_summary(model, out: Path) -> dict:
-    return {
-        "task": model.task_summary_,
-        "recommendations": [dataclasses.asdict(r) for r in model.recommendations_],
-        "leaderboard": model.leaderboard_.to_dict(orient="records"),
-        "ensemble": model.ensemble_,
-        "honest_metrics": {k: dataclasses.asdict(v) for k, v in model.cv_results_.items()},
-        "fit_seconds": model.fit_seconds_,
-        "notes": model.notes_,
-        "model_file": str(out),
-    }
+    """What `fit --json` prints: the fitted state's document, as saved in the model file."""
+    return {**model.state_.document(), "model_file": str(out)}
 
 
 def predict(
@@ -98,8 +89,8 @@ def predict(
     """Predict each row's class and class probabilities with a saved model."""
     import pandas as pd
 
-    from metamed.data.io import read_table
     from metamed.automl.persistence import load_model
+    from metamed.data.io import read_table
     from metamed.data.validation import conform_features
 
     model = load_model(model_file)

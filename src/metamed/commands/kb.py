@@ -53,8 +53,8 @@ def build_command(
     storage.set_info("build_command", "metamed kb build " + shlex.join(sys.argv[3:]))
     with console.status(f"describing {len(slugs)} tasks (meta-features)..."):
         families = {e.slug: e.family for e in corpus.entries()}
-        prepared = register_tasks(storage, list(slugs), families)
-    plan = plan_build(storage, list(slugs), prepared, configs, settings)
+        prepared = register_tasks(storage, list(slugs), families, corpus.load_task)
+    plan = plan_build(storage, list(slugs), prepared, configs, settings, corpus.load_task)
     console.print(
         f"{plan.n_done} fits already stored; {plan.n_fits} to run in "
         f"{len(plan.units)} units on {workers} {backend} worker(s)."

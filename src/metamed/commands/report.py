@@ -30,15 +30,15 @@ def report(
     encoding: Encoding = "utf-8",
 ) -> None:
     """Write one self-contained HTML report (data, pipelines, honest performance, model card)."""
-    from metamed.data.io import load_task
     from metamed.automl.persistence import load_model
+    from metamed.data.io import load_task
     from metamed.report import write_report
 
     if (data is None) != (target is None):
         raise MetamedError("--data and --target go together: give both, or neither.")
     model = load_model(model_file)
     task = None if data is None else load_task(
-        data, target, encoding=encoding, positive_class=model.task_summary_.get("positive_class"))
+        data, target, encoding=encoding, positive_class=model.positive_class_)
     with console.status("writing the report..."):
         path = write_report(model, out, task, include_rows=include_rows)
     console.print(f"report written to {path}", highlight=False)
@@ -62,11 +62,10 @@ def explain(
     probability when that one feature is replaced by values of typical
     patients (see `metamed.report.explain` for the method and its limits).
     """
-    from metamed.report.explain import background_sample, explain_rows
-    from metamed.data.io import read_table
     from metamed.automl.persistence import load_model
-    from metamed.report.sections import positive_index
+    from metamed.data.io import read_table
     from metamed.data.validation import conform_features
+    from metamed.report.explain import background_sample, explain_rows
 
     model = load_model(model_file)
     rows, _ = conform_features(read_table(data, encoding=encoding), model.feature_types_)
@@ -76,7 +75,7 @@ def explain(
     reference = rows if background is None else conform_features(
         read_table(background, encoding=encoding), model.feature_types_)[0]
     proba = model.predict_proba(rows.iloc[[row]])[0]
-    positive = positive_index(model)
+    positive = model.state_.positive_index
     index = positive if positive is not None else int(proba.argmax())
     sample = background_sample(reference)
     result = explain_rows(model, rows.iloc[[row]], sample, index)

@@ -19,33 +19,19 @@ features or another outcome: give both one ``family``).
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from metamed.data.task import Task
+from metamed.data.task import column_digest
 
 MIN_DISTINCT = 5
 MIN_PRECISE = 20
 SKETCH_SIZE = 128
 MAX_SKETCHED_COLUMNS = 200
 CONTAINED = 0.8
-
-
-def content_digest(task: Task) -> str:
-    """A hash of a task's values (not names, not order) that tolerates missing text.
-
-    The same normalisation as :meth:`Task.content_hash` -- one digest per
-    column, values sorted, numbers rounded to 6 decimals, the label as a text
-    column -- but missing text cells hash as a marker, where ``content_hash``
-    fails on them with pandas 3 (``astype(str)`` keeps NaN there).
-    """
-    parts = [_column_digest(task.X[c]) for c in task.X.columns]
-    parts.append(_column_digest(task.y.map(str)))
-    return hashlib.sha256("".join(sorted(parts)).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -80,7 +66,7 @@ def fingerprint(frame: pd.DataFrame) -> Fingerprint:
         column = frame[name].dropna()
         if column.nunique() < MIN_DISTINCT or _is_row_counter(column, len(frame)):
             continue
-        digests.add(_column_digest(column))
+        digests.add(column_digest(column))
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             values = _precise(column.to_numpy(dtype=float))
             if len(values) >= MIN_PRECISE:
@@ -146,16 +132,6 @@ def _precise(values: np.ndarray) -> np.ndarray:
     short_binary = (mantissa * 2.0**16) % 1 == 0
     short_decimal = np.round(values, 2) == values
     return np.unique(np.round(values[~short_binary & ~short_decimal], 6))
-
-
-def _column_digest(column: pd.Series) -> str:
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        values = np.round(column.to_numpy(dtype=float), 6)
-        data = np.sort(np.where(np.isnan(values), np.inf, values)).tobytes()
-    else:
-        text = ["\x00NA" if pd.isna(v) else str(v) for v in column]
-        data = "\x1f".join(sorted(text)).encode()
-    return hashlib.sha256(data).hexdigest()
 
 
 def _is_row_counter(column: pd.Series, n_rows: int) -> bool:

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from metamed.corpus.registry import CorpusEntry
-from metamed.errors import MetamedError
 from metamed.data.task import Provenance, Task
 from metamed.data.validation import make_task
+from metamed.errors import MetamedError
 
 _COMPARISON = re.compile(r"^\s*(?P<column>.+?)\s*(?P<op>==|!=|>=|<=|>|<)\s*(?P<value>.+?)\s*$")
 _CALL = re.compile(r"^\s*(?P<name>notna|any_notna)\s*\((?P<args>[^)]*)\)\s*$")

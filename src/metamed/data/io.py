@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from metamed.errors import MetamedError
 from metamed.data.task import Provenance, Task
 from metamed.data.validation import make_task
+from metamed.errors import MetamedError
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 PARQUET_SUFFIXES = {".parquet", ".pq"}

@@ -121,6 +121,22 @@ class Task:
         """Names of the feature columns of one type, in table order."""
         return [c for c in self.X.columns if self.feature_types[c] == kind]
 
+    def summary(self) -> dict:
+        """Size, classes and what validation did, as plain (JSON-able) data."""
+        return {
+            "name": self.name,
+            "source": self.provenance.source,
+            "rows": self.n_rows,
+            "features": self.n_features,
+            "numeric_features": len(self.columns_of("numeric")),
+            "categorical_features": len(self.columns_of("categorical")),
+            "class_counts": {str(c): n for c, n in self.class_counts.items()},
+            "positive_class": None if self.positive_class is None else str(self.positive_class),
+            "grouped": self.groups is not None,
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+        }
+
     def subset(self, rows: np.ndarray, columns: list[str] | None = None,
                note: str | None = None) -> Task:
         """The same task restricted to some rows (and columns), re-indexed from 0."""
@@ -138,21 +154,25 @@ class Task:
         )
 
     def content_hash(self) -> str:
-        """A hash of the values (not the names) used to find duplicate data.
+        """A digest of the values (not the names, not the order) used to find the same data.
 
         Column and row order are normalised so that the same table shipped
-        by two packages, with other column names, hashes the same.
+        by two packages, with other column names, hashes the same; missing
+        values have a marker of their own. The knowledge base stores this
+        digest of each task *as loaded* (before any cap for the build), so
+        a user's copy of a known table is always recognised.
         """
-        table = self.X.copy()
-        table["__target__"] = self.y.astype(str).to_numpy()
-        parts = sorted(_column_digest(table[c]) for c in table.columns)
-        return hashlib.sha256("".join(parts).encode()).hexdigest()[:16]
+        parts = [column_digest(self.X[c]) for c in self.X.columns]
+        parts.append(column_digest(self.y.map(str)))
+        return hashlib.sha256("".join(sorted(parts)).encode()).hexdigest()[:16]
 
 
-def _column_digest(column: pd.Series) -> str:
-    if pd.api.types.is_numeric_dtype(column):
-        values = np.round(column.astype(float).to_numpy(), 6)
-        text = np.sort(np.where(np.isnan(values), np.inf, values)).tobytes()
+def column_digest(column: pd.Series) -> str:
+    """A digest of one column's sorted values: numbers rounded to 6 decimals, NaN-safe."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = np.round(column.to_numpy(dtype=float), 6)
+        data = np.sort(np.where(np.isnan(values), np.inf, values)).tobytes()
     else:
-        text = "\x1f".join(sorted(str(v) for v in column)).encode()
-    return hashlib.sha256(text).hexdigest()
+        text = ["\x00NA" if pd.isna(v) else str(v) for v in column]
+        data = "\x1f".join(sorted(text)).encode()
+    return hashlib.sha256(data).hexdigest()

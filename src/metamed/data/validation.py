@@ -16,8 +16,8 @@ from sklearn.feature_selection import f_classif
 from sklearn.tree import DecisionTreeClassifier
 
 from metamed.data.columns import coerce_numeric_strings, infer_kind
-from metamed.errors import MetamedError
 from metamed.data.task import Provenance, Task
+from metamed.errors import MetamedError
 
 SMALL_CLASS_WARNING = 20
 LEAK_SCORE = 0.98

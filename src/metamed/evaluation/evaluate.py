@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
-from metamed.errors import MetamedError
+from metamed.data.task import Task
+from metamed.errors import MetamedError, one_line
 from metamed.evaluation.cv import CVPlan, Split, plan_cv
 from metamed.evaluation.intervals import Interval, bootstrap_intervals
 from metamed.evaluation.metrics import HIGHER_IS_BETTER
-from metamed.data.task import Task
 
 
 @dataclass(frozen=True)
@@ -138,10 +138,9 @@ def _run_fold(estimator: BaseEstimator, task: Task, split: Split, name: str) -> 
     try:
         return fit_predict_split(estimator, task, split)
     except Exception as error:  # a pipeline's own failure, reported in one sentence
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise MetamedError(
             f"pipeline {name!r} failed on repeat {split.repeat + 1}, fold {split.fold + 1}: "
-            f"{reason}"
+            f"{one_line(error)}."
         ) from error
 
 

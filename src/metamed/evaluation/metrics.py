@@ -36,6 +36,21 @@ HIGHER_IS_BETTER: dict[str, bool | None] = {
     "calibration_intercept": None,
 }
 METRIC_NAMES = tuple(HIGHER_IS_BETTER)
+#: How each metric is named for people (terminal, HTML report).
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC (average precision)",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "sensitivity": "Sensitivity (recall)",
+    "specificity": "Specificity",
+    "precision": "Precision (PPV)",
+    "f1": "F1",
+    "brier": "Brier score",
+    "log_loss": "Log loss",
+    "calibration_slope": "Calibration slope (ideal 1)",
+    "calibration_intercept": "Calibration intercept (ideal 0)",
+}
 
 
 def all_metrics(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> dict[str, float]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
 from threadpoolctl import threadpool_limits
 from torch import nn
 from torch.func import functional_call
@@ -56,8 +57,8 @@ def score_episodes(learner, episodes: EpisodeSampler, n_episodes: int = 600,
                    method: str | None = None) -> FewShotScore:
     """Score anything with ``predict(episode)`` on episodes ``0..n_episodes-1``.
 
-    BLAS runs single-threaded here: episodes are tiny, and threads made a
-    support-set logistic regression 20 times slower on a busy 2-core machine.
+    BLAS runs single-threaded here: episodes are tiny, and on a busy small
+    machine threads made a support-set logistic regression many times slower.
     """
     with threadpool_limits(limits=1):
         accuracies = np.array([np.mean(learner.predict(e) == e.query_y)
@@ -125,7 +126,7 @@ class FewShotLearner:
     def predict(self, episode: Episode) -> np.ndarray:
         """Adapt to the support set; the query set's predicted labels ``0..ways-1``."""
         if not hasattr(self, "model_"):
-            raise MetamedError(f"this {type(self).__name__} is not fitted yet; call fit first.")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first.")
         return self._predict_logits(episode).argmax(1).cpu().numpy()
 
     def evaluate(self, episodes: EpisodeSampler, n_episodes: int = 600) -> FewShotScore:

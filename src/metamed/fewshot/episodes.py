@@ -171,8 +171,8 @@ class Shift:
     A within-class augmentation for meta-training: a digit drawn a pixel
     off-centre is the same digit, so an embedding trained on shifted copies
     learns to ignore position, which carries over to classes it never saw.
-    On digits (5-way 5-shot, validated on held-out meta-train digits) one
-    pixel lifted ProtoNet by 0.8-1.6 points (``benchmarks/fewshot_dev.py``).
+    On held-out meta-train digits it helped every method (figures in
+    docs/benchmarks.md, from ``benchmarks/fewshot_dev.py``).
     """
 
     pixels: int = 1

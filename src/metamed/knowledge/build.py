@@ -7,16 +7,22 @@ it stores each unit's rows the moment the unit finishes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from metamed.data.task import Task
+from metamed.errors import MetamedError
 from metamed.evaluation import plan_cv
 from metamed.knowledge.executors import run_units
+from metamed.knowledge.metafeatures import (
+    METAFEATURE_NAMES,
+    METAFEATURES_VERSION,
+    compute_metafeatures,
+)
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
-from metamed.knowledge.units import Unit, cap_task, prepared_corpus_task
-from metamed.knowledge.metafeatures import compute_metafeatures
+from metamed.knowledge.units import Loader, Unit, cap_task
 from metamed.space import config_hash
-from metamed.data.task import Task
 
 Progress = Callable[[list[EvaluationRecord]], None]
 
@@ -44,27 +50,49 @@ class BuildPlan:
 
 
 def register_tasks(storage: BaseStorage, tasks: list[Task | str],
-                   families: dict[str, str] | None = None) -> list[Task]:
-    """Describe each task (meta-features on the capped table) in the storage."""
+                   families: dict[str, str] | None = None,
+                   load: Loader | None = None) -> list[Task]:
+    """Describe each task in the storage; return the tasks as the build will fit them (capped).
+
+    Tasks given by name are read with ``load``. Meta-features describe the
+    capped table the portfolio is evaluated on; the content hash is that of
+    the table as loaded, so a user's copy of it is recognised.
+    """
     known = set(storage.tasks().index)
-    prepared = [prepared_corpus_task(t) if isinstance(t, str) else cap_task(t) for t in tasks]
-    records = [
-        TaskRecord(
-            task_id=task.name, content_hash=task.content_hash(), n_rows=task.n_rows,
-            n_features=task.n_features, n_classes=len(task.classes),
-            metafeatures=tuple(compute_metafeatures(task)),
-            source=task.provenance.source, family=(families or {}).get(task.name) or "",
-            note="; ".join(n for n in task.notes if "subsampled" in n),
-        )
-        for task in prepared
-        if task.name not in known
-    ]
+    prepared, records = [], []
+    for ref in tasks:
+        full = _resolve(ref, load)
+        task = cap_task(full)
+        prepared.append(task)
+        if task.name not in known:
+            records.append(_record(full, task, (families or {}).get(task.name) or ""))
     storage.add_tasks(records)
+    storage.set_info("metafeatures_version", str(METAFEATURES_VERSION))
+    storage.set_info("metafeatures", json.dumps(list(METAFEATURE_NAMES)))
     return prepared
 
 
+def _resolve(ref: Task | str, load: Loader | None) -> Task:
+    if isinstance(ref, Task):
+        return ref
+    if load is None:
+        raise MetamedError(f"task {ref!r} is given by name, but the build has no loader for it.")
+    return load(ref)
+
+
+def _record(full: Task, task: Task, family: str) -> TaskRecord:
+    return TaskRecord(
+        task_id=task.name, content_hash=full.content_hash(), n_rows=task.n_rows,
+        n_features=task.n_features, n_classes=len(task.classes),
+        metafeatures=tuple(compute_metafeatures(task)),
+        source=task.provenance.source, family=family,
+        note="; ".join(n for n in task.notes if "subsampled" in n),
+    )
+
+
 def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Task],
-               configs: list[dict], settings: BuildSettings) -> BuildPlan:
+               configs: list[dict], settings: BuildSettings,
+               load: Loader | None = None) -> BuildPlan:
     """Units for every (task, config) with at least one fold not yet stored.
 
     Small tasks come first, so an interrupted build leaves as many complete
@@ -83,7 +111,7 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
             if len(skip) < len(folds):
                 n_fits += len(folds) - len(skip)
                 units.append(Unit(ref, config, settings.n_splits, settings.n_repeats,
-                                  settings.seed, settings.timeout, skip))
+                                  settings.seed, settings.timeout, skip, load))
     return BuildPlan(units, n_fits, n_done)
 
 
@@ -101,9 +129,9 @@ def execute(storage: BaseStorage, plan: BuildPlan, settings: BuildSettings,
 
 def build(storage: BaseStorage, tasks: list[Task | str], configs: list[dict],
           settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
-          families: dict[str, str] | None = None) -> int:
+          families: dict[str, str] | None = None, load: Loader | None = None) -> int:
     """Register tasks and configs, run what is missing; return the number of fits run."""
     storage.add_configs(configs)
-    prepared = register_tasks(storage, tasks, families)
-    plan = plan_build(storage, tasks, prepared, configs, settings)
+    prepared = register_tasks(storage, tasks, families, load)
+    plan = plan_build(storage, tasks, prepared, configs, settings, load)
     return sum(len(records) for records in execute(storage, plan, settings, progress))

@@ -8,12 +8,33 @@ never visible to the learner through a near-copy.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from metamed.errors import MetamedError
+from metamed.knowledge.metafeatures import METAFEATURE_NAMES, METAFEATURES_VERSION
 from metamed.knowledge.storage import BaseStorage
 from metamed.knowledge.summary import performance_matrix
+
+
+def check_metafeatures(info: dict[str, str]) -> None:
+    """Refuse a knowledge base whose meta-features differ from the ones computed here.
+
+    Meta-learners compare a new task's vector with the stored ones position
+    by position; vectors of another version or order would be compared
+    silently and wrongly.
+    """
+    version = info.get("metafeatures_version")
+    names = json.loads(info.get("metafeatures", "null"))
+    if version == str(METAFEATURES_VERSION) and names == list(METAFEATURE_NAMES):
+        return
+    found = f"version {version}" if version else "no recorded version"
+    raise MetamedError(
+        f"the knowledge base's meta-features ({found}) are not this metamed's (version "
+        f"{METAFEATURES_VERSION}, {len(METAFEATURE_NAMES)} values); rebuild it with "
+        "`metamed kb build`.")
 
 
 @dataclass(frozen=True)
@@ -49,14 +70,20 @@ class MetaData:
         A config that failed on every fold of a task has NaN there, which
         counts as that task's worst; a config not yet tried would be
         misread the same way, so tasks still being built are left out.
+        Each table is read once.
+
+        Raises
+        ------
+        MetamedError
+            When the storage's meta-features are not the ones this metamed computes.
         """
-        rows = storage.evaluations()
+        check_metafeatures(storage.info())
+        rows, configs, tasks = storage.evaluations(), storage.configs(), storage.tasks()
         tried = rows.groupby("task_id")["config_hash"].nunique()
-        complete = tried[tried == len(storage.configs())].index
-        matrix = performance_matrix(storage, metric)
+        complete = tried[tried == len(configs)].index
+        matrix = performance_matrix(rows, metric)
         matrix = matrix.loc[matrix.index.intersection(complete)]
-        tasks = storage.tasks().loc[matrix.index]
-        configs = storage.configs()
+        tasks = tasks.loc[matrix.index]
         hashes = list(matrix.columns)
         return cls(
             task_ids=list(matrix.index),

@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from metamed.errors import MetamedError
+from metamed.errors import MetamedError, one_line
 from metamed.evaluation.metrics import METRIC_NAMES
 from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
 from metamed.space import config_hash, config_name
@@ -25,7 +25,7 @@ _metadata = sa.MetaData()
 _info = sa.Table(
     "info", _metadata,
     sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
 )
 _tasks = sa.Table(
     "tasks", _metadata,
@@ -129,7 +129,7 @@ class RDBStorage(BaseStorage):
         """Record a fact about the KB (its version, the command that built it)."""
         with self._engine.begin() as connection:
             connection.execute(_info.delete().where(_info.c.key == key))
-            connection.execute(_info.insert(), [{"key": key, "value": value[:256]}])
+            connection.execute(_info.insert(), [{"key": key, "value": value}])
 
     def info(self) -> dict[str, str]:
         """Facts recorded with :meth:`set_info`, plus the schema version."""
@@ -205,7 +205,7 @@ def _connect(url: str, read_only: bool) -> Engine:
             "run `pip install 'metamed[postgres]'`."
         ) from error
     except sa.exc.SQLAlchemyError as error:
-        reason = str(error.orig if hasattr(error, "orig") else error).strip().splitlines()[0]
+        reason = one_line(getattr(error, "orig", None) or error)
         raise MetamedError(f"cannot open the knowledge base at {url}: {reason}.") from error
     return engine
 

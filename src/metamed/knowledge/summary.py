@@ -7,9 +7,11 @@ import pandas as pd
 from metamed.knowledge.storage import BaseStorage
 
 
-def performance_matrix(storage: BaseStorage, metric: str = "roc_auc") -> pd.DataFrame:
-    """Tasks x configs: mean of ``metric`` over successful folds (NaN where none succeeded)."""
-    rows = storage.evaluations()
+def performance_matrix(rows: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
+    """Tasks x configs: mean of ``metric`` over successful folds (NaN where none succeeded).
+
+    ``rows`` are a storage's evaluations (:meth:`BaseStorage.evaluations`).
+    """
     ok = rows[rows["status"] == "ok"]
     return ok.pivot_table(index="task_id", columns="config_hash", values=metric, aggfunc="mean")
 
@@ -28,14 +30,14 @@ def summarize(storage: BaseStorage) -> dict:
         "timeout": int(status.get("timeout", 0)),
         "failed_share": float((len(rows) - status.get("ok", 0)) / len(rows)) if len(rows) else 0.0,
         "fit_hours": float(rows["fit_seconds"].sum() / 3600) if len(rows) else 0.0,
-        "best_families": _best_families(storage, configs),
+        "best_families": _best_families(rows, configs),
     }
     return summary
 
 
-def _best_families(storage: BaseStorage, configs: dict[str, dict]) -> dict[str, int]:
+def _best_families(rows: pd.DataFrame, configs: dict[str, dict]) -> dict[str, int]:
     """How many tasks each model family wins (best mean ROC AUC), most wins first."""
-    matrix = performance_matrix(storage)
+    matrix = performance_matrix(rows)
     if matrix.empty:
         return {}
     winners = matrix.idxmax(axis=1).dropna()

@@ -10,25 +10,35 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from metamed.data.task import Task
+from metamed.errors import one_line
 from metamed.evaluation import fit_predict_split, plan_cv
 from metamed.evaluation.metrics import all_metrics
 from metamed.knowledge.storage import EvaluationRecord
 from metamed.space import config_hash, pipeline_for_task
-from metamed.data.task import Task
 
 #: The build never fits on more than this many rows / columns (see cap_task).
 MAX_ROWS = 2000
 MAX_FEATURES = 500
 
 
+#: Turns a task's name into the task; a module-level function, so workers can unpickle it.
+Loader = Callable[[str], Task]
+
+
 @dataclass(frozen=True)
 class Unit:
-    """What a worker needs: the task (or its corpus slug), a config, the CV protocol."""
+    """What a worker needs: the task (or its name and a loader), a config, the CV protocol.
+
+    A name travels instead of a table so that a worker loads each task
+    once, from its own files, rather than receiving it with every unit.
+    """
 
     task: Task | str
     config: dict
@@ -37,6 +47,7 @@ class Unit:
     seed: int
     timeout: float
     skip: frozenset[tuple[int, int]] = frozenset()
+    load: Loader | None = None
 
 
 def cap_task(
@@ -75,16 +86,14 @@ def cap_task(
 
 
 @lru_cache(maxsize=4)
-def prepared_corpus_task(slug: str) -> Task:
-    """A corpus task, capped for the build; cached so a worker loads each task once."""
-    from metamed.corpus import load_task
-
-    return cap_task(load_task(slug))
+def prepared_task(load: Loader, name: str) -> Task:
+    """A named task, capped for the build; cached so a worker loads each task once."""
+    return cap_task(load(name))
 
 
 def run_unit(unit: Unit) -> list[EvaluationRecord]:
     """Evaluate one config on every not-yet-stored fold of one task."""
-    task = prepared_corpus_task(unit.task) if isinstance(unit.task, str) else unit.task
+    task = prepared_task(unit.load, unit.task) if isinstance(unit.task, str) else unit.task
     plan = plan_cv(task, n_splits=unit.n_splits, n_repeats=unit.n_repeats, seed=unit.seed)
     codes = task.codes
     positive = task.positive_index
@@ -143,7 +152,7 @@ def _call_with_timeout(function, seconds: float, *args):
         try:
             box["value"] = function(*args)
         except BaseException as error:  # recorded, never raised: one unit must not stop a build
-            box["error"] = _one_line(error)
+            box["error"] = one_line(error)
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
@@ -151,8 +160,3 @@ def _call_with_timeout(function, seconds: float, *args):
     if thread.is_alive():
         return None, f"timed out after {seconds:g} s"
     return box.get("value"), box.get("error", "")
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"[:500]

@@ -5,7 +5,7 @@ All share :class:`MetaLearner` (``fit(metadata)``, ``recommend(task, n)``);
 """
 
 from metamed.errors import MetamedError
-from metamed.learners.base import MetaLearner, Recommendation
+from metamed.learners.base import N_CANDIDATES, MetaLearner, Recommendation
 from metamed.learners.baselines import LogisticBaseline, RandomConfigs, SingleBest
 from metamed.learners.greedy import GreedyPortfolio
 from metamed.learners.local import LocalPortfolio
@@ -35,7 +35,7 @@ def make_learner(name: str) -> MetaLearner:
 
 
 __all__ = [
-    "DEFAULT_LEARNER", "LEARNERS", "GreedyPortfolio", "LocalPortfolio", "LogisticBaseline",
-    "MetaLearner", "NearestTasks", "PerformanceRanker", "RandomConfigs", "Recommendation",
-    "SingleBest", "make_learner",
+    "DEFAULT_LEARNER", "LEARNERS", "N_CANDIDATES", "GreedyPortfolio", "LocalPortfolio",
+    "LogisticBaseline", "MetaLearner", "NearestTasks", "PerformanceRanker", "RandomConfigs",
+    "Recommendation", "SingleBest", "make_learner",
 ]

@@ -15,9 +15,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from metamed.data.task import Task
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import compute_metafeatures
-from metamed.data.task import Task
+
+#: Recommendations a search evaluates unless told otherwise (and a portfolio's default size).
+N_CANDIDATES = 8
 
 
 @dataclass(frozen=True)

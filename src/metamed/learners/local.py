@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from metamed.errors import MetamedError
 from metamed.knowledge.metadata import MetaData
-from metamed.learners.base import MetaLearner, Recommendation
+from metamed.learners.base import N_CANDIDATES, MetaLearner, Recommendation
 from metamed.learners.greedy import greedy_cover
 from metamed.learners.similarity import TaskSpace, config_ranks, neighbour_rationale
 
@@ -49,7 +50,7 @@ class LocalPortfolio(MetaLearner):
     ranks_ : array (tasks x configs), 1 = best
     """
 
-    def __init__(self, k: int | None = None, size: int = 8) -> None:
+    def __init__(self, k: int | None = None, size: int = N_CANDIDATES) -> None:
         self.k = k
         self.size = size
 
@@ -58,7 +59,7 @@ class LocalPortfolio(MetaLearner):
         self.normalized_ = metadata.normalized_scores()
         self.ranks_ = config_ranks(metadata.scores)
         if self.k is not None and self.k < 1:
-            raise ValueError(f"k must be at least 1 or None, got {self.k}.")
+            raise MetamedError(f"k must be at least 1 or None, got {self.k}.")
         self.k_ = self.k if self.k is not None else self._learn_k(metadata)
 
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from metamed import __version__
+from metamed.data.task import Task
 from metamed.report import html as h
 from metamed.report.performance import performance_section
 from metamed.report.sections import (
@@ -22,13 +23,11 @@ from metamed.report.sections import (
     importance_section,
     model_card_section,
     pipelines_section,
-    positive_index,
     rows_section,
     task_codes,
 )
-from metamed.data.task import Task
 
-__all__ = ["build_report", "positive_index", "task_codes", "write_report"]
+__all__ = ["build_report", "task_codes", "write_report"]
 
 
 def build_report(model, task: Task | None = None, *, include_rows: bool = False) -> str:
@@ -45,7 +44,7 @@ def build_report(model, task: Task | None = None, *, include_rows: bool = False)
         Add a table of patient rows with their predictions (off by default:
         a report is often shared more widely than the data).
     """
-    positive = positive_index(model)
+    positive = model.state_.positive_index
     sections = [
         data_section(model, task),
         pipelines_section(model),

@@ -2,8 +2,10 @@
 
 Each function takes numbers already computed (by :mod:`metamed.report.curves`
 or :mod:`metamed.report.explain`) and only draws them: what a figure shows can be
-tested without looking at pixels. The Agg backend is forced so reports
-render on servers and CI machines without a display.
+tested without looking at pixels. Figures are built as bare
+``matplotlib.figure.Figure`` objects, outside pyplot: they render to PNG on
+servers and CI machines without a display, and the user's own matplotlib
+backend (in a notebook, say) is left as it was.
 """
 
 from __future__ import annotations
@@ -11,31 +13,28 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from metamed.report.explain import PartialDependence  # noqa: E402
-from metamed.report.curves import CalibrationBins, DecisionCurve  # noqa: E402
+from metamed.report.curves import CalibrationBins, DecisionCurve
+from metamed.report.explain import PartialDependence
 
 SIZE = (4.6, 3.6)
-COLOURS = plt.get_cmap("tab10").colors
+COLOURS = colormaps["tab10"].colors
 
 
 def to_png(figure) -> str:
-    """The figure as a base64 PNG string (and closed, so long runs do not leak memory)."""
+    """The figure as a base64 PNG string (a bare Figure is freed with its last reference)."""
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _axes(title: str, xlabel: str, ylabel: str, size: tuple[float, float] = SIZE):
-    figure, axes = plt.subplots(figsize=size)
+    figure = Figure(figsize=size)
+    axes = figure.subplots()
     axes.set_title(title, fontsize=10)
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.evaluation.metrics import HIGHER_IS_BETTER
+from metamed.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
 from metamed.report import curves
 from metamed.report import figures as fig
 from metamed.report import html as h
-from metamed.report.terminal import METRIC_LABELS
 
 #: Classes beyond which multiclass decision curves and threshold tables are not drawn.
 MAX_CLASS_VIEWS = 8

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from metamed import __version__
+from metamed.data.task import Task
+from metamed.data.validation import conform_features
+from metamed.evaluation.metrics import METRIC_LABELS
 from metamed.report import explain
 from metamed.report import figures as fig
 from metamed.report import html as h
-from metamed.report.terminal import METRIC_LABELS
 from metamed.space import config_name
-from metamed.data.task import Task
-from metamed.data.validation import conform_features
 
 #: Rows used for permutation importance and partial dependence (cost grows with rows).
 MAX_IMPORTANCE_ROWS = 400
@@ -27,15 +27,6 @@ TOP_FEATURES_SHOWN = 15
 PARTIAL_DEPENDENCE_FEATURES = 3
 NEEDS_DATA = ("Pass the table with `metamed report MODEL --data DATA --target COL` (or use "
               "`metamed fit ... --report`) to include {what}.")
-
-
-def positive_index(model) -> int | None:
-    """Index (into ``classes_``) of the positive class of a binary model; None otherwise."""
-    labels = [str(c) for c in model.classes_]
-    if len(labels) != 2:
-        return None
-    positive = model.task_summary_.get("positive_class")
-    return labels.index(str(positive)) if str(positive) in labels else 1
 
 
 def task_codes(model, task: Task) -> np.ndarray:

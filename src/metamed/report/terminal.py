@@ -10,48 +10,16 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
-from metamed.evaluation.metrics import HIGHER_IS_BETTER
+from metamed.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
 from metamed.learners import Recommendation
 from metamed.space import config_name
-from metamed.data.task import Task
-
-METRIC_LABELS = {
-    "roc_auc": "ROC AUC",
-    "pr_auc": "PR AUC (average precision)",
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "sensitivity": "Sensitivity (recall)",
-    "specificity": "Specificity",
-    "precision": "Precision (PPV)",
-    "f1": "F1",
-    "brier": "Brier score",
-    "log_loss": "Log loss",
-    "calibration_slope": "Calibration slope (ideal 1)",
-    "calibration_intercept": "Calibration intercept (ideal 0)",
-}
-
-
-def task_summary(task: Task) -> dict:
-    """Size, classes and what validation did, as plain data."""
-    return {
-        "name": task.name,
-        "source": task.provenance.source,
-        "rows": task.n_rows,
-        "features": task.n_features,
-        "numeric_features": len(task.columns_of("numeric")),
-        "categorical_features": len(task.columns_of("categorical")),
-        "class_counts": {str(c): n for c, n in task.class_counts.items()},
-        "positive_class": None if task.positive_class is None else str(task.positive_class),
-        "grouped": task.groups is not None,
-        "notes": list(task.notes),
-        "warnings": list(task.warnings),
-    }
 
 
 def evaluation_summary(task: Task, config: dict, result: Evaluation) -> dict:
     """Everything `metamed evaluate --json` prints."""
-    return {"task": task_summary(task), "pipeline": config, **result.to_dict()}
+    return {"task": task.summary(), "pipeline": config, **result.to_dict()}
 
 
 def print_task(console: Console, task: Task) -> None:

@@ -25,6 +25,7 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
 
+from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.space.components import (
     CategoricalImputer,
@@ -37,7 +38,6 @@ from metamed.space.components import (
 from metamed.space.config import Config, canonical_config
 from metamed.space.families import make_model
 from metamed.space.params import Scalar
-from metamed.data.task import Task
 
 Step = BaseEstimator | str
 
@@ -74,7 +74,7 @@ def build_pipeline(
     full = canonical_config(config)
     numeric, categorical = list(numeric_columns), list(categorical_columns)
     if not numeric and not categorical:
-        raise MetamedError("A pipeline needs at least one feature column, and none was given.")
+        raise MetamedError("a pipeline needs at least one feature column, and none was given.")
     features = ColumnTransformer(_branches(full, len(numeric), len(categorical), random_state),
                                  sparse_threshold=0.0)
     return Pipeline([

@@ -16,8 +16,8 @@ import json
 from collections.abc import Mapping
 
 from metamed.errors import MetamedError
-from metamed.space.params import Scalar, Section
 from metamed.space.families import MODEL_FAMILIES
+from metamed.space.params import Scalar, Section
 from metamed.space.schema import SPACE
 
 Config = dict[str, dict[str, Scalar]]
@@ -37,10 +37,10 @@ def canonical_config(config: Mapping) -> Config:
         For an unknown step, variant or parameter, or a value out of range.
     """
     if not isinstance(config, Mapping):
-        raise MetamedError(f"A pipeline config must be a dict, not {type(config).__name__}.")
+        raise MetamedError(f"a pipeline config must be a dict, not {type(config).__name__}.")
     unknown = [key for key in config if key not in SPACE]
     if unknown:
-        raise MetamedError(f"Unknown pipeline step {unknown[0]!r}{_suggest(unknown[0], SPACE)}.")
+        raise MetamedError(f"unknown pipeline step {unknown[0]!r}{_suggest(unknown[0], SPACE)}.")
     return {step: _canonical_step(step, section, config.get(step, {}))
             for step, section in SPACE.items()}
 
@@ -60,7 +60,7 @@ def _canonical_step(step: str, section: Section, given: object) -> dict[str, Sca
     if isinstance(given, str):
         given = {section.selector: given}
     if not isinstance(given, Mapping):
-        raise MetamedError(f"Step {step!r} must be a dict or a string, not {given!r}.")
+        raise MetamedError(f"step {step!r} must be a dict or a string, not {given!r}.")
     variant = given.get(section.selector, section.default)
     if not isinstance(variant, str) or variant not in section.variants:
         hint = _suggest(variant, section.variants)
@@ -108,8 +108,8 @@ def config_name(config: Mapping) -> str:
     full = canonical_config(config)
     model = full["model"]
     head = model["name"] + (f"_{model['penalty']}" if "penalty" in model else "")
-    parts = [head, *[f"{label}{_short(model[key])}" for key, label in MODEL_FAMILIES[model["name"]].label
-                     if key in model]]
+    labels = MODEL_FAMILIES[model["name"]].label
+    parts = [head, *[f"{label}{_short(model[key])}" for key, label in labels if key in model]]
     parts += [_SCALE_LABELS[full["scale"]["method"]], _ENCODE_LABELS[full["encode"]["method"]]]
     parts += [_select_label(full["select"]), *_impute_labels(full["impute"])]
     return "-".join(part for part in parts if part)

@@ -33,7 +33,7 @@ class _Delegating(ClassifierMixin, BaseEstimator):
     Subclasses implement ``_fit``, which sets ``estimator_`` and ``classes_``.
     The one-thread limit matters for OpenMP code (histogram boosting, k-NN
     distance reductions), which otherwise takes every core and, on a shared
-    machine, can run 20 times slower than on one.
+    machine, can run many times slower than on one.
     """
 
     def fit(self, X: object, y: object) -> _Delegating:

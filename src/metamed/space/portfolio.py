@@ -8,8 +8,8 @@ import numpy as np
 
 from metamed.errors import MetamedError
 from metamed.space.config import Config, canonical_config, config_hash
-from metamed.space.params import Scalar
 from metamed.space.families import MODEL_FAMILIES
+from metamed.space.params import Scalar
 from metamed.space.schema import FAMILIES, SPACE
 
 _SELECTORS = ("kbest", "l1", "trees")
@@ -33,7 +33,7 @@ def named_config(name: str) -> Config:
         close = difflib.get_close_matches(str(name), FAMILIES, n=3, cutoff=0.4)
         hint = f"did you mean {' or '.join(map(repr, close))}?" if close else (
             "known names are " + ", ".join(FAMILIES) + ".")
-        raise MetamedError(f"There is no named config {name!r}; {hint}")
+        raise MetamedError(f"there is no named config {name!r}; {hint}")
     return canonical_config({"scale": MODEL_FAMILIES[name].scalings[0], "model": name})
 
 
@@ -71,7 +71,7 @@ def default_portfolio(size: int = 120, seed: int = 0) -> list[Config]:
     """
     if size < len(FAMILIES):
         raise MetamedError(
-            f"A portfolio holds at least one config per model family ({len(FAMILIES)}), "
+            f"a portfolio holds at least one config per model family ({len(FAMILIES)}), "
             f"so size={size} is too small."
         )
     portfolio = [named_config(family) for family in FAMILIES]

@@ -1,0 +1,121 @@
+"""What a fit learns, as one object: built once by ``fit``, saved and loaded whole.
+
+``MetaClassifier``, the model file and the ``fit`` command all read the
+same :class:`FittedState`, so a fact added to it (the positive class, the
+input columns) cannot exist before saving and be missing after loading.
+Arrays and the fitted estimator go into the model file as they are; every
+other field is a JSON document (:meth:`FittedState.document`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from metamed.evaluation.intervals import Interval
+from metamed.learners import Recommendation
+
+#: Fields stored as they are (an estimator, arrays), not inside the JSON document.
+BINARY_FIELDS = ("model", "oof_proba", "oof_target")
+
+
+@dataclass
+class FittedState:
+    """Everything ``MetaClassifier.fit`` learned.
+
+    Attributes
+    ----------
+    model : estimator
+        The fitted final pipeline or ensemble (predicts class indices).
+    classes : ndarray
+        Class labels; the column order of probabilities.
+    positive_index : int or None
+        Index into ``classes`` of the positive class (binary tasks only).
+    input_columns : list of str
+        Columns given to ``fit`` (``x0, x1, ...`` for an array), usable or not.
+    named_input : bool
+        Whether those names came from the user (a DataFrame) rather than ``x0, x1, ...``.
+    feature_types : dict
+        Usable training columns and their types: the schema ``predict`` checks.
+    cv_results : dict of str to Interval
+        Honest metrics with 95% CIs (empty without outer CV).
+    oof_proba : ndarray or None
+        Outer-CV probabilities behind ``cv_results``.
+    oof_target : ndarray
+        True class indices of the training rows.
+    leaderboard : DataFrame
+    recommendations : list of Recommendation
+    best_config : dict
+    ensemble : list of (name, weight)
+    task_summary : dict
+    notes : list of str
+    fit_seconds : float
+    """
+
+    model: BaseEstimator
+    classes: np.ndarray
+    positive_index: int | None
+    input_columns: list[str]
+    named_input: bool
+    feature_types: dict[str, str]
+    cv_results: dict[str, Interval]
+    oof_proba: np.ndarray | None
+    oof_target: np.ndarray
+    leaderboard: pd.DataFrame
+    recommendations: list[Recommendation]
+    best_config: dict
+    ensemble: list[tuple[str, float]]
+    task_summary: dict
+    notes: list[str]
+    fit_seconds: float
+
+    @property
+    def positive_class(self) -> object | None:
+        return None if self.positive_index is None else self.classes[self.positive_index]
+
+    def document(self) -> dict:
+        """Every field but the estimator and the arrays, as JSON-able values."""
+        return {
+            "classes": [_plain(c) for c in self.classes],
+            "positive_index": self.positive_index,
+            "input_columns": list(self.input_columns),
+            "named_input": self.named_input,
+            "feature_types": dict(self.feature_types),
+            "cv_results": {k: dataclasses.asdict(v) for k, v in self.cv_results.items()},
+            "leaderboard": self.leaderboard.to_dict(orient="records"),
+            "recommendations": [dataclasses.asdict(r) for r in self.recommendations],
+            "best_config": self.best_config,
+            "ensemble": [list(member) for member in self.ensemble],
+            "task_summary": self.task_summary,
+            "notes": list(self.notes),
+            "fit_seconds": self.fit_seconds,
+        }
+
+    @classmethod
+    def from_document(cls, document: dict, **binary: object) -> FittedState:
+        """The inverse of :meth:`document`, given the fields in :data:`BINARY_FIELDS`."""
+        return cls(
+            classes=pd.Series(document["classes"], dtype=object).to_numpy(),
+            positive_index=document["positive_index"],
+            input_columns=list(document["input_columns"]),
+            named_input=bool(document["named_input"]),
+            feature_types=dict(document["feature_types"]),
+            cv_results={k: Interval(**v) for k, v in document["cv_results"].items()},
+            leaderboard=pd.DataFrame(document["leaderboard"]),
+            recommendations=[Recommendation(**r) for r in document["recommendations"]],
+            best_config=document["best_config"],
+            ensemble=[(str(n), float(w)) for n, w in document["ensemble"]],
+            task_summary=document["task_summary"],
+            notes=list(document["notes"]),
+            fit_seconds=float(document["fit_seconds"]),
+            **binary,
+        )
+
+
+def _plain(value: object) -> object:
+    """A class label as a JSON value (numpy scalars become Python numbers)."""
+    return value.item() if hasattr(value, "item") else value
