@@ -44,8 +44,11 @@ def test_numpy_input_and_sklearn_conventions(tiny_kb, synthetic):
     assert model.get_params()["time_budget"] == 5
     with pytest.raises(NotFittedError):
         model.predict(task.X.to_numpy())
+    with pytest.raises(NotFittedError):
+        model.cv_results_  # noqa: B018 -- every learned attribute reads the fitted state
     X = task.X.drop(columns="ward").to_numpy()
     assert model.fit(X, task.y.to_numpy()) is model
+    assert model.n_features_in_ == 3 and not hasattr(model, "feature_names_in_")
     assert model.predict(X).shape == (90,)
     assert model.cv_results_ == {}
     assert 0 <= model.score(X, task.y.to_numpy()) <= 1
@@ -62,8 +65,12 @@ def test_prediction_checks_the_training_schema(tiny_kb, synthetic):
 
 def test_saved_model_predicts_the_same_and_keeps_its_results(tiny_kb, tmp_path, synthetic):
     task = synthetic("save", n=90, p=3, signal=2, seed=9)
-    model = _model(tiny_kb, time_budget=8).fit(task.X, task.y)
+    X = task.X.assign(constant=1.0)  # given to fit, dropped by validation
+    model = _model(tiny_kb, time_budget=8, positive_class="well").fit(X, task.y)
     loaded = load_model(save_model(model, tmp_path / "m.skops"))
+    assert loaded.n_features_in_ == model.n_features_in_ == 5
+    assert list(loaded.feature_names_in_) == list(model.feature_names_in_) == list(X.columns)
+    assert loaded.positive_class_ == model.positive_class_ == "well"  # not the minority
     np.testing.assert_allclose(loaded.predict_proba(task.X), model.predict_proba(task.X))
     assert loaded.cv_results_ == model.cv_results_
     pd.testing.assert_frame_equal(loaded.leaderboard_, model.leaderboard_)

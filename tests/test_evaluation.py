@@ -78,7 +78,8 @@ def test_a_crashing_pipeline_is_one_clear_error():
         def fit(self, X, y):
             raise RuntimeError("solver exploded")
 
-    with pytest.raises(MetamedError, match="failed on repeat 1, fold 1: RuntimeError: solver exploded"):
+    message = "failed on repeat 1, fold 1: RuntimeError: solver exploded"
+    with pytest.raises(MetamedError, match=message):
         evaluate(_task(), Broken(), name="broken")
 
 

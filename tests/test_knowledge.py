@@ -12,6 +12,7 @@ from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.knowledge import EvaluationRecord, TaskRecord, open_storage
 from metamed.knowledge.build import BuildSettings, build
+from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.summary import performance_matrix, summarize
 from metamed.knowledge.units import Unit, cap_task, run_unit
 from metamed.space import config_hash, default_portfolio, named_config
@@ -190,9 +191,10 @@ def test_a_kb_copies_between_storages_and_compacts_for_shipping(storage, tmp_pat
     storage.set_info("kb_version", "test")
     target_path = tmp_path / "copy.sqlite"
     target = open_storage(str(target_path))
-    assert copy_storage(storage, target) == 6
-    assert copy_storage(storage, target) == 6  # idempotent: nothing duplicated
-    assert len(target.evaluations()) == 6
+    copy_storage(storage, target)
+    copy_storage(storage, target)  # idempotent: nothing duplicated
+    assert len(target.evaluations()) == len(storage.evaluations()) == 6
+    assert len(target.tasks()) == 2 and len(target.configs()) == 1
     target.close()
     compact_sqlite(str(target_path))
     assert not (tmp_path / "copy.sqlite-wal").exists()
@@ -205,3 +207,20 @@ def test_a_kb_copies_between_storages_and_compacts_for_shipping(storage, tmp_pat
         storage.evaluations().sort_values(key).reset_index(drop=True), check_dtype=False)
     assert shipped.info()["kb_version"] == "test"
     assert shipped.tasks().loc["one", "metafeatures"] == storage.tasks().loc["one", "metafeatures"]
+
+
+def test_a_kb_with_other_meta_features_is_refused_in_one_sentence(tmp_path):
+    from metamed.knowledge.transfer import copy_storage
+
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    build(storage, [_task("one")], [named_config("logreg")])
+    assert MetaData.from_storage(storage).task_ids == ["one"]
+    other = open_storage(str(tmp_path / "other.sqlite"))
+    copy_storage(storage, other)
+    other.set_info("metafeatures_version", "0")
+    with pytest.raises(MetamedError, match=r"meta-features \(version 0\) are not this metamed"):
+        MetaData.from_storage(other)
+    other.set_info("metafeatures_version", storage.info()["metafeatures_version"])
+    other.set_info("metafeatures", '["log_rows"]')  # same version, other names
+    with pytest.raises(MetamedError, match="rebuild it with `metamed kb build`"):
+        MetaData.from_storage(other)

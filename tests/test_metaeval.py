@@ -5,6 +5,8 @@ import pandas as pd
 
 from metamed.automl.estimator import load_metadata
 from metamed.automl.loto import loto_search, loto_zero_shot, summarize
+from metamed.knowledge.metadata import MetaData
+from metamed.space import config_hash, named_config
 
 LEARNERS = ["nearest", "single_best", "logreg"]
 
@@ -14,11 +16,41 @@ def test_zero_shot_scores_every_task_for_every_learner(tiny_kb):
     rows = loto_zero_shot(metadata, LEARNERS)
     assert len(rows) == len(metadata.task_ids) * len(LEARNERS)
     assert rows["normalized"].between(0, 1).all()
-    assert (rows["roc_auc"] <= rows["oracle_auc"]).all()
+    logreg = metadata.config_hashes.index(config_hash(named_config("logreg")))
+    for task, score in rows[rows["learner"] == "logreg"][["task", "roc_auc"]].itertuples(False):
+        assert score == metadata.scores[metadata.task_ids.index(task), logreg]
+
+
+def _metadata(scores: list[list[float]], families: list[str]) -> MetaData:
+    ids = [f"t{i}" for i in range(len(scores))]
+    configs = [named_config("logreg"), named_config("rf")]
+    return MetaData(task_ids=ids, content_hashes=ids, families=families,
+                    metafeatures=np.zeros((len(ids), 3)), configs=configs,
+                    config_hashes=[config_hash(c) for c in configs],
+                    scores=np.array(scores))
+
+
+def test_zero_shot_hides_the_held_out_task_and_its_whole_family():
+    # t0, t1 and t2 share rows (one family) and favour logreg; t3 favours rf.
+    # Seen with its family, t0 would get logreg (2 tasks to 1); alone, t3 decides: rf.
+    metadata = _metadata([[0.9, 0.6], [0.8, 0.7], [0.85, 0.75], [0.6, 0.8]],
+                         ["f", "f", "f", ""])
+    rows = loto_zero_shot(metadata, ["single_best"]).set_index("task")
+    assert rows.loc["t0", "roc_auc"] == 0.6  # rf's score on t0: the family stayed hidden
+    assert rows.loc["t0", "normalized"] == 0.0
+    assert rows.loc["t3", "roc_auc"] == 0.6  # t3 sees only the family's logreg preference
+
+
+def test_summary_counts_wins_ties_and_losses_against_logreg_with_the_tie_margin():
+    rows = pd.DataFrame({
+        "task": ["a", "b", "c"] * 2,
+        "learner": ["logreg"] * 3 + ["nearest"] * 3,
+        "roc_auc": [0.70, 0.70, 0.70, 0.72, 0.704, 0.69],
+        "normalized": [0.5] * 6, "seconds": [1.0] * 6,
+    })
     summary = summarize(rows)
-    assert set(summary.index) == set(LEARNERS)
-    assert (summary[["wins", "ties", "losses"]].sum(axis=1) == len(metadata.task_ids)).all()
-    assert summary.loc["logreg", "ties"] == len(metadata.task_ids)
+    assert summary.loc["nearest", ["wins", "ties", "losses"]].tolist() == [1, 1, 1]
+    assert summary.loc["nearest", "mean_rank"] == (1 + 1 + 2) / 3  # ranks compare exactly
 
 
 def test_search_mode_scores_the_whole_procedure_in_nested_cv(tiny_kb, tiny_kb_task):
@@ -105,3 +137,12 @@ def test_bench_summary_refuses_one_learner_twice_with_different_settings(tmp_pat
                       "budget": [budget]}).to_csv(tmp_path / name, index=False)
     code, _, err = run_cli("bench", "summary", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))
     assert code == 2 and "more than once" in err
+
+
+def test_bench_loto_compares_every_learner_including_the_default_by_default(tiny_kb, run_cli):
+    from metamed.learners import DEFAULT_LEARNER, LEARNERS
+
+    code, out, _ = run_cli("bench", "loto", "--kb", tiny_kb, "--markdown")
+    assert code == 0
+    shown = {line.split("|")[1].strip() for line in out.splitlines()[2:] if line.startswith("|")}
+    assert shown == set(LEARNERS) and DEFAULT_LEARNER in shown

@@ -210,3 +210,13 @@ def test_report_renders_in_headless_chromium(example_report):
     artifact.parent.mkdir(exist_ok=True)
     artifact.write_bytes(base64.b64decode(shot["data"]))
     assert artifact.stat().st_size > 10_000
+
+
+def test_importing_the_report_leaves_the_users_matplotlib_backend_alone():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg'); import metamed.report.figures, "
+            "metamed.report; print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "svg"

@@ -41,7 +41,14 @@ def test_its_tasks_are_the_corpus_tasks_of_this_version(shipped):
     slugs = {e.slug for e in corpus.entries()}
     assert set(tasks.index) <= slugs
     for slug in ["rpart_kyphosis", "mass_birthwt", "boot_nodal"]:
-        assert tasks.loc[slug, "content_hash"] == cap_task(corpus.load_task(slug)).content_hash()
+        assert tasks.loc[slug, "content_hash"] == corpus.load_task(slug).content_hash()
+
+
+def test_a_table_the_build_capped_is_still_recognised_as_a_kb_task(shipped):
+    task = corpus.load_task("geepack_ohio")  # 2,148 rows: the build fitted 2,000 of them
+    assert cap_task(task).n_rows < task.n_rows
+    assert MetaData.from_storage(shipped).known_as(task.content_hash()) == "geepack_ohio"
+    assert MetaData.from_storage(shipped).known_as(cap_task(task).content_hash()) is None
 
 
 def test_the_readme_main_job_runs_on_the_bundled_example(shipped, capsys, tmp_path):
