@@ -152,3 +152,57 @@ def test_kb_info_summarises_a_knowledge_base(run_cli, tiny_kb):
     assert summary["tasks"] == 8 and summary["configs"] >= 5
     assert summary["evaluations"] == 8 * summary["configs"] * 3  # tasks x configs x folds
     assert summary["failed"] == 0 and sum(summary["best_families"].values()) == 8
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["evaluate", "{csv}", "-t", "label", "--folds", "0"], "'--folds'"),
+        (["evaluate", "{csv}", "-t", "label", "--folds", "1"], "'--folds'"),
+        (["evaluate", "{csv}", "-t", "label", "--folds", "-3"], "'--folds'"),
+        (["evaluate", "{csv}", "-t", "label", "--repeats", "0"], "'--repeats'"),
+        (["fit", "{csv}", "-t", "label", "--outer-folds", "1"], "give 0 (no honest estimate)"),
+        (["fit", "{csv}", "-t", "label", "--outer-folds", "-2"], "give 0 (no honest estimate)"),
+        (["fit", "{csv}", "-t", "label", "--time-budget", "0"], "more than 0 seconds"),
+        (["fit", "{csv}", "-t", "label", "--time-budget", "-5"], "more than 0 seconds"),
+        (["evaluate", "{csv}"], "Missing option '--target'"),
+    ],
+)
+def test_impossible_settings_are_refused_in_one_sentence(run_cli, csv_path, command, message):
+    code, _, err = run_cli(*[a.replace("{csv}", str(csv_path)) for a in command])
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 1 and "internal error" not in err
+
+
+@pytest.mark.parametrize("option", ["--out", "--report"])
+def test_output_paths_are_checked_before_any_work(run_cli, tmp_path, option):
+    # the data file does not exist either: the path is refused before it is even read
+    code, _, err = run_cli("fit", "absent.csv", "-t", "label", option,
+                           str(tmp_path / "no_folder" / "file"))
+    assert code == 2 and "no_folder' does not exist" in err
+    code, _, err = run_cli("fit", "absent.csv", "-t", "label", option, str(tmp_path))
+    assert code == 2 and "is a folder" in err
+
+
+def test_fit_on_too_few_rows_for_nested_cv_says_so_before_fitting(run_cli, tmp_path):
+    path = tmp_path / "four.csv"
+    path.write_text("a,b,label\n1,2,x\n2,3,x\n3,1,y\n4,0,y\n")
+    code, _, err = run_cli("fit", str(path), "-t", "label", "--out", str(tmp_path / "m.skops"))
+    assert code == 2 and "outer training fold" in err and "--outer-folds 0" in err
+    assert not (tmp_path / "m.skops").exists()
+
+
+def test_a_shareable_fit_keeps_no_patient_values_and_says_so(run_cli, cohort, tiny_kb, tmp_path):
+    from metamed.automl.persistence import load_model
+    from metamed.space.privacy import config_keeps_rows
+
+    model_file = tmp_path / "model.skops"
+    code, out, err = run_cli("fit", str(cohort), "-t", "outcome", "--kb", tiny_kb,
+                             "--time-budget", "6", "--outer-folds", "0", "--shareable",
+                             "--out", str(model_file))
+    assert code == 0, err
+    assert "holds no training rows" in " ".join(out.split())
+    model = load_model(model_file)
+    assert model.state_.training_values == []
+    assert model.leaderboard_["config_hash"].size and not any(
+        config_keeps_rows(r.config) for r in model.recommendations_)

@@ -224,3 +224,34 @@ def test_a_kb_with_other_meta_features_is_refused_in_one_sentence(tmp_path):
     other.set_info("metafeatures", '["log_rows"]')  # same version, other names
     with pytest.raises(MetamedError, match="rebuild it with `metamed kb build`"):
         MetaData.from_storage(other)
+
+
+def _open_new(path, barrier):
+    barrier.wait()  # both processes create the schema of the same new file at once
+    open_storage(path).set_info("build_command", f"process {os.getpid()}")
+
+
+def test_two_processes_creating_a_new_kb_at_once_both_succeed(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    for round_ in range(4):
+        path = str(tmp_path / f"new{round_}.sqlite")
+        barrier = context.Barrier(2)
+        workers = [context.Process(target=_open_new, args=(path, barrier)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(120)
+        assert [w.exitcode for w in workers] == [0, 0], f"round {round_}"
+        assert open_storage(path).info()["build_command"].startswith("process ")
+
+
+def test_reading_a_kb_that_does_not_exist_says_so_and_creates_nothing(tmp_path, run_cli):
+    missing = tmp_path / "no_such_kb.sqlite"
+    with pytest.raises(MetamedError, match="does not exist"):
+        open_storage(str(missing), read_only=True)
+    code, _, err = run_cli("recommend", "examples/medical_data.csv", "--target", "label",
+                           "--kb", str(missing))
+    assert code == 2 and "does not exist" in err
+    code, _, err = run_cli("kb", "info", "--db", str(missing))
+    assert code == 2 and "does not exist" in err
+    assert not missing.exists() and list(tmp_path.iterdir()) == []

@@ -93,12 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(done.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as error:  # click usage errors carry their own message
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
+    except typer.TyperException as error:  # a wrong argument or option: one sentence too
+        errors.print(f"[bold red]error:[/] {error.format_message()}", highlight=False,
+                     soft_wrap=True)
+        sys.exit(error.exit_code)
+    except Exception as error:
         if _state["debug"]:
             raise
         errors.print(

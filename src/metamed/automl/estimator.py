@@ -21,6 +21,7 @@ from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
 from metamed.space import config_name
+from metamed.space.privacy import config_keeps_rows
 
 #: Share of the time left for the honest outer CV; what remains then chooses the final model.
 HONEST_SHARE = 0.5
@@ -31,7 +32,7 @@ REFIT_RESERVE = 0.15
 @lru_cache(maxsize=4)
 def load_metadata(kb: str | None) -> MetaData:
     """Meta-training data of a knowledge base (the shipped one when ``kb`` is None)."""
-    return MetaData.from_storage(open_storage(kb))
+    return MetaData.from_storage(open_storage(kb, read_only=True))
 
 
 def _learned(name: str) -> property:
@@ -71,6 +72,10 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         Outer CV folds for the honest estimate; 0 skips it.
     ensemble : bool
         Whether to build a greedy ensemble of the fully evaluated configs.
+    shareable : bool
+        Search only pipelines whose fitted model keeps no patient values
+        (no k-NN, RBF SVM or quantile scaling), so the model file can be
+        shared like a report; see :mod:`metamed.space.privacy`.
     positive_class : optional
         Positive class for binary metrics (default: the minority class).
     random_state : int
@@ -118,7 +123,8 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
                  time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
-                 positive_class: object | None = None, random_state: int = 0) -> None:
+                 shareable: bool = False, positive_class: object | None = None,
+                 random_state: int = 0) -> None:
         self.kb = kb
         self.learner = learner
         self.time_budget = time_budget
@@ -127,6 +133,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         self.n_repeats = n_repeats
         self.outer_splits = outer_splits
         self.ensemble = ensemble
+        self.shareable = shareable
         self.positive_class = positive_class
         self.random_state = random_state
 
@@ -185,14 +192,22 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _metadata_for(self, task: Task) -> tuple[MetaData, list[str]]:
-        """The KB's meta-training data, without this very table if the KB holds it."""
-        metadata = load_metadata(self.kb)
+        """The KB's meta-training data, without this very table if the KB holds it.
+
+        With ``shareable``, only configs that keep no training values are
+        left, so every recommendation (and its reason) is one the search may run.
+        """
+        metadata, notes = load_metadata(self.kb), []
+        if self.shareable:
+            metadata = metadata.with_configs([not config_keeps_rows(c) for c in metadata.configs])
+            notes.append("shareable: only pipelines whose fitted model keeps no patient values "
+                         "were searched.")
         known = metadata.known_as(task.content_hash())
-        if known is None:
-            return metadata, []
-        return metadata.without(known), [
-            f"this table is the knowledge base's task '{known}'; it and its family were left "
-            "out, so recommendations come from other tasks."]
+        if known is not None:
+            metadata = metadata.without(known)
+            notes.append(f"this table is the knowledge base's task '{known}'; it and its family "
+                         "were left out, so recommendations come from other tasks.")
+        return metadata, notes
 
     def _task(self, frame: pd.DataFrame, y: np.ndarray, groups) -> Task:
         frame = frame.copy()

@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
 from metamed.automl.search import Candidate, SearchResult, candidate_pool, successive_halving
 from metamed.data.task import Task
+from metamed.errors import MetamedError
 from metamed.evaluation import plan_cv
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
 from metamed.space import config_hash, named_config, pipeline_for_task
@@ -75,6 +76,22 @@ def fit_selected(selection: Selection, task: Task) -> BaseEstimator:
         return estimator.fit(task.X, task.codes)
 
 
+def _check_searchable(task: Task, plan) -> None:
+    """Refuse, before any fit, outer folds whose training rows hold a class only once.
+
+    The search inside each outer fold cross-validates again, which needs two
+    rows of every class; with 2 rows in a class, 2 outer folds leave one.
+    """
+    for split in plan.splits:
+        counts = np.bincount(task.codes[split.train], minlength=len(task.classes))
+        if counts.min() < 2:
+            label = task.classes[int(counts.argmin())]
+            raise MetamedError(
+                f"the honest (nested) evaluation needs at least 2 rows of every class in each "
+                f"outer training fold, and class '{label}' has {int(counts.min())} there; add "
+                "rows of that class or skip the honest estimate with --outer-folds 0.")
+
+
 def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,
                seed: int = 0, **search_options) -> np.ndarray:
     """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
@@ -85,6 +102,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     """
     deadline = time.perf_counter() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
+    _check_searchable(task, plan)
     proba = np.zeros((task.n_rows, len(task.classes)))
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)

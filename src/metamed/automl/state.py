@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 
 from metamed.evaluation.intervals import Interval
 from metamed.learners import Recommendation
+from metamed.space.privacy import stored_training_values
 
 #: Fields stored as they are (an estimator, arrays), not inside the JSON document.
 BINARY_FIELDS = ("model", "oof_proba", "oof_target")
@@ -77,6 +78,14 @@ class FittedState:
     def positive_class(self) -> object | None:
         return None if self.positive_index is None else self.classes[self.positive_index]
 
+    @property
+    def training_values(self) -> list[str]:
+        """Fitted components that hold patient values (k-NN rows, support vectors, quantiles).
+
+        Read from the fitted model itself, so a loaded model answers for what it holds.
+        """
+        return stored_training_values(self.model)
+
     def document(self) -> dict:
         """Every field but the estimator and the arrays, as JSON-able values."""
         return {
@@ -93,6 +102,7 @@ class FittedState:
             "task_summary": self.task_summary,
             "notes": list(self.notes),
             "fit_seconds": self.fit_seconds,
+            "training_values": self.training_values,
         }
 
     @classmethod

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from metamed.commands.options import AsJson, Data, Encoding, Group, Positive, Target
+from metamed.commands.options import (
+    AsJson,
+    Data,
+    Encoding,
+    Folds,
+    Group,
+    Positive,
+    Repeats,
+    Target,
+)
 from metamed.errors import MetamedError
 
 console = Console()
@@ -21,8 +30,8 @@ def evaluate(
     pipeline: Annotated[str, typer.Option(
         help="A model family at its defaults (logreg, rf, ...; a wrong name lists them all), "
              "or a config .json file.")] = "logreg",
-    folds: Annotated[int, typer.Option(help="CV folds (fewer if a class is small).")] = 5,
-    repeats: Annotated[int, typer.Option(help="CV repeats.")] = 3,
+    folds: Folds = 5,
+    repeats: Repeats = 3,
     seed: Annotated[int, typer.Option(help="Random seed of splits and bootstrap.")] = 0,
     positive: Positive = None,
     group: Group = None,

@@ -10,7 +10,21 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from metamed.commands.options import KB, AsJson, Data, Encoding, Group, ModelFile, Positive, Target
+from metamed.commands.options import (
+    KB,
+    AsJson,
+    Data,
+    Encoding,
+    Group,
+    ModelFile,
+    ModelOut,
+    OuterFolds,
+    Positive,
+    PredictionsOut,
+    ReportFile,
+    Target,
+    TimeBudget,
+)
 
 console = Console()
 
@@ -20,15 +34,16 @@ Learner = Annotated[str | None, typer.Option(
 
 def fit(
     data: Data, target: Target, kb: KB = None, learner: Learner = None,
-    time_budget: Annotated[float, typer.Option(help="Seconds for the whole fit.")] = 60.0,
-    out: Annotated[Path, typer.Option(help="Where to save the model.")] = Path("model.skops"),
-    outer_folds: Annotated[int, typer.Option(
-        help="Outer CV folds for the honest estimate (0: skip).")] = 5,
+    time_budget: TimeBudget = 60.0,
+    out: ModelOut = Path("model.skops"),
+    outer_folds: OuterFolds = 5,
     ensemble: Annotated[bool, typer.Option(help="Greedy ensemble of the best.")] = True,
+    shareable: Annotated[bool, typer.Option(
+        help="Search only pipelines whose saved model keeps no patient values (no k-NN, RBF "
+             "SVM or quantile scaling).")] = False,
     positive: Positive = None, group: Group = None, encoding: Encoding = "utf-8",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0, as_json: AsJson = False,
-    report: Annotated[Path | None, typer.Option(
-        help="Also write a self-contained HTML report (with feature importance).")] = None,
+    report: ReportFile = None,
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.automl.estimator import MetaClassifier
@@ -40,11 +55,13 @@ def fit(
         print_leaderboard,
         print_recommendations,
         print_task,
+        privacy_sentence,
     )
 
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
     model = MetaClassifier(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
-                           outer_splits=outer_folds, ensemble=ensemble, random_state=seed)
+                           outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
+                           random_state=seed)
     with console.status(f"meta-learning on {task.n_rows} rows (budget {time_budget:g} s)..."):
         model.fit_task(task)
     save_model(model, out)
@@ -63,6 +80,7 @@ def fit(
                  "(scores never used to choose the model)")
         console.print(intervals_table(title, model.cv_results_))
     console.print(f"fit in {model.fit_seconds_:.1f} s; model saved to {out}", highlight=False)
+    console.print(privacy_sentence(model.state_.training_values), highlight=False)
 
 
 def _write_report(model, task, path: Path, quiet: bool) -> None:
@@ -83,7 +101,7 @@ def _fit_summary(model, out: Path) -> dict:
 def predict(
     model_file: ModelFile,
     data: Data,
-    out: Annotated[Path, typer.Option(help="CSV file for the predictions.")] = Path("preds.csv"),
+    out: PredictionsOut = Path("preds.csv"),
     encoding: Encoding = "utf-8",
 ) -> None:
     """Predict each row's class and class probabilities with a saved model."""

@@ -128,7 +128,7 @@ def info_command(
     from metamed.knowledge import open_storage
     from metamed.knowledge.summary import summarize, top_errors
 
-    storage = open_storage(db)
+    storage = open_storage(db, read_only=True)
     summary = {**summarize(storage), "info": storage.info()}
     if as_json:
         console.print_json(json.dumps(summary))
@@ -164,8 +164,9 @@ def copy_command(
     from metamed.knowledge.rdb import sqlite_file
     from metamed.knowledge.transfer import compact_sqlite, copy_storage
 
+    source = open_storage(db, read_only=True)
     target = open_storage(to)
-    copied = copy_storage(open_storage(db), target)
+    copied = copy_storage(source, target)
     if kb_version:
         target.set_info("kb_version", kb_version)
     target.close()

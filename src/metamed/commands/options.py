@@ -21,3 +21,42 @@ Positive = Annotated[str | None, typer.Option(help="Positive class (default: min
 Group = Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 ModelFile = Annotated[Path, typer.Argument(help="A model saved by `metamed fit`.")]
+
+
+def _more_than_zero(seconds: float) -> float:
+    if seconds <= 0:
+        raise typer.BadParameter(f"{seconds:g} is not a time; give more than 0 seconds.")
+    return seconds
+
+
+def _outer_folds(folds: int) -> int:
+    if folds == 1 or folds < 0:
+        raise typer.BadParameter(f"{folds} folds cannot hold data out; give 0 (no honest "
+                                 "estimate) or at least 2.")
+    return folds
+
+
+def _new_file(path: Path | None) -> Path | None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise typer.BadParameter(f"'{path}' is a folder; give a file name.")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"folder '{path.parent}' does not exist.")
+    return path
+
+
+Folds = Annotated[int, typer.Option(min=2, help="CV folds (fewer if a class is small).")]
+Repeats = Annotated[int, typer.Option(min=1, help="CV repeats.")]
+TimeBudget = Annotated[float, typer.Option(callback=_more_than_zero,
+                                           help="Seconds for the whole fit.")]
+OuterFolds = Annotated[int, typer.Option(callback=_outer_folds,
+                                         help="Outer CV folds for the honest estimate (0: skip).")]
+ModelOut = Annotated[Path, typer.Option(callback=_new_file, help="Where to save the model.")]
+PredictionsOut = Annotated[Path, typer.Option(callback=_new_file,
+                                              help="CSV file for the predictions.")]
+HtmlOut = Annotated[Path, typer.Option(callback=_new_file, help="HTML file to write.")]
+ReportFile = Annotated[Path | None, typer.Option(
+    callback=_new_file,
+    help="Also write a self-contained HTML report (with feature importance).")]

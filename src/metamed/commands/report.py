@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from metamed.commands.options import Encoding, ModelFile
+from metamed.commands.options import Encoding, HtmlOut, ModelFile
 from metamed.errors import MetamedError
 
 console = Console()
@@ -19,7 +19,7 @@ console = Console()
 
 def report(
     model_file: ModelFile,
-    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    out: HtmlOut = Path("report.html"),
     data: Annotated[Path | None, typer.Option(
         help="The training table: adds missingness, feature importance and partial "
              "dependence.")] = None,

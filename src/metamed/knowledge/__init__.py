@@ -13,14 +13,15 @@ from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRec
 SHIPPED_KB = Path(__file__).resolve().parent / "kb.sqlite"
 
 
-def open_storage(url: str | None = None) -> BaseStorage:
+def open_storage(url: str | None = None, *, read_only: bool = False) -> BaseStorage:
     """The storage behind ``url`` (a SQLAlchemy URL or a SQLite file path).
 
-    Without a URL, the knowledge base shipped with metamed, read-only.
+    Without a URL, the knowledge base shipped with metamed, read-only. A
+    read-only storage must exist already: reading never creates a file.
     """
     if url is None:
         return RDBStorage(str(SHIPPED_KB), read_only=True)
-    return RDBStorage(url)
+    return RDBStorage(url, read_only=read_only)
 
 
 __all__ = [

@@ -112,6 +112,16 @@ class MetaData:
             scores=self.scores[keep],
         )
 
+    def with_configs(self, keep: list[bool]) -> MetaData:
+        """The same tasks, with only the configs where ``keep`` is True."""
+        columns = [i for i, k in enumerate(keep) if k]
+        return MetaData(
+            task_ids=self.task_ids, content_hashes=self.content_hashes, families=self.families,
+            metafeatures=self.metafeatures, configs=[self.configs[i] for i in columns],
+            config_hashes=[self.config_hashes[i] for i in columns],
+            scores=self.scores[:, columns],
+        )
+
     def known_as(self, content_hash: str) -> str | None:
         """The id of a stored task with exactly this content, if any."""
         if content_hash in self.content_hashes:

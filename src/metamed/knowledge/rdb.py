@@ -9,6 +9,8 @@ with a long busy timeout so several local processes can write at once.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -71,8 +73,10 @@ class RDBStorage(BaseStorage):
         A SQLAlchemy URL (``sqlite:///kb.sqlite``, ``postgresql://user@host/db``)
         or a plain file path, taken as a SQLite file.
     read_only : bool
-        Open an existing SQLite file without ever writing to it (the KB
-        shipped inside the package may sit in a read-only folder).
+        Open an existing knowledge base without ever writing to it: the KB
+        shipped inside the package may sit in a read-only folder, and a
+        command that only reads (``fit --kb``, ``kb info``) must not leave an
+        empty file behind when it is given a wrong path.
     """
 
     def __init__(self, url: str, read_only: bool = False) -> None:
@@ -80,7 +84,7 @@ class RDBStorage(BaseStorage):
         self.read_only = read_only
         self._engine = _connect(self.url, read_only)
         if not read_only:
-            _metadata.create_all(self._engine)
+            _create_schema(self._engine)
         self._check_version()
 
     def _check_version(self) -> None:
@@ -128,8 +132,7 @@ class RDBStorage(BaseStorage):
     def set_info(self, key: str, value: str) -> None:
         """Record a fact about the KB (its version, the command that built it)."""
         with self._engine.begin() as connection:
-            connection.execute(_info.delete().where(_info.c.key == key))
-            connection.execute(_info.insert(), [{"key": key, "value": value}])
+            _upsert(connection, _info, {"key": key, "value": value}, "key")
 
     def info(self) -> dict[str, str]:
         """Facts recorded with :meth:`set_info`, plus the schema version."""
@@ -213,14 +216,47 @@ def _connect(url: str, read_only: bool) -> Engine:
 def _sqlite_pragmas(connection, _record) -> None:
     """WAL lets readers and one writer work at once; the busy timeout queues other writers."""
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def _insert_ignore(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING in the connection's SQL dialect."""
+def _switch_to_wal(cursor, attempts: int = 50) -> None:
+    """Turn WAL on, waiting for a process that holds the new file's first lock.
+
+    Changing the journal mode takes an exclusive lock and SQLite does not
+    wait for it (the busy timeout does not apply): two processes opening a
+    new file at once would see "database is locked".
+    """
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
+def _create_schema(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables, safe when several processes open a new KB at once.
+
+    ``create_all`` checks which tables exist and then creates the others; a
+    second process can create one in between ("table info already exists").
+    The loser simply checks again: by then the table is there.
+    """
+    for attempt in range(attempts):
+        try:
+            _metadata.create_all(engine)
+            return
+        except sa.exc.DBAPIError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _insert(connection: sa.Connection, table: sa.Table):
+    """The dialect's INSERT, which knows ON CONFLICT."""
     dialect = connection.dialect.name
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
@@ -228,7 +264,19 @@ def _insert_ignore(connection: sa.Connection, table: sa.Table, rows: list[dict])
         from sqlalchemy.dialects.postgresql import insert
     else:
         raise MetamedError(f"metamed supports SQLite and PostgreSQL, not {dialect}.")
-    connection.execute(insert(table).on_conflict_do_nothing(), rows)
+    return insert(table)
+
+
+def _insert_ignore(connection: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: idempotent under concurrent writers."""
+    connection.execute(_insert(connection, table).on_conflict_do_nothing(), rows)
+
+
+def _upsert(connection: sa.Connection, table: sa.Table, row: dict, key: str) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE: one statement, so two writers cannot collide."""
+    statement = _insert(connection, table)
+    values = {name: value for name, value in row.items() if name != key}
+    connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=values), row)
 
 
 def _finite_or_none(value: float | None) -> float | None:

@@ -98,3 +98,12 @@ def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
     console.print(table)
     parts = ", ".join(f"{name} ({weight:.0%})" for name, weight in ensemble)
     console.print(f"final model: {parts}", highlight=False)
+
+
+def privacy_sentence(training_values: list[str]) -> str:
+    """Whether a saved model holds patient values, in one sentence."""
+    if not training_values:
+        return ("the saved model holds no training rows (only fitted summaries such as "
+                "coefficients and split points).")
+    return (f"the saved model holds training values ({', '.join(training_values)}): share the "
+            "file only as you would share the data, or refit with --shareable.")

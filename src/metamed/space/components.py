@@ -121,7 +121,10 @@ class SubsampledKNNImputer(TransformerMixin, BaseEstimator):
 
     ``KNNImputer`` compares every row with every training row; on 20,000 rows
     that is slow and memory-hungry, while a few thousand donors impute as well.
+    The donors are training rows, kept in the fitted model.
     """
+
+    keeps_training_rows = True
 
     def __init__(self, n_neighbors: int = 5, max_donors: int = 2000, random_state: int = 0):
         self.n_neighbors = n_neighbors
@@ -148,8 +151,11 @@ class NormalQuantileScaler(TransformerMixin, BaseEstimator):
     """Map each column to a standard normal through its empirical quantiles.
 
     The number of quantiles is capped at the number of training rows, which
-    ``QuantileTransformer`` does only with a warning.
+    ``QuantileTransformer`` does only with a warning. The quantiles are
+    training values, kept in the fitted model.
     """
+
+    keeps_training_rows = True
 
     def __init__(self, n_quantiles: int = 1000, random_state: int = 0):
         self.n_quantiles = n_quantiles

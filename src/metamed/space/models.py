@@ -67,6 +67,8 @@ class SingleThreaded(_Delegating):
 class CappedKNN(_Delegating):
     """k-NN whose number of neighbours is capped at the number of training rows."""
 
+    keeps_training_rows = True  # k-NN predicts from the stored training rows
+
     def __init__(self, n_neighbors: int = 5, weights: str = "uniform", p: int = 2):
         self.n_neighbors = n_neighbors
         self.weights = weights
@@ -98,6 +100,11 @@ class CalibratedSVM(_Delegating):
     cv : int
     random_state : int
     """
+
+    @property
+    def keeps_training_rows(self) -> bool:
+        """An RBF machine stores its support vectors, which are training rows."""
+        return self.kernel == "rbf"
 
     def __init__(self, kernel: str = "linear", C: float = 1.0, gamma: float = 1.0,
                  class_weight: str | None = None, cv: int = 3, random_state: int = 0):
