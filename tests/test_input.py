@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames
 
 from metamed.data.io import load_task, read_table
-from metamed.data.validation import make_task
+from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
 
 
@@ -142,6 +142,18 @@ def test_class_with_a_single_row():
         make_task(frame, "diagnosis")
 
 
+def test_many_classes_with_a_single_row_are_listed_ten_at_most():
+    frame = _frame().assign(code=[f"c{i}" for i in range(58)] + ["c0", "c1"])
+    with pytest.raises(MetamedError, match=r"^class 'c2', .*'c11', \.\.\. of 'code' has only"):
+        make_task(frame, "code")
+
+
+def test_a_cell_holding_a_list_is_one_sentence():
+    frame = _frame().assign(bp=[[120, 80]] * 60)
+    with pytest.raises(MetamedError, match="^column 'bp' has cells that hold several values"):
+        make_task(frame, "diagnosis")
+
+
 def test_small_class_is_a_warning_not_an_error():
     frame = _frame()
     frame["diagnosis"] = ["rare"] * 5 + ["common"] * 55
@@ -241,3 +253,184 @@ def test_none_in_a_csv_is_an_answer_not_a_missing_value(tmp_path):
 def test_integer_column_names_are_used_as_text():
     frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 2))).assign(y=["a", "b"] * 20)
     assert list(make_task(frame, "y").feature_types) == ["0", "1"]
+
+
+# --- awkward files: each one read, or refused in one sentence ------------------------------
+
+
+def test_a_number_too_large_for_float32_is_missing_with_a_note(tmp_path):
+    frame = _frame()
+    frame.loc[3, "bp"] = 1e39
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    task = load_task(tmp_path / "data.csv", "diagnosis")
+    assert np.isnan(task.X.loc[3, "bp"]) and task.X["bp"].notna().sum() == 59
+    assert "1 values too large to compute with (beyond ±3.4e38) were treated as missing " \
+        "(in bp)." in task.notes
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv"])
+def test_a_file_of_one_column_is_read_as_one_column(tmp_path, suffix):
+    path = _write(tmp_path, "diagnosis\n" + "yes\nno\n" * 15, name=f"data{suffix}")
+    assert read_table(path).columns.tolist() == ["diagnosis"]
+    with pytest.raises(MetamedError, match="^no usable feature column is left"):
+        load_task(path, "diagnosis")
+
+
+def test_a_txt_file_with_vertical_bars_is_read_without_a_note(tmp_path):
+    frame = _frame()
+    frame.to_csv(tmp_path / "data.txt", sep="|", index=False)
+    task = load_task(tmp_path / "data.txt", "diagnosis")
+    assert task.feature_types == {"age": "numeric", "sex": "categorical", "bp": "numeric"}
+    assert task.notes == []
+
+
+def test_a_truncated_excel_file_is_one_sentence(tmp_path):
+    _frame().to_excel(tmp_path / "full.xlsx", index=False)
+    path = tmp_path / "x.xlsx"
+    path.write_bytes((tmp_path / "full.xlsx").read_bytes()[:2000])
+    with pytest.raises(MetamedError) as caught:
+        load_task(path, "diagnosis")
+    assert str(caught.value) == f"'{path}' is not a readable Excel file (it may be truncated " \
+        "or corrupt)."
+
+
+def test_a_semicolon_csv_is_read_and_the_delimiter_noted(tmp_path):
+    _frame().to_csv(tmp_path / "data.csv", sep=";", index=False)
+    task = load_task(tmp_path / "data.csv", "diagnosis")
+    assert task.feature_types == {"age": "numeric", "sex": "categorical", "bp": "numeric"}
+    assert task.notes == ["'data.csv' is separated by semicolons, not commas, and was read "
+                          "that way."]
+
+
+def test_a_semicolon_csv_whose_names_hold_commas_is_read_by_its_rows(tmp_path):
+    text = "weight (kg, measured);sex;diagnosis\n" + "70;F;yes\n81;M;no\n" * 15
+    assert read_table(_write(tmp_path, text)).columns.tolist() == [
+        "weight (kg, measured)", "sex", "diagnosis"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_file_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, encoding):
+    text = "name,age,diagnosis\n" + "José,50,yes\nAnaïs,61,no\n" * 15
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":  # Python writes the mark only for the native-order codec
+        data = b"\xfe\xff" + data
+    path = tmp_path / "data.csv"
+    path.write_bytes(data)
+    task = load_task(path, "diagnosis")
+    assert task.X["name"].iloc[0] == "José" and task.n_rows == 30
+    assert task.notes == ([] if encoding == "utf-8-sig" else [
+        f"'data.csv' was read as {encoding[:6].upper()}, as its byte-order mark says."])
+
+
+def test_an_unknown_encoding_name_is_one_sentence(tmp_path):
+    with pytest.raises(MetamedError, match="^'latin-9x' is not an encoding Python knows"):
+        read_table(_write(tmp_path, "a,b\n1,2\n"), encoding="latin-9x")
+
+
+@pytest.mark.parametrize("text", ['[{"age": 50, "diagnosis": "yes"}]', '\ufeff\n  {"age": [50]}'])
+def test_json_saved_as_csv_is_named_as_json(tmp_path, text):
+    path = _write(tmp_path, text)
+    with pytest.raises(MetamedError) as caught:
+        load_task(path, "diagnosis")
+    assert str(caught.value) == f"file '{path}' looks like JSON, not a table; save it as csv " \
+        "with a header row and one row per patient."
+
+
+def test_a_header_in_brackets_is_not_taken_for_json(tmp_path):
+    path = _write(tmp_path, "[Na+],[K+],label\n140,4.1,a\n135,3.9,b\n")
+    assert read_table(path).columns.tolist() == ["[Na+]", "[K+]", "label"]
+
+
+def test_a_header_without_data_rows_says_so(tmp_path):
+    path = _write(tmp_path, "age,bp,diagnosis\n")
+    with pytest.raises(MetamedError) as caught:
+        load_task(path, "diagnosis")
+    assert str(caught.value) == f"file '{path}' has column names but no data rows."
+    with pytest.raises(MetamedError, match=r"^the table has column names but no data rows\.$"):
+        make_task(_frame().iloc[:0], "diagnosis")
+
+
+# --- target labels -------------------------------------------------------------------------
+
+
+def test_target_labels_lose_surrounding_spaces_with_a_note():
+    frame = _frame()
+    frame.loc[:3, "diagnosis"] = ["yes ", " no", "yes", " yes "]
+    task = make_task(frame, "diagnosis")
+    assert task.classes == ["no", "yes"]
+    assert "surrounding spaces were removed from 3 target label(s)." in task.notes
+
+
+def test_target_labels_that_differ_only_by_case_stop():
+    frame = _frame()
+    frame.loc[:3, "diagnosis"] = "Yes"
+    with pytest.raises(MetamedError) as caught:
+        make_task(frame, "diagnosis")
+    assert str(caught.value) == "target 'diagnosis' has labels that differ only by case " \
+        "('Yes', 'yes'); make them consistent."
+
+
+def test_a_whole_number_target_with_many_values_looks_continuous():
+    frame = _frame().assign(age=lambda f: f["age"].astype(int))
+    with pytest.raises(MetamedError) as caught:
+        make_task(frame, "age")
+    distinct = frame["age"].nunique()
+    assert str(caught.value) == f"target column 'age' looks continuous (a number with " \
+        f"{distinct} distinct values); metamed needs a categorical target, so choose another " \
+        "column or bin this one first."
+
+
+def test_a_target_with_fractions_looks_continuous():
+    frame = _frame().assign(bp=lambda f: f["bp"].round(1))
+    with pytest.raises(MetamedError, match=r"'bp' looks continuous \(it holds fractions such as "
+                                           rf"{frame['bp'][0]}\)"):
+        make_task(frame, "bp")
+
+
+def test_a_clinical_score_stays_a_set_of_classes():
+    frame = _frame().assign(apgar=np.arange(60) % 11)
+    assert sorted(make_task(frame, "apgar").class_counts) == list(range(11))
+
+
+def test_an_infinite_target_is_dropped_like_a_missing_one():
+    frame = _frame().assign(code=np.arange(60) % 2 * 1.0)
+    frame.loc[:1, "code"] = np.inf
+    task = make_task(frame, "code")
+    assert task.n_rows == 58 and "2 rows with a missing or infinite target were dropped." in \
+        task.notes
+
+
+# --- new rows at prediction time -----------------------------------------------------------
+
+TYPES = {"age": "numeric", "sex": "categorical", "bp": "numeric"}
+
+
+def _new_rows():
+    return pd.DataFrame({
+        "age": [50, np.nan, 61, np.nan],
+        "sex": ["F", np.nan, "M", np.nan],
+        "bp": ["120", "high", "n/a?", np.nan],
+    })
+
+
+def test_new_rows_count_text_read_as_missing_and_rows_without_features():
+    rows, notes = conform_features(_new_rows(), TYPES)
+    assert rows["bp"].tolist()[0] == 120 and rows["bp"].isna().sum() == 3
+    assert notes == [
+        "column 'bp': 2 text value(s) read as missing (e.g. 'high').",
+        "every feature is missing in 2 data rows (2, 4); the prediction there is that of a "
+        "typical training patient, as every value is imputed.",
+    ]
+
+
+def test_new_rows_in_strict_mode_refuse_text_in_a_numeric_column():
+    with pytest.raises(MetamedError, match=r"^column 'bp' has 2 text value\(s\) where the model "
+                                           r"expects numbers \(e.g. 'high'\)"):
+        conform_features(_new_rows(), TYPES, strict=True)
+
+
+def test_new_rows_in_strict_mode_refuse_a_row_without_features():
+    rows = _new_rows().assign(bp=[120.0, 130.0, 140.0, np.nan])
+    with pytest.raises(MetamedError, match=r"^every feature is missing in data row 4; "):
+        conform_features(rows, TYPES, strict=True)
+    assert conform_features(rows.iloc[:3], TYPES, strict=True)[1] == []

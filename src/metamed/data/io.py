@@ -7,7 +7,11 @@ translated into one sentence that names the file and says what to do.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +21,25 @@ from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+#: Suffixes whose delimiter is guessed from the first lines: a ".csv" saved by
+#: a European spreadsheet uses semicolons, and ".txt" promises nothing.
+SNIFFED_SUFFIXES = {".csv", ".txt"}
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+SNIFFED_LINES = 20
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+KNOWN_SUFFIXES = {*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES}
+#: Byte-order marks, UTF-32's before UTF-16's (UTF-32 LE's mark begins with UTF-16 LE's).
+BYTE_ORDER_MARKS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+#: JSON's opening: an object ({"..." or {}) or an array of values ([{, [[, [", [1, [-1, []).
+#: A header such as "[Na+],[K+],label" does not match.
+_JSON_START = re.compile(r'\{\s*["}]|\[\s*[\[{"\]\d-]')
 #: pandas' missing-value markers except "None": in clinical tables "None" is
 #: usually an answer (coma: None, smoking: None), and reading it as missing is
 #: exactly the corruption the R datasets suffered.
@@ -51,36 +72,64 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 
     ------
     MetamedError
         Missing or unreadable file, unknown format, wrong encoding,
-        malformed rows, or an empty file.
+        malformed rows, JSON content, or a file without data rows.
+    """
+    return read_table_with_notes(path, encoding=encoding, sheet=sheet)[0]
+
+
+def read_table_with_notes(
+    path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 0
+) -> tuple[pd.DataFrame, list[str]]:
+    """The table and what reading it assumed that the user did not say.
+
+    A delimiter other than the suffix's, or an encoding taken from the
+    file's byte-order mark, is a guess the user should be able to check;
+    :func:`load_task` adds these notes to the task's.
+
+    Raises
+    ------
+    MetamedError
+        As :func:`read_table` does.
     """
     path = Path(path)
     _check_readable(path)
     suffix = path.suffix.lower()
+    if suffix not in KNOWN_SUFFIXES:
+        known = ", ".join(sorted(KNOWN_SUFFIXES))
+        raise MetamedError(f"file '{path}' has an unknown format '{suffix}'; use one of {known}.")
+    notes: list[str] = []
     try:
-        if suffix in TEXT_SUFFIXES:
-            return _read_text(path, encoding, TEXT_SUFFIXES[suffix])
-        if suffix in PARQUET_SUFFIXES:
-            return pd.read_parquet(path)
-        if suffix in EXCEL_SUFFIXES:
-            return _read_excel(path, sheet)
+        frame = _read_known(path, suffix, encoding, sheet, notes)
     except MetamedError:
         raise
     except UnicodeDecodeError as error:
         raise MetamedError(
-            f"file '{path}' is not valid {encoding} text (byte {error.object[error.start]:#x} "
-            f"at position {error.start}); save it as UTF-8 or pass --encoding latin-1."
+            f"file '{path}' is not valid {error.encoding} text (byte "
+            f"{error.object[error.start]:#x} at position {error.start}); save it as UTF-8 or "
+            "pass --encoding latin-1."
         ) from error
     except pd.errors.EmptyDataError as error:
         raise MetamedError(
             f"file '{path}' is empty; it needs a header row and data rows."
         ) from error
-    except pd.errors.ParserError as error:
-        detail = str(error).strip().splitlines()[-1].rstrip(".")
+    except LookupError as error:
+        raise MetamedError(
+            f"'{encoding}' is not an encoding Python knows; use e.g. utf-8 or latin-1."
+        ) from error
+    except (pd.errors.ParserError, csv.Error) as error:
+        detail = _line_of(error, -1)
         raise MetamedError(f"file '{path}' is not a well-formed table: {detail}.") from error
     except (OSError, ValueError, ImportError) as error:
-        raise MetamedError(f"could not read '{path}' as {suffix[1:]}: {error}.") from error
-    known = ", ".join(sorted({*TEXT_SUFFIXES, *PARQUET_SUFFIXES, *EXCEL_SUFFIXES}))
-    raise MetamedError(f"file '{path}' has an unknown format '{suffix}'; use one of {known}.")
+        detail = _line_of(error, 0)
+        raise MetamedError(f"could not read '{path}' as {suffix[1:]}: {detail}.") from error
+    _check_has_rows(frame, path)
+    return frame, notes
+
+
+def _line_of(error: BaseException, index: int) -> str:
+    """One line of another library's message (pandas' last line names the bad row)."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return lines[index].rstrip(".")
 
 
 def _check_readable(path: Path) -> None:
@@ -95,14 +144,60 @@ def _check_readable(path: Path) -> None:
         raise MetamedError(f"file '{path}' cannot be read: {error.strerror}.") from error
 
 
-def _read_text(path: Path, encoding: str, separator: str | None) -> pd.DataFrame:
+def _read_known(
+    path: Path, suffix: str, encoding: str, sheet: str | int, notes: list[str]
+) -> pd.DataFrame:
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(path, _encoding_of(path, encoding, notes), suffix, notes)
+    if suffix in PARQUET_SUFFIXES:
+        return pd.read_parquet(path)
+    return _read_excel(path, sheet)
+
+
+def _check_has_rows(frame: pd.DataFrame, path: Path) -> None:
+    """A header with nothing under it is the file's problem, not the target's."""
+    if frame.shape[1] == 0:
+        raise MetamedError(f"file '{path}' is empty; it needs a header row and data rows.")
+    if len(frame) == 0:
+        raise MetamedError(f"file '{path}' has column names but no data rows.")
+
+
+def _encoding_of(path: Path, encoding: str, notes: list[str]) -> str:
+    """The encoding a byte-order mark names, else the one asked for.
+
+    A mark is the file's own statement of its encoding (Excel's "Unicode
+    text" is UTF-16 with one), so it wins over ``--encoding``.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    marked = next((name for mark, name in BYTE_ORDER_MARKS if head.startswith(mark)), None)
+    if marked is None:
+        return encoding
+    if _codec(marked) != _codec(encoding):
+        named = _codec(marked).upper()
+        notes.append(f"'{path.name}' was read as {named}, as its byte-order mark says.")
+    return marked
+
+
+def _codec(encoding: str) -> str:
+    """The codec's own name, with UTF-8 and UTF-8-with-mark as one."""
+    return codecs.lookup(encoding).name.removesuffix("-sig")
+
+
+def _read_text(path: Path, encoding: str, suffix: str, notes: list[str]) -> pd.DataFrame:
     with path.open(encoding=encoding, newline="") as handle:
         sample = handle.read(65536)
+    sample = sample.lstrip("\ufeff")
     if not sample.strip():
         raise pd.errors.EmptyDataError
-    if separator is None:
-        separator = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t|").delimiter
-    header = next(csv.reader([sample.lstrip("\ufeff").splitlines()[0]], delimiter=separator))
+    if _JSON_START.match(sample.lstrip()):
+        raise MetamedError(
+            f"file '{path}' looks like JSON, not a table; save it as {suffix[1:]} with a header "
+            "row and one row per patient."
+        )
+    lines = [line for line in sample.splitlines() if line.strip()]
+    separator = _separator(path, suffix, lines, notes)
+    header = next(csv.reader([lines[0]], delimiter=separator))
     frame = pd.read_csv(
         path,
         sep=separator,
@@ -115,9 +210,43 @@ def _read_text(path: Path, encoding: str, separator: str | None) -> pd.DataFrame
     return _restore_header(frame, [h.strip() for h in header])
 
 
+def _separator(path: Path, suffix: str, lines: list[str], notes: list[str]) -> str:
+    """The suffix's delimiter, or for .csv and .txt the one the first lines use.
+
+    The first lines together tell a semicolon file whose names hold a comma;
+    the header alone tells a file with a ragged row (reported by the parser);
+    a header without any delimiter is a table of one column.
+    """
+    implied = TEXT_SUFFIXES[suffix]
+    if suffix not in SNIFFED_SUFFIXES:
+        return implied
+    separator = _sniff(["\n".join(lines[:SNIFFED_LINES]), lines[0]]) or implied or ","
+    if implied is not None and separator != implied:
+        notes.append(
+            f"'{path.name}' is separated by {DELIMITERS[separator]}, not "
+            f"{DELIMITERS[implied]}, and was read that way."
+        )
+    return separator
+
+
+def _sniff(samples: list[str]) -> str | None:
+    """The first delimiter csv.Sniffer finds in one of ``samples``, tried in order."""
+    for sample in samples:
+        try:
+            return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+        except csv.Error:
+            continue
+    return None
+
+
 def _read_excel(path: Path, sheet: str | int) -> pd.DataFrame:
-    frame = pd.read_excel(path, sheet_name=sheet)
-    header = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1).iloc[0].tolist()
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet)
+        header = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1).iloc[0].tolist()
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise MetamedError(
+            f"'{path}' is not a readable Excel file (it may be truncated or corrupt)."
+        ) from error
     return _restore_header(frame, [str(h) for h in header])
 
 
@@ -137,12 +266,17 @@ def load_task(
     group_column: str | None = None,
     drop_columns: tuple[str, ...] = (),
 ) -> Task:
-    """Read ``source`` (a path or a DataFrame) and validate it into a Task."""
+    """Read ``source`` (a path or a DataFrame) and validate it into a Task.
+
+    What reading assumed (a sniffed delimiter, a byte-order mark's encoding)
+    comes first in the task's notes.
+    """
     if isinstance(source, pd.DataFrame):
-        frame, name, origin = source, "dataframe", "pandas DataFrame"
+        frame, name, origin, notes = source, "dataframe", "pandas DataFrame", []
     else:
-        frame, name, origin = read_table(source, encoding=encoding), Path(source).stem, str(source)
-    return make_task(
+        frame, notes = read_table_with_notes(source, encoding=encoding)
+        name, origin = Path(source).stem, str(source)
+    task = make_task(
         frame,
         target,
         name=name,
@@ -151,3 +285,5 @@ def load_task(
         group_column=group_column,
         drop_columns=drop_columns,
     )
+    task.notes[:0] = notes
+    return task

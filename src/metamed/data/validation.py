@@ -20,6 +20,13 @@ from metamed.data.task import Provenance, Task
 from metamed.errors import MetamedError
 
 SMALL_CLASS_WARNING = 20
+#: More distinct whole numbers than this make a numeric target look like a
+#: measurement (age, days in hospital); clinical scores such as Apgar (0-10)
+#: or Glasgow (3-15) stay below it and remain classes.
+MAX_NUMERIC_CLASSES = 20
+#: Models compute in float32 (trees, boosting): a larger magnitude cannot be
+#: represented, and in a medical table it is a sentinel or a unit error.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 LEAK_SCORE = 0.98
 MAX_LEAK_CHECKS = 200
 
@@ -53,6 +60,17 @@ def make_task(
     drop_columns : sequence of str
         Columns to remove before anything else (leaks, follow-up time).
 
+    Notes
+    -----
+    Text target labels lose surrounding spaces (with a note): ``"yes "``
+    is a typing accident, never a class of its own. Labels that differ only
+    by case (``"Yes"``, ``"yes"``) stop with an error instead: they are
+    usually one class too, but merging them silently could join codes that
+    differ on purpose, so the user decides. A numeric target with fractions
+    or more than :data:`MAX_NUMERIC_CLASSES` distinct values is refused as
+    continuous. Infinite values and numbers beyond float32's range in
+    features become missing (with a note), as no model can use them.
+
     Raises
     ------
     MetamedError
@@ -60,18 +78,21 @@ def make_task(
     """
     frame = _string_names(frame)
     _check_has_column(frame, target, "target")
+    if len(frame) == 0:
+        raise MetamedError("the table has column names but no data rows.")
     notes: list[str] = []
     frame = frame.drop(columns=[c for c in drop_columns if c in frame.columns])
     frame = _drop_missing_target(frame, target, notes)
-    y = frame[target]
-    y = y.astype(str) if not pd.api.types.is_numeric_dtype(y) else y
+    y = _target_labels(frame[target], target, notes)
     _check_classes(y, target)
     groups = None
     if group_column is not None:
         _check_has_column(frame, group_column, "group")
         groups = frame[group_column].reset_index(drop=True)
         frame = frame.drop(columns=[group_column])
-    features = _infinite_to_missing(coerce_numeric_strings(frame.drop(columns=[target])), notes)
+    features = _unusable_numbers_to_missing(
+        coerce_numeric_strings(frame.drop(columns=[target])), notes
+    )
     features, types = _select_features(features, notes)
     positive = _choose_positive(y, positive_class, target)
     task = Task(
@@ -121,53 +142,107 @@ def _check_has_column(frame: pd.DataFrame, column: str, role: str) -> None:
 
 
 def _drop_missing_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
+    """Rows without a label cannot be learned from; an infinite label is no label either."""
     label = frame[target]
-    missing = label.isna() | label.astype(str).str.strip().isin(["", "NA", "NaN", "nan"])
+    infinite = label.isin([np.inf, -np.inf])
+    missing = label.isna() | infinite | label.astype(str).str.strip().isin(["", "NA", "NaN", "nan"])
     if missing.all():
         raise MetamedError(f"target column {target!r} has no values; every row is missing.")
     if missing.any():
-        notes.append(f"{int(missing.sum())} rows with a missing target were dropped.")
+        what = "missing or infinite" if infinite.any() else "missing"
+        notes.append(f"{int(missing.sum())} rows with a {what} target were dropped.")
     return frame.loc[~missing]
+
+
+def _target_labels(label: pd.Series, target: str, notes: list[str]) -> pd.Series:
+    """Numbers as they are; text without surrounding spaces, and one spelling per class."""
+    if pd.api.types.is_numeric_dtype(label):
+        return label
+    text = label.astype(str)
+    stripped = text.str.strip()
+    changed = int((stripped != text).sum())
+    if changed:
+        notes.append(f"surrounding spaces were removed from {changed} target label(s).")
+    _check_case_variants(stripped, target)
+    return stripped
+
+
+def _check_case_variants(labels: pd.Series, target: str) -> None:
+    """'Yes' and 'yes' are probably one class, but only the user can say so."""
+    distinct = pd.Series(labels.unique())
+    folded = distinct.str.casefold()
+    clashing = distinct[folded.duplicated(keep=False)].tolist()
+    if clashing:
+        listed = ", ".join(repr(c) for c in sorted(clashing, key=lambda c: (c.casefold(), c))[:6])
+        raise MetamedError(
+            f"target {target!r} has labels that differ only by case ({listed}); "
+            "make them consistent."
+        )
 
 
 def _check_classes(y: pd.Series, target: str) -> None:
     counts = y.value_counts()
     if len(counts) < 2:
         raise MetamedError(
-            f"column {target!r} has 1 distinct value ({counts.index[0]!r}), i.e. one class; "
-            "a classification target needs at least 2."
+            f"column {target!r} has 1 distinct value ({counts.index.tolist()[0]!r}), i.e. one "
+            "class; a classification target needs at least 2."
         )
-    if pd.api.types.is_float_dtype(y) and not (y % 1 == 0).all():
+    reason = _continuous_reason(y)
+    if reason:
         raise MetamedError(
-            f"column {target!r} holds continuous values (e.g. {y[y % 1 != 0].iloc[0]!r}); "
-            "metamed predicts classes: choose a categorical target or bin this one first."
+            f"target column {target!r} looks continuous ({reason}); metamed needs a categorical "
+            "target, so choose another column or bin this one first."
         )
     lonely = counts[counts < 2]
     if len(lonely):
-        listed = ", ".join(repr(c) for c in lonely.index)
+        listed = _first([repr(c) for c in lonely.index])
         raise MetamedError(
             f"class {listed} of {target!r} has only 1 row; every class needs at least 2 "
             "(remove or merge it)."
         )
 
 
-def _infinite_to_missing(features: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Infinite values (a division by zero upstream) become missing, with a note."""
+def _continuous_reason(y: pd.Series) -> str | None:
+    """Why a numeric target looks like a measurement rather than classes, if it does."""
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return None
+    values = y.to_numpy(dtype=float)
+    fractions = values[values % 1 != 0]
+    if fractions.size:
+        return f"it holds fractions such as {fractions[0]:g}"
+    distinct = len(np.unique(values))
+    if distinct > MAX_NUMERIC_CLASSES:
+        return f"a number with {distinct} distinct values"
+    return None
+
+
+def _unusable_numbers_to_missing(features: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Infinite values (a division by zero upstream) and numbers beyond float32 become missing.
+
+    Each kind gets a note; no model can use either, and a crash in the leak
+    check or in fitting would tell the user less than the note does.
+    """
     numeric = features.select_dtypes("number")
-    infinite = np.isinf(numeric.to_numpy(dtype=float))
-    if infinite.any():
-        columns = numeric.columns[infinite.any(axis=0)]
-        notes.append(f"{int(infinite.sum())} infinite values were treated as missing "
-                     f"(in {', '.join(map(str, columns[:5]))}).")
+    values = numeric.to_numpy(dtype=float, na_value=np.nan)
+    infinite = np.isinf(values)
+    too_large = (np.abs(values) > FLOAT32_MAX) & ~infinite
+    for mask, what in [
+        (infinite, "infinite values"),
+        (too_large, "values too large to compute with (beyond ±3.4e38)"),
+    ]:
+        if mask.any():
+            columns = ", ".join(map(str, numeric.columns[mask.any(axis=0)][:5]))
+            notes.append(f"{int(mask.sum())} {what} were treated as missing (in {columns}).")
+    if (infinite | too_large).any():
         features = features.copy()
-        features[numeric.columns] = numeric.where(~infinite)
+        features[numeric.columns] = numeric.where(~(infinite | too_large))
     return features
 
 
 def _select_features(
     features: pd.DataFrame, notes: list[str]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    kinds = {c: infer_kind(features[c]) for c in features.columns}
+    kinds = {c: _kind_of(features[c]) for c in features.columns}
     for kind, why in [
         ("id", "ID-like (a distinct value per row)"),
         ("empty", "empty (all values missing)"),
@@ -187,6 +262,17 @@ def _select_features(
     return _as_feature_types(features[usable], types), types
 
 
+def _kind_of(column: pd.Series) -> str:
+    """The column's kind; a cell holding a list or a dict (a frame built by hand) is refused."""
+    try:
+        return infer_kind(column)
+    except TypeError as error:
+        raise MetamedError(
+            f"column {column.name!r} has cells that hold several values (such as a list); "
+            "each cell must hold one number or one piece of text."
+        ) from error
+
+
 def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
     """Numbers as floats; categories as Python strings with NaN for missing."""
     out = frame.copy()
@@ -199,13 +285,21 @@ def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFram
     return out
 
 
-def conform_features(frame: pd.DataFrame, types: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+def conform_features(
+    frame: pd.DataFrame, types: dict[str, str], *, strict: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
     """New rows in the training schema, for prediction.
 
     A training column that is absent is an error; extra columns are ignored
     (and said so); values are converted to the training types. Category
     values never seen in training are left to the pipeline's encoder, which
     treats them as unknown rather than failing.
+
+    Conversion can lose information the user should hear about, counted in
+    the notes: text in a numeric column becomes missing, and a row with every
+    feature missing is predicted from imputed values alone. With ``strict``
+    either one is an error instead, for users who would rather fix the data
+    than predict from guesses.
     """
     frame = _string_names(frame)
     missing = [c for c in types if c not in frame.columns]
@@ -216,7 +310,53 @@ def conform_features(frame: pd.DataFrame, types: dict[str, str]) -> tuple[pd.Dat
         )
     extra = [str(c) for c in frame.columns if c not in types]
     notes = [f"ignored {len(extra)} column(s) not used by the model: {', '.join(extra[:10])}."]
-    return _as_feature_types(frame[list(types)], types), notes if extra else []
+    notes = notes if extra else []
+    conformed = _as_feature_types(frame[list(types)], types)
+    notes += _text_read_as_missing(frame, conformed, types, strict)
+    conformed = _unusable_numbers_to_missing(conformed, notes)
+    return conformed, notes + _rows_without_features(conformed, strict)
+
+
+def _text_read_as_missing(
+    raw: pd.DataFrame, conformed: pd.DataFrame, types: dict[str, str], strict: bool
+) -> list[str]:
+    """One note per numeric column whose text values (e.g. 'high') became missing."""
+    notes = []
+    for column in [c for c, kind in types.items() if kind == "numeric"]:
+        values = raw[column]
+        text = values[values.notna() & conformed[column].isna()]
+        text = text[text.astype(str).str.strip() != ""]
+        if text.empty:
+            continue
+        if strict:
+            raise MetamedError(
+                f"column {column!r} has {len(text)} text value(s) where the model expects "
+                f"numbers (e.g. {text.iloc[0]!r}); correct them, or turn strict mode off to "
+                "read them as missing."
+            )
+        notes.append(
+            f"column {column!r}: {len(text)} text value(s) read as missing "
+            f"(e.g. {text.iloc[0]!r})."
+        )
+    return notes
+
+
+def _rows_without_features(conformed: pd.DataFrame, strict: bool) -> list[str]:
+    """A note (or, when strict, an error) for rows whose every feature is missing."""
+    empty = np.flatnonzero(conformed.isna().all(axis=1).to_numpy())
+    if not empty.size:
+        return []
+    numbers = _first([str(i + 1) for i in empty], limit=5)
+    where = f"data row {numbers}" if len(empty) == 1 else f"{len(empty)} data rows ({numbers})"
+    if strict:
+        raise MetamedError(
+            f"every feature is missing in {where}; fill in or remove such rows, or turn strict "
+            "mode off to predict them from imputed values."
+        )
+    return [
+        f"every feature is missing in {where}; the prediction there is that of a typical "
+        "training patient, as every value is imputed."
+    ]
 
 
 def _choose_positive(y: pd.Series, positive: object | None, target: str) -> object | None:
@@ -299,3 +439,8 @@ def _single_column_score(column: pd.Series, codes: np.ndarray, kind: str) -> flo
     predicted = tree.fit(values, y).predict(values)
     recalls = [np.mean(predicted[y == k] == k) for k in np.unique(y)]
     return float(np.mean(recalls)) * known.mean()
+
+
+def _first(texts: list[str], limit: int = 10) -> str:
+    """Up to ``limit`` items, comma-separated, "..." saying that more were left out."""
+    return ", ".join(texts[:limit]) + (", ..." if len(texts) > limit else "")
