@@ -206,3 +206,28 @@ def test_a_shareable_fit_keeps_no_patient_values_and_says_so(run_cli, cohort, ti
     assert model.state_.training_values == []
     assert model.leaderboard_["config_hash"].size and not any(
         config_keeps_rows(r.config) for r in model.recommendations_)
+
+
+def test_predict_counts_what_it_imputes_and_strict_mode_refuses_it(
+    run_cli, cohort, tiny_kb, tmp_path
+):
+    model = tmp_path / "model.skops"
+    run_cli("fit", str(cohort), "-t", "outcome", "--kb", tiny_kb, "--time-budget", "3",
+            "--outer-folds", "0", "--out", str(model))
+    new = pd.read_csv(cohort).head(5).astype({"x0": object})
+    new.loc[1, "x0"] = "high"
+    new.loc[3, ["x0", "x1", "x2", "ward"]] = None
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_cli("predict", str(model), str(tmp_path / "new.csv"),
+                             "--out", str(tmp_path / "p.csv"))
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "column 'x0': 1 text value(s) read as missing" in text
+    assert "every feature is missing in data row 4" in text
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 5
+    code, _, err = run_cli("predict", str(model), str(tmp_path / "new.csv"), "--strict",
+                           "--out", str(tmp_path / "q.csv"))
+    assert code == 2 and "'high'" in err and not (tmp_path / "q.csv").exists()
+    (tmp_path / "header.csv").write_text(",".join(new.columns) + "\n")
+    code, _, err = run_cli("predict", str(model), str(tmp_path / "header.csv"))
+    assert code == 2 and "no data rows" in err

@@ -103,17 +103,21 @@ def predict(
     data: Data,
     out: PredictionsOut = Path("preds.csv"),
     encoding: Encoding = "utf-8",
+    strict: Annotated[bool, typer.Option(
+        help="Refuse text in a numeric column and rows with every feature missing, instead of "
+             "imputing them with a note.")] = False,
 ) -> None:
     """Predict each row's class and class probabilities with a saved model."""
     import pandas as pd
 
     from metamed.automl.persistence import load_model
-    from metamed.data.io import read_table
+    from metamed.data.io import read_table_with_notes
     from metamed.data.validation import conform_features
 
     model = load_model(model_file)
-    frame = read_table(data, encoding=encoding)
-    _, notes = conform_features(frame, model.feature_types_)
+    frame, notes = read_table_with_notes(data, encoding=encoding)
+    frame, checked = conform_features(frame, model.feature_types_, strict=strict)
+    notes += checked
     proba = model.predict_proba(frame)
     result = pd.DataFrame({"predicted": model.classes_[proba.argmax(axis=1)]})
     for i, label in enumerate(model.classes_):
