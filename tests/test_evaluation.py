@@ -88,3 +88,14 @@ def test_a_class_missing_from_a_training_fold_gets_zero_probability():
     result = evaluate(make_task(frame, "y"), _model(), n_boot=50)
     assert result.oof_proba.shape[2] == 3
     np.testing.assert_allclose(result.oof_proba.sum(axis=2), 1.0)
+
+
+def test_a_large_table_draws_fewer_bootstrap_resamples_and_says_so():
+    from metamed.evaluation.evaluate import _bootstrap_note
+    from metamed.evaluation.intervals import MIN_BOOT, resamples
+
+    assert resamples(300, 1000) == 1000  # small medical tables: the full bootstrap
+    assert resamples(200_000, 1000) == MIN_BOOT < 1000
+    assert resamples(200_000, 100) == 100  # never more than asked
+    assert _bootstrap_note(300, 1000) is None
+    assert f"{MIN_BOOT} bootstrap resamples instead of 1000" in _bootstrap_note(200_000, 1000)

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, clone
 from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation.cv import CVPlan, Split, plan_cv
-from metamed.evaluation.intervals import Interval, bootstrap_intervals
+from metamed.evaluation.intervals import Interval, bootstrap_intervals, resamples
 from metamed.evaluation.metrics import HIGHER_IS_BETTER
 
 
@@ -123,8 +123,16 @@ def evaluate(
         n_splits=plan.n_splits,
         n_repeats=plan.n_repeats,
         fit_seconds=sum(f.fit_seconds for f in folds),
-        notes=[plan.note] if plan.note else [],
+        notes=[note for note in (plan.note, _bootstrap_note(task.n_rows, n_boot)) if note],
     )
+
+
+def _bootstrap_note(n_rows: int, n_boot: int) -> str | None:
+    drawn = resamples(n_rows, n_boot)
+    if drawn == n_boot:
+        return None
+    return (f"95% intervals from {drawn} bootstrap resamples instead of {n_boot}: with "
+            f"{n_rows:,} rows they are narrow, and more would cost far more than the fits.")
 
 
 def cross_validate_proba(estimator: BaseEstimator, task: Task, plan: CVPlan,

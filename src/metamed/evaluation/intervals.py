@@ -11,11 +11,24 @@ metric computation per sample.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from metamed.evaluation.metrics import METRIC_NAMES, all_metrics
+
+#: Rows x resamples one bootstrap computes at most: on large tables the
+#: intervals are narrow, and 1,000 resamples of every row would cost far more
+#: than fitting the model (each resample recomputes every metric).
+MAX_BOOT_WORK = 40_000_000
+#: Resamples never drop below this, however large the table.
+MIN_BOOT = 200
+
+
+def resamples(n_rows: int, n_boot: int) -> int:
+    """How many resamples a bootstrap of ``n_rows`` rows draws when ``n_boot`` are asked for."""
+    return min(n_boot, max(MIN_BOOT, MAX_BOOT_WORK // max(n_rows, 1)))
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ def bootstrap_intervals(
     """
     per_repeat = [all_metrics(codes, p, positive) for p in proba_by_repeat]
     estimates = {m: float(np.mean([r[m] for r in per_repeat])) for m in METRIC_NAMES}
-    samples = _resample_indices(len(codes), groups, n_boot, seed)
+    samples = _resample_indices(len(codes), groups, resamples(len(codes), n_boot), seed)
     draws = np.array(
         [
             _metric_vector(codes[idx], proba_by_repeat[b % len(proba_by_repeat)][idx], positive)
@@ -77,11 +90,14 @@ def _metric_vector(codes: np.ndarray, proba: np.ndarray, positive: int | None) -
 
 def _resample_indices(
     n: int, groups: np.ndarray | None, n_boot: int, seed: int
-) -> list[np.ndarray]:
+) -> Iterator[np.ndarray]:
+    """Row indices of each resample, drawn one at a time (all at once is n x n_boot integers)."""
     rng = np.random.default_rng(seed)
     if groups is None:
-        return [rng.integers(0, n, n) for _ in range(n_boot)]
+        yield from (rng.integers(0, n, n) for _ in range(n_boot))
+        return
     labels, inverse = np.unique(groups, return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(len(labels))]
-    picks = (rng.integers(0, len(labels), len(labels)) for _ in range(n_boot))
-    return [np.concatenate([members[g] for g in pick]) for pick in picks]
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(labels), len(labels))
+        yield np.concatenate([members[g] for g in pick])

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit
-from scipy.stats import rankdata
 
 EPS = 1e-15
 
@@ -111,18 +110,37 @@ def _one_vs_rest(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> 
             continue
         score = proba[:, k]
         slope, intercept = calibration_slope_intercept(is_k, score)
-        rows.append([roc_auc(is_k, score), average_precision(is_k, score), slope, intercept])
+        curve = _ranking_curve(is_k, score)
+        rows.append([_roc_area(*curve), _average_precision(*curve), slope, intercept])
     values = np.nanmean(np.array(rows), axis=0) if rows else np.full(4, np.nan)
     names = ("roc_auc", "pr_auc", "calibration_slope", "calibration_intercept")
     return dict(zip(names, map(float, values), strict=True))
 
 
 def roc_auc(is_positive: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve via the Mann-Whitney U statistic (ties count half)."""
-    n_pos = int(is_positive.sum())
-    n_neg = len(is_positive) - n_pos
-    ranks = rankdata(score)
-    return float((ranks[is_positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    """Area under the ROC curve (the Mann-Whitney U statistic: ties count half)."""
+    return _roc_area(*_ranking_curve(is_positive, score))
+
+
+def _ranking_curve(is_positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True and false positives when calling every score >= t, at each distinct t (descending).
+
+    One sort serves both ROC AUC and average precision, which matters when
+    a bootstrap recomputes them hundreds of times.
+    """
+    order = np.argsort(-score, kind="mergesort")
+    sorted_score, hits = score[order], is_positive[order]
+    last_of_tie = np.r_[np.diff(sorted_score) != 0, True]
+    true_pos = np.cumsum(hits)[last_of_tie]
+    false_pos = (np.arange(1, len(score) + 1))[last_of_tie] - true_pos
+    return true_pos.astype(float), false_pos.astype(float)
+
+
+def _roc_area(true_pos: np.ndarray, false_pos: np.ndarray) -> float:
+    """Trapezoids between the ROC points: a tie between classes counts half."""
+    tpr = np.r_[0.0, true_pos] / true_pos[-1]
+    fpr = np.r_[0.0, false_pos] / false_pos[-1]
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
 def class_roc_auc(codes: np.ndarray, proba: np.ndarray, positive: int | None = None) -> float:
@@ -139,17 +157,14 @@ def class_roc_auc(codes: np.ndarray, proba: np.ndarray, positive: int | None = N
 
 
 def average_precision(is_positive: np.ndarray, score: np.ndarray) -> float:
-    """Area under the precision-recall curve as scikit-learn's average precision.
+    """Area under the precision-recall curve as scikit-learn's average precision."""
+    return _average_precision(*_ranking_curve(is_positive, score))
 
-    Sum over distinct thresholds of (recall gained) x (precision there).
-    """
-    order = np.argsort(-score, kind="mergesort")
-    sorted_score, hits = score[order], is_positive[order].astype(float)
-    last_of_tie = np.r_[np.diff(sorted_score) != 0, True]
-    true_pos = np.cumsum(hits)[last_of_tie]
-    called = (np.arange(1, len(score) + 1))[last_of_tie]
-    precision = true_pos / called
-    recall = true_pos / hits.sum()
+
+def _average_precision(true_pos: np.ndarray, false_pos: np.ndarray) -> float:
+    """Sum over distinct thresholds of (recall gained) x (precision there)."""
+    precision = true_pos / (true_pos + false_pos)
+    recall = true_pos / true_pos[-1]
     return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
