@@ -90,12 +90,25 @@ def test_a_class_missing_from_a_training_fold_gets_zero_probability():
     np.testing.assert_allclose(result.oof_proba.sum(axis=2), 1.0)
 
 
-def test_a_large_table_draws_fewer_bootstrap_resamples_and_says_so():
-    from metamed.evaluation.evaluate import _bootstrap_note
-    from metamed.evaluation.intervals import MIN_BOOT, resamples
+def test_a_large_table_bootstraps_smaller_resamples_rescaled_to_the_same_width(monkeypatch):
+    from metamed.evaluation import intervals
 
-    assert resamples(300, 1000) == 1000  # small medical tables: the full bootstrap
-    assert resamples(200_000, 1000) == MIN_BOOT < 1000
-    assert resamples(200_000, 100) == 100  # never more than asked
-    assert _bootstrap_note(300, 1000) is None
-    assert f"{MIN_BOOT} bootstrap resamples instead of 1000" in _bootstrap_note(200_000, 1000)
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 2, 30_000)
+    p = np.clip(0.3 + 0.4 * codes + rng.normal(0, 0.2, codes.size), 0.01, 0.99)
+    proba = np.stack([1 - p, p], axis=1)[None]
+    full = intervals.bootstrap_intervals(codes, proba, 1, n_boot=300)
+    monkeypatch.setattr(intervals, "MAX_RESAMPLED", 3_000)
+    small = intervals.bootstrap_intervals(codes, proba, 1, n_boot=300)
+    for name in ("roc_auc", "brier", "calibration_slope", "accuracy"):
+        assert small[name].estimate == full[name].estimate
+        ratio = (small[name].high - small[name].low) / (full[name].high - full[name].low)
+        assert 0.8 < ratio < 1.25, (name, ratio)
+
+
+def test_the_evaluation_says_when_its_intervals_come_from_smaller_resamples(monkeypatch):
+    from metamed.evaluation import intervals
+
+    monkeypatch.setattr(intervals, "MAX_RESAMPLED", 50)
+    result = evaluate(_task(), LogisticRegression(), n_splits=3, n_repeats=1, n_boot=50)
+    assert any("resamples of 50 of the 120 rows, rescaled" in note for note in result.notes)

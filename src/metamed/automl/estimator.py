@@ -16,7 +16,7 @@ from metamed.automl.state import FittedState
 from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
-from metamed.evaluation.intervals import bootstrap_intervals
+from metamed.evaluation.intervals import bootstrap_intervals, expected_seconds
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
@@ -163,7 +163,8 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
         cv_results, oof_proba = {}, None
         if self.outer_splits:
-            honest = (deadline - time.perf_counter()) * HONEST_SHARE
+            intervals = expected_seconds(task.codes, len(task.classes), task.positive_index)
+            honest = (deadline - time.perf_counter() - intervals) * HONEST_SHARE
             oof_proba = nested_oof(task, learner, honest, outer_splits=self.outer_splits,
                                    **options)
             cv_results = bootstrap_intervals(task.codes, oof_proba[None], task.positive_index,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -58,12 +59,13 @@ def fit(
         privacy_sentence,
     )
 
+    started = time.perf_counter()  # reading and checking the table count against the budget
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
     model = MetaClassifier(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
                            outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
                            random_state=seed)
     with console.status(f"meta-learning on {task.n_rows} rows (budget {time_budget:g} s)..."):
-        model.fit_task(task)
+        model.fit_task(task, started)
     save_model(model, out)
     if report is not None:
         _write_report(model, task, report, quiet=as_json)

@@ -274,15 +274,19 @@ def _kind_of(column: pd.Series) -> str:
 
 
 def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
-    """Numbers as floats; categories as Python strings with NaN for missing."""
-    out = frame.copy()
-    for column, kind in types.items():
-        values = out[column]
-        if kind == "categorical":
-            out[column] = values.astype("string").astype(object).where(values.notna(), np.nan)
-        else:
-            out[column] = pd.to_numeric(values, errors="coerce").astype(float)
-    return out
+    """Numbers as floats; categories as Python strings with NaN for missing.
+
+    Built as one new frame: assigning column by column is quadratic-ish in
+    pandas and took seconds on 10,000 columns.
+    """
+    return pd.DataFrame({column: _as_type(frame[column], kind) for column, kind in types.items()},
+                        index=frame.index)
+
+
+def _as_type(values: pd.Series, kind: str) -> pd.Series:
+    if kind == "categorical":
+        return values.astype("string").astype(object).where(values.notna(), np.nan)
+    return pd.to_numeric(values, errors="coerce").astype(float)
 
 
 def conform_features(

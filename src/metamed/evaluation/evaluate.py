@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, clone
 from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation.cv import CVPlan, Split, plan_cv
-from metamed.evaluation.intervals import Interval, bootstrap_intervals, resamples
+from metamed.evaluation.intervals import Interval, bootstrap_intervals, resampled_units, resamples
 from metamed.evaluation.metrics import HIGHER_IS_BETTER
 
 
@@ -123,16 +123,20 @@ def evaluate(
         n_splits=plan.n_splits,
         n_repeats=plan.n_repeats,
         fit_seconds=sum(f.fit_seconds for f in folds),
-        notes=[note for note in (plan.note, _bootstrap_note(task.n_rows, n_boot)) if note],
+        notes=[note for note in (plan.note, _bootstrap_note(task, n_boot)) if note],
     )
 
 
-def _bootstrap_note(n_rows: int, n_boot: int) -> str | None:
-    drawn = resamples(n_rows, n_boot)
-    if drawn == n_boot:
+def _bootstrap_note(task: Task, n_boot: int) -> str | None:
+    """Say so when the intervals come from fewer or smaller resamples than asked."""
+    unit = "rows" if task.groups is None else "groups"
+    units = task.n_rows if task.groups is None else int(task.groups.nunique())
+    drawn, size = resamples(task.n_rows, len(task.classes), n_boot), resampled_units(units)
+    if (drawn, size) == (n_boot, units):
         return None
-    return (f"95% intervals from {drawn} bootstrap resamples instead of {n_boot}: with "
-            f"{n_rows:,} rows they are narrow, and more would cost far more than the fits.")
+    return (f"95% intervals from {drawn} bootstrap resamples of {size:,} of the {units:,} "
+            f"{unit}{', rescaled (m-out-of-n bootstrap)' if size < units else ''}: a full "
+            "bootstrap would cost far more than the fits (see metamed.evaluation.intervals).")
 
 
 def cross_validate_proba(estimator: BaseEstimator, task: Task, plan: CVPlan,

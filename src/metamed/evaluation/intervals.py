@@ -6,10 +6,19 @@ the 2.5th and 97.5th percentiles bound the 95% interval. With repeated CV,
 bootstrap sample ``b`` uses repeat ``b mod R``, so the interval reflects
 both patient sampling and split-to-split variation at the cost of one
 metric computation per sample.
+
+Large tables: a resample of every row recomputes every metric on every row,
+which on 200,000 rows costs far more than fitting the model. Above
+:data:`MAX_RESAMPLED` rows (or groups) each resample draws that many
+(the m-out-of-n bootstrap, Bickel, Götze & van Zwet 1997), and the spread of
+the draws around the estimate is shrunk by ``sqrt(m / n)``: the metrics are
+asymptotically normal at rate ``sqrt(n)``, and at these sizes the
+approximation is far finer than the intervals' own Monte Carlo error.
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,17 +27,40 @@ import numpy as np
 
 from metamed.evaluation.metrics import METRIC_NAMES, all_metrics
 
-#: Rows x resamples one bootstrap computes at most: on large tables the
-#: intervals are narrow, and 1,000 resamples of every row would cost far more
-#: than fitting the model (each resample recomputes every metric).
-MAX_BOOT_WORK = 40_000_000
-#: Resamples never drop below this, however large the table.
+#: Above this many rows (or groups) a resample draws only this many, rescaled.
+MAX_RESAMPLED = 5_000
+
+
+#: Rows x scored classes x resamples one bootstrap computes at most: every
+#: class of a multiclass target is scored one-vs-rest in every resample.
+MAX_BOOT_WORK = 10_000_000
+#: Resamples never drop below this (the 2.5th percentile needs a few in its tail).
 MIN_BOOT = 200
 
 
-def resamples(n_rows: int, n_boot: int) -> int:
-    """How many resamples a bootstrap of ``n_rows`` rows draws when ``n_boot`` are asked for."""
-    return min(n_boot, max(MIN_BOOT, MAX_BOOT_WORK // max(n_rows, 1)))
+def resampled_units(n_units: int) -> int:
+    """Rows (or groups) drawn per resample from ``n_units``."""
+    return min(n_units, MAX_RESAMPLED)
+
+
+def resamples(n_rows: int, n_classes: int, n_boot: int) -> int:
+    """Resamples drawn when ``n_boot`` are asked for (fewer for many classes, never < 200)."""
+    scored = 1 if n_classes == 2 else n_classes
+    affordable = MAX_BOOT_WORK // max(1, resampled_units(n_rows) * scored)
+    return min(n_boot, max(MIN_BOOT, affordable))
+
+
+def expected_seconds(codes: np.ndarray, n_classes: int, positive: int | None,
+                     n_boot: int = 1000) -> float:
+    """Time :func:`bootstrap_intervals` will take, from one metric computation timed here.
+
+    Lets a time-budgeted fit set this time aside before it searches.
+    """
+    rows = codes[: resampled_units(len(codes))]
+    uniform = np.full((len(rows), n_classes), 1 / n_classes)
+    started = time.perf_counter()
+    _metric_vector(rows, uniform, positive)
+    return (time.perf_counter() - started) * resamples(len(codes), n_classes, n_boot)
 
 
 @dataclass(frozen=True)
@@ -64,7 +96,8 @@ def bootstrap_intervals(
     """
     per_repeat = [all_metrics(codes, p, positive) for p in proba_by_repeat]
     estimates = {m: float(np.mean([r[m] for r in per_repeat])) for m in METRIC_NAMES}
-    samples = _resample_indices(len(codes), groups, resamples(len(codes), n_boot), seed)
+    n_boot = resamples(len(codes), proba_by_repeat.shape[2], n_boot)
+    units, samples = _resample_indices(len(codes), groups, n_boot, seed)
     draws = np.array(
         [
             _metric_vector(codes[idx], proba_by_repeat[b % len(proba_by_repeat)][idx], positive)
@@ -75,6 +108,9 @@ def bootstrap_intervals(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
+    center = np.array([estimates[m] for m in METRIC_NAMES])
+    shrink = np.sqrt(resampled_units(units) / units)
+    low, high = center + shrink * (low - center), center + shrink * (high - center)
     return {
         m: Interval(estimates[m], float(low[i]), float(high[i]))
         for i, m in enumerate(METRIC_NAMES)
@@ -90,14 +126,17 @@ def _metric_vector(codes: np.ndarray, proba: np.ndarray, positive: int | None) -
 
 def _resample_indices(
     n: int, groups: np.ndarray | None, n_boot: int, seed: int
-) -> Iterator[np.ndarray]:
-    """Row indices of each resample, drawn one at a time (all at once is n x n_boot integers)."""
+) -> tuple[int, Iterator[np.ndarray]]:
+    """How many units (rows or groups) there are, and each resample's row indices.
+
+    Resamples are drawn one at a time: all at once would be n x n_boot integers.
+    """
     rng = np.random.default_rng(seed)
     if groups is None:
-        yield from (rng.integers(0, n, n) for _ in range(n_boot))
-        return
+        m = resampled_units(n)
+        return n, (rng.integers(0, n, m) for _ in range(n_boot))
     labels, inverse = np.unique(groups, return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(len(labels))]
-    for _ in range(n_boot):
-        pick = rng.integers(0, len(labels), len(labels))
-        yield np.concatenate([members[g] for g in pick])
+    m = resampled_units(len(labels))
+    picks = (rng.integers(0, len(labels), m) for _ in range(n_boot))
+    return len(labels), (np.concatenate([members[g] for g in pick]) for pick in picks)

@@ -101,19 +101,21 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def _one_vs_rest(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> dict[str, float]:
-    """Ranking and calibration metrics, for the positive class or macro over classes."""
-    classes = [positive] if positive is not None else range(proba.shape[1])
-    rows = []
-    for k in classes:
-        is_k = codes == k
-        if is_k.all() or not is_k.any():
-            continue
-        score = proba[:, k]
-        slope, intercept = calibration_slope_intercept(is_k, score)
-        curve = _ranking_curve(is_k, score)
-        rows.append([_roc_area(*curve), _average_precision(*curve), slope, intercept])
-    values = np.nanmean(np.array(rows), axis=0) if rows else np.full(4, np.nan)
+    """Ranking and calibration metrics, for the positive class or macro over classes.
+
+    Classes absent from ``codes`` (or making up all of it) are skipped.
+    """
+    candidates = [positive] if positive is not None else range(proba.shape[1])
+    classes = [k for k in candidates if 0 < np.sum(codes == k) < len(codes)]
     names = ("roc_auc", "pr_auc", "calibration_slope", "calibration_intercept")
+    if not classes:
+        return dict.fromkeys(names, float("nan"))
+    hits, scores = codes[:, None] == np.array(classes), proba[:, classes]
+    slopes, intercepts = _calibration(hits, scores)
+    curves = [_ranking_curve(hits[:, j], scores[:, j]) for j in range(len(classes))]
+    values = [np.mean([_roc_area(*c) for c in curves]),
+              np.mean([_average_precision(*c) for c in curves]),
+              np.nanmean(slopes), np.nanmean(intercepts)]
     return dict(zip(names, map(float, values), strict=True))
 
 
@@ -190,24 +192,44 @@ def calibration_slope_intercept(is_positive: np.ndarray, score: np.ndarray) -> t
     ideal; > 0 means risks are under-estimated on average). Both are the
     standard definitions of clinical prediction-model validation.
     """
-    y = is_positive.astype(float)
-    logit = np.log(np.clip(score, 1e-6, 1 - 1e-6) / np.clip(1 - score, 1e-6, 1))
-    design = np.column_stack([np.ones_like(logit), logit])
-    slope = _newton_logistic(design, y, np.zeros(len(y)))[1]
-    intercept = _newton_logistic(design[:, :1], y, logit)[0]
-    return float(slope), float(intercept)
+    slopes, intercepts = _calibration(is_positive[:, None], score[:, None])
+    return float(slopes[0]), float(intercepts[0])
 
 
-def _newton_logistic(design: np.ndarray, y: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Unpenalised logistic regression by Newton-Raphson (a few tiny matrices)."""
-    beta = np.zeros(design.shape[1])
+def _calibration(hits: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slopes and intercepts of every column at once (one-vs-rest problems side by side).
+
+    Each is a logistic regression with at most two coefficients, solved by
+    Newton-Raphson for all columns together: with 25 classes and a bootstrap
+    of 1,000 resamples, one batched solve instead of 50,000 small ones.
+    """
+    y = hits.astype(float)
+    logit = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / np.clip(1 - scores, 1e-6, 1))
+    intercept, slope = _newton_logistic(y, logit, np.zeros_like(logit), with_slope=True)
+    in_the_large, _ = _newton_logistic(y, np.zeros_like(logit), logit, with_slope=False)
+    return slope, in_the_large
+
+
+def _newton_logistic(y: np.ndarray, x: np.ndarray, offset: np.ndarray,
+                     with_slope: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, unpenalised ``logit P(y) = a + b x + offset`` (``b`` = 0 unless ``with_slope``).
+
+    The 2 x 2 Newton systems are solved in closed form, all columns at once.
+    """
+    a, b = np.zeros(y.shape[1]), np.zeros(y.shape[1])
     for _ in range(25):
-        p = expit(design @ beta + offset)
-        gradient = design.T @ (y - p)
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + 1e-9 * np.eye(len(beta))
-        step = np.linalg.solve(hessian, gradient)
-        beta = beta + np.clip(step, -5, 5)
-        if np.max(np.abs(step)) < 1e-8:
+        p = expit(a + b * x + offset)
+        w = p * (1 - p)
+        g_a, g_b = (y - p).sum(axis=0), (x * (y - p)).sum(axis=0)
+        h_aa, h_ab, h_bb = w.sum(axis=0) + 1e-9, (w * x).sum(axis=0), (w * x * x).sum(axis=0)
+        if with_slope:
+            h_bb = h_bb + 1e-9
+            det = h_aa * h_bb - h_ab**2
+            step_a = (h_bb * g_a - h_ab * g_b) / det
+            step_b = (h_aa * g_b - h_ab * g_a) / det
+        else:
+            step_a, step_b = g_a / h_aa, np.zeros_like(b)
+        a, b = a + np.clip(step_a, -5, 5), b + np.clip(step_b, -5, 5)
+        if max(np.max(np.abs(step_a)), np.max(np.abs(step_b))) < 1e-8:
             break
-    return beta
-
+    return a, b
