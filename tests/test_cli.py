@@ -105,6 +105,7 @@ def test_fit_then_predict_writes_a_class_and_a_probability_per_class(
     )
     assert code == 0, err
     assert "similar known tasks" in out and "honest performance" in out and "ROC AUC" in out
+    assert "verdict:" in out and "logistic regression" in out
     preds = tmp_path / "preds.csv"
     code, out, err = run_cli("predict", str(model), str(cohort), "--out", str(preds))
     assert code == 0, err

@@ -31,6 +31,20 @@ def test_fit_predict_and_honest_results(tiny_kb, synthetic):
     assert model.recommendations_ and all(r.rationale for r in model.recommendations_)
 
 
+def test_the_honest_result_comes_with_its_difference_from_plain_logistic_regression(
+        tiny_kb, synthetic):
+    from metamed.automl.selection import refit_oof
+    from metamed.evaluation.metrics import class_roc_auc
+
+    task = synthetic("verdict", n=150, p=4, signal=2, seed=43)
+    model = _model(tiny_kb).fit_task(task)
+    lr = class_roc_auc(task.codes, refit_oof(task, named_config("logreg"), 3, 0), 1)
+    difference = model.baseline_comparison_["roc_auc"]
+    assert difference.estimate == pytest.approx(model.cv_results_["roc_auc"].estimate - lr)
+    assert difference.low <= difference.estimate <= difference.high
+    assert "logistic regression" in model.verdict_
+
+
 def test_forty_patients_get_a_sensible_model_not_chance(tiny_kb, synthetic):
     task = synthetic("tiny", n=40, p=3, signal=3, seed=7)
     model = _model(tiny_kb).fit(task.X, task.y)
@@ -73,6 +87,8 @@ def test_saved_model_predicts_the_same_and_keeps_its_results(tiny_kb, tmp_path, 
     assert loaded.positive_class_ == model.positive_class_ == "well"  # not the minority
     np.testing.assert_allclose(loaded.predict_proba(task.X), model.predict_proba(task.X))
     assert loaded.cv_results_ == model.cv_results_
+    assert loaded.baseline_comparison_ == model.baseline_comparison_
+    assert loaded.verdict_ == model.verdict_
     pd.testing.assert_frame_equal(loaded.leaderboard_, model.leaderboard_)
     assert loaded.metamed_version_
     np.testing.assert_allclose(loaded.oof_proba_, model.oof_proba_)

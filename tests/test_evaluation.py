@@ -112,3 +112,29 @@ def test_the_evaluation_says_when_its_intervals_come_from_smaller_resamples(monk
     monkeypatch.setattr(intervals, "MAX_RESAMPLED", 50)
     result = evaluate(_task(), LogisticRegression(), n_splits=3, n_repeats=1, n_boot=50)
     assert any("resamples of 50 of the 120 rows, rescaled" in note for note in result.notes)
+
+
+def test_the_paired_difference_is_zero_for_the_same_predictions_and_positive_for_better():
+    from metamed.evaluation.intervals import paired_intervals
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 2, 400)
+    weak = np.clip(0.5 + 0.1 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
+    strong = np.clip(0.5 + 0.5 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
+    as_proba = lambda p: np.stack([1 - p, p], axis=1)  # noqa: E731
+    same = paired_intervals(codes, as_proba(weak), as_proba(weak), 1, n_boot=200)
+    assert (same["roc_auc"].estimate, same["roc_auc"].low, same["roc_auc"].high) == (0, 0, 0)
+    better = paired_intervals(codes, as_proba(strong), as_proba(weak), 1, n_boot=200)
+    assert better["roc_auc"].low > 0 and better["brier"].high < 0
+
+
+def test_the_verdict_says_beat_no_better_or_worse_with_the_interval():
+    from metamed.evaluation.baseline import verdict
+    from metamed.evaluation.intervals import Interval
+
+    assert verdict({"roc_auc": Interval(0.031, 0.012, 0.049)}) == (
+        "beat logistic regression by 0.031 AUC (0.012 to 0.049) on the same outer folds.")
+    assert verdict({"roc_auc": Interval(0.004, -0.01, 0.018)}).startswith(
+        "no better than logistic regression here (+0.004 AUC, 95% CI -0.010 to +0.018")
+    assert verdict({"roc_auc": Interval(-0.05, -0.09, -0.01)}).startswith("worse than")
+    assert "itself" in verdict({"roc_auc": Interval(0.0, 0.0, 0.0)})

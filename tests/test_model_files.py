@@ -166,7 +166,8 @@ def test_every_model_family_saves_and_loads_with_the_allow_list(tmp_path, family
     state = FittedState(
         model=pipeline, classes=np.asarray(task.classes), positive_index=task.positive_index,
         input_columns=list(task.X.columns), named_input=True,
-        feature_types=dict(task.feature_types), cv_results={}, oof_proba=None,
+        feature_types=dict(task.feature_types), cv_results={}, baseline_comparison={},
+        oof_proba=None,
         oof_target=task.codes, leaderboard=pd.DataFrame(), recommendations=[],
         best_config=named_config(family), ensemble=[(family, 1.0)],
         task_summary=task.summary(), notes=[], fit_seconds=0.0)

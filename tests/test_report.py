@@ -112,6 +112,9 @@ def test_report_figures_show_the_honest_numbers(example_report):
         assert f">{section}</h2>" in html
     assert html.count('data-kind="dependence"') == 3
     assert "'label' with classes No, Yes; positive class 'Yes'" in unescape(html)
+    auc = model.baseline_comparison_["roc_auc"]
+    assert f"Against plain logistic regression: {model.verdict_}" in unescape(html)
+    assert f"{auc.low:+.3f} – {auc.high:+.3f}" in unescape(html)  # the paired CI, in a table
 
 
 def test_report_is_self_contained_and_has_no_patient_rows(example_report):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -11,16 +12,22 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from metamed.automl.selection import fit_selected, nested_oof, select_model
+from metamed.automl.selection import fit_selected, nested_oof, refit_oof, select_model
 from metamed.automl.state import FittedState
 from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
-from metamed.evaluation.intervals import bootstrap_intervals, expected_seconds
+from metamed.evaluation.baseline import verdict
+from metamed.evaluation.intervals import (
+    Interval,
+    bootstrap_intervals,
+    expected_seconds,
+    paired_intervals,
+)
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
-from metamed.space import config_name
+from metamed.space import config_name, named_config
 from metamed.space.privacy import config_keeps_rows
 
 #: Share of the time left for the honest outer CV; what remains then chooses the final model.
@@ -33,6 +40,15 @@ REFIT_RESERVE = 0.15
 def load_metadata(kb: str | None) -> MetaData:
     """Meta-training data of a knowledge base (the shipped one when ``kb`` is None)."""
     return MetaData.from_storage(open_storage(kb, read_only=True))
+
+
+@dataclass(frozen=True)
+class Honest:
+    """What the outer CV measured: predictions, intervals, the paired difference from LR."""
+
+    oof_proba: np.ndarray
+    metrics: dict[str, Interval]
+    baseline: dict[str, Interval]
 
 
 def _learned(name: str) -> property:
@@ -99,6 +115,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         Config of the best single candidate.
     cv_results_ : dict of str to Interval
         Honest metrics with 95% CIs (empty when ``outer_splits`` is 0).
+    baseline_comparison_ : dict of str to Interval
+        Honest metrics minus plain logistic regression's on the same outer
+        folds, with paired 95% CIs; :attr:`verdict_` says it in words.
     oof_proba_ : ndarray of shape (n_rows, n_classes) or None
         Outer-CV probabilities behind ``cv_results_`` (for ROC, calibration and
         decision curves); None when ``outer_splits`` is 0.
@@ -161,14 +180,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         deadline = started + self.time_budget
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
-        cv_results, oof_proba = {}, None
-        if self.outer_splits:
-            intervals = expected_seconds(task.codes, len(task.classes), task.positive_index)
-            honest = (deadline - time.perf_counter() - intervals) * HONEST_SHARE
-            oof_proba = nested_oof(task, learner, honest, outer_splits=self.outer_splits,
-                                   **options)
-            cv_results = bootstrap_intervals(task.codes, oof_proba[None], task.positive_index,
-                                             task.group_labels, seed=self.random_state)
+        honest = self._honest(task, learner, deadline, options) if self.outer_splits else None
         search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
         selection = select_model(task, learner, max(0.0, search_budget), **options)
         self.state_ = FittedState(
@@ -178,8 +190,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
             input_columns=list(task.X.columns) if input_columns is None else input_columns,
             named_input=named_input,
             feature_types=dict(task.feature_types),
-            cv_results=cv_results,
-            oof_proba=oof_proba,
+            cv_results=honest.metrics if honest else {},
+            baseline_comparison=honest.baseline if honest else {},
+            oof_proba=honest.oof_proba if honest else None,
             oof_target=task.codes,
             leaderboard=selection.search.leaderboard(),
             recommendations=selection.recommendations,
@@ -191,6 +204,25 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
             fit_seconds=time.perf_counter() - started,
         )
         return self
+
+    def _honest(self, task: Task, learner, deadline: float, options: dict) -> Honest:
+        """The whole procedure in outer CV, its intervals, and its difference from plain LR.
+
+        The intervals' expected time (three bootstraps' worth: the metrics,
+        then both sides of the paired difference) is set aside first.
+        """
+        reserve = 3 * expected_seconds(task.codes, len(task.classes), task.positive_index)
+        budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
+        oof = nested_oof(task, learner, budget, outer_splits=self.outer_splits, **options)
+        baseline = refit_oof(task, named_config("logreg"), self.outer_splits, self.random_state)
+        codes, positive, groups = task.codes, task.positive_index, task.group_labels
+        return Honest(
+            oof_proba=oof,
+            metrics=bootstrap_intervals(codes, oof[None], positive, groups,
+                                        seed=self.random_state),
+            baseline=paired_intervals(codes, oof, baseline, positive, groups,
+                                      seed=self.random_state),
+        )
 
     def _metadata_for(self, task: Task) -> tuple[MetaData, list[str]]:
         """The KB's meta-training data, without this very table if the KB holds it.
@@ -247,6 +279,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     positive_class_ = _learned("positive_class")
     feature_types_ = _learned("feature_types")
     cv_results_ = _learned("cv_results")
+    baseline_comparison_ = _learned("baseline_comparison")
     oof_proba_ = _learned("oof_proba")
     oof_target_ = _learned("oof_target")
     leaderboard_ = _learned("leaderboard")
@@ -256,6 +289,13 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     task_summary_ = _learned("task_summary")
     notes_ = _learned("notes")
     fit_seconds_ = _learned("fit_seconds")
+
+    @property
+    def verdict_(self) -> str | None:
+        """Whether the procedure beat plain logistic regression, in one sentence (None without
+        outer CV)."""
+        comparison = self._state().baseline_comparison
+        return verdict(comparison) if comparison else None
 
     @property
     def n_features_in_(self) -> int:

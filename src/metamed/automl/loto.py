@@ -17,20 +17,17 @@ KB: 0 = the worst config on that task, 1 = the best one (the oracle).
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from metamed.automl.selection import OUTER_SEED, nested_oof
+from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
-from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import N_CANDIDATES, MetaLearner, make_learner
-from metamed.space import pipeline_for_task
 
 #: Two ROC AUCs closer than this count as a tie in wins / ties / losses.
 TIE = 0.005
@@ -94,7 +91,7 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
         started = time.perf_counter()
         if name == ORACLE:
             best = metadata.configs[int(np.nanargmax(metadata.scores[t]))]
-            oof = _refit_oof(task, best, outer_splits, seed)
+            oof = refit_oof(task, best, outer_splits, seed)
         else:
             learner: MetaLearner = make_learner(name).fit(visible)
             settings = {"n_candidates": 1} if name == BASELINE else search
@@ -105,15 +102,6 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
                    time.perf_counter() - started)
         rows.append({**row, "budget": budget})
     return rows
-
-
-def _refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:
-    """Out-of-fold probabilities of one config on the outer folds :func:`nested_oof` uses."""
-    plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
-    with warnings.catch_warnings():  # convergence chatter, as in the search
-        warnings.simplefilter("ignore")
-        _, oof = cross_validate_proba(pipeline_for_task(config, task), task, plan, "oracle")
-    return oof[0]
 
 
 def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float) -> dict:

@@ -20,9 +20,9 @@ from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
 from metamed.automl.search import Candidate, SearchResult, candidate_pool, successive_halving
 from metamed.data.task import Task
 from metamed.errors import MetamedError
-from metamed.evaluation import plan_cv
+from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
-from metamed.space import config_hash, named_config, pipeline_for_task
+from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 
 #: Offset of the outer folds' seed, so they differ from the inner search's folds.
 OUTER_SEED = 1000
@@ -113,3 +113,17 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         present = [task.classes.index(c) for c in inner.classes]
         proba[np.ix_(split.test, present)] = model.predict_proba(task.X.iloc[split.test])
     return proba
+
+
+def refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:
+    """Out-of-fold probabilities of one fixed config on the outer folds of :func:`nested_oof`.
+
+    The same folds make the two comparable patient by patient (the baseline
+    verdict, the oracle reference of leave-one-task-out).
+    """
+    plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
+    with warnings.catch_warnings():  # convergence chatter, as in the search
+        warnings.simplefilter("ignore")
+        _, oof = cross_validate_proba(pipeline_for_task(config, task), task, plan,
+                                      config_name(config))
+    return oof[0]

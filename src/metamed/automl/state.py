@@ -44,6 +44,9 @@ class FittedState:
         Usable training columns and their types: the schema ``predict`` checks.
     cv_results : dict of str to Interval
         Honest metrics with 95% CIs (empty without outer CV).
+    baseline_comparison : dict of str to Interval
+        Each honest metric minus plain logistic regression's on the same
+        outer folds, with a paired 95% CI (empty without outer CV).
     oof_proba : ndarray or None
         Outer-CV probabilities behind ``cv_results``.
     oof_target : ndarray
@@ -64,6 +67,7 @@ class FittedState:
     named_input: bool
     feature_types: dict[str, str]
     cv_results: dict[str, Interval]
+    baseline_comparison: dict[str, Interval]
     oof_proba: np.ndarray | None
     oof_target: np.ndarray
     leaderboard: pd.DataFrame
@@ -94,7 +98,8 @@ class FittedState:
             "input_columns": list(self.input_columns),
             "named_input": self.named_input,
             "feature_types": dict(self.feature_types),
-            "cv_results": {k: dataclasses.asdict(v) for k, v in self.cv_results.items()},
+            "cv_results": _intervals(self.cv_results),
+            "baseline_comparison": _intervals(self.baseline_comparison),
             "leaderboard": self.leaderboard.to_dict(orient="records"),
             "recommendations": [dataclasses.asdict(r) for r in self.recommendations],
             "best_config": self.best_config,
@@ -115,6 +120,8 @@ class FittedState:
             named_input=bool(document["named_input"]),
             feature_types=dict(document["feature_types"]),
             cv_results={k: Interval(**v) for k, v in document["cv_results"].items()},
+            baseline_comparison={k: Interval(**v)
+                                 for k, v in document["baseline_comparison"].items()},
             leaderboard=pd.DataFrame(document["leaderboard"]),
             recommendations=[Recommendation(**r) for r in document["recommendations"]],
             best_config=document["best_config"],
@@ -124,6 +131,10 @@ class FittedState:
             fit_seconds=float(document["fit_seconds"]),
             **binary,
         )
+
+
+def _intervals(intervals: dict[str, Interval]) -> dict[str, dict]:
+    return {name: dataclasses.asdict(interval) for name, interval in intervals.items()}
 
 
 def _plain(value: object) -> object:

@@ -53,6 +53,7 @@ def fit(
     from metamed.learners import DEFAULT_LEARNER
     from metamed.report.terminal import (
         intervals_table,
+        print_baseline_verdict,
         print_leaderboard,
         print_recommendations,
         print_task,
@@ -81,6 +82,7 @@ def fit(
         title = (f"honest performance: the whole procedure re-run in {outer_folds}-fold outer CV "
                  "(scores never used to choose the model)")
         console.print(intervals_table(title, model.cv_results_))
+        print_baseline_verdict(console, model.baseline_comparison_, model.verdict_)
     console.print(f"fit in {model.fit_seconds_:.1f} s; model saved to {out}", highlight=False)
     console.print(privacy_sentence(model.state_.training_values), highlight=False)
 

@@ -73,8 +73,9 @@ def _headline(model) -> str:
     if "calibration_slope" in results:
         slope = results["calibration_slope"]
         text += f", calibration slope {slope.estimate:.2f} ({slope.low:.2f}–{slope.high:.2f})"
-    return (text + f", from {model.outer_splits}-fold cross-validation of the whole procedure "
-            f"(recommendation, search and fitting) on {model.task_summary_.get('rows')} rows.")
+    text += (f", from {model.outer_splits}-fold cross-validation of the whole procedure "
+             f"(recommendation, search and fitting) on {model.task_summary_.get('rows')} rows.")
+    return f"{text} Against plain logistic regression: {model.verdict_}"
 
 
 def write_report(model, path: str | Path, task: Task | None = None, *,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
+from metamed.evaluation.baseline import BASELINE_METRICS
 from metamed.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
 from metamed.learners import Recommendation
 from metamed.space import config_name
@@ -64,6 +65,22 @@ def print_evaluation(console: Console, task: Task, pipeline: str, result: Evalua
     console.print(intervals_table(title, result.metrics))
     console.print(f"fit time: {result.fit_seconds:.1f} s over {len(result.oof_proba)} repeats",
                   highlight=False)
+
+
+def print_baseline_verdict(console: Console, comparison: dict[str, Interval],
+                           sentence: str) -> None:
+    """The paired difference from plain logistic regression, then the verdict in words."""
+    table = Table(title="the whole procedure minus plain logistic regression, same outer folds "
+                  "(paired bootstrap)", title_justify="left")
+    table.add_column("metric")
+    table.add_column("difference", justify="right")
+    table.add_column("95% CI", justify="right")
+    for name in BASELINE_METRICS:
+        diff = comparison[name]
+        table.add_row(METRIC_LABELS[name].split(" (")[0], f"{diff.estimate:+.3f}",
+                      f"{diff.low:+.3f} – {diff.high:+.3f}")
+    console.print(table)
+    console.print(f"[bold]verdict:[/] {sentence}", highlight=False)
 
 
 def print_recommendations(console: Console, recommendations: list[Recommendation]) -> None:
