@@ -149,3 +149,16 @@ def test_with_no_time_to_search_the_logistic_regression_is_chosen(tiny_kb, synth
     model = _model(tiny_kb, outer_splits=0, time_budget=0.0).fit(task.X, task.y)
     assert model.ensemble_ == [("logreg_l2-C1-std", 1.0)]
     assert model.predict(task.X).shape == (90,)
+
+
+def test_fit_reports_each_stage_as_it_starts(tiny_kb, synthetic):
+    task = synthetic("stages", n=120, p=3, signal=2, seed=44)
+    heard: list[str] = []
+    _model(tiny_kb, time_budget=10).fit_task(task, progress=heard.append)
+    assert heard[0] == "honest CV fold 1/3: meta-features and recommendations"
+    assert any(s.startswith("honest CV fold 3/3: search: pipeline 1/") for s in heard)
+    assert "honest CV fold 2/3: refit" in heard
+    order = [heard.index(s) for s in ("intervals and the comparison with logistic regression",
+                                      "meta-features and recommendations",
+                                      "final fit on every row")]
+    assert order == sorted(order) and heard[-1] == "final fit on every row"

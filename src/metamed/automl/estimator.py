@@ -12,6 +12,7 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from metamed.automl.search import Progress, silent
 from metamed.automl.selection import fit_selected, nested_oof, refit_oof, select_model
 from metamed.automl.state import FittedState
 from metamed.data.task import Task
@@ -167,22 +168,25 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
                              named_input=isinstance(X, pd.DataFrame))
 
     def fit_task(self, task: Task, started: float | None = None, *,
-                 input_columns: list[str] | None = None,
-                 named_input: bool = True) -> MetaClassifier:
+                 input_columns: list[str] | None = None, named_input: bool = True,
+                 progress: Progress = silent) -> MetaClassifier:
         """:meth:`fit` on an already validated :class:`Task`.
 
         ``input_columns`` are the columns the user gave (default: the
-        task's features); ``named_input`` whether they are the user's names.
+        task's features); ``named_input`` whether they are the user's names;
+        ``progress`` hears each stage as it starts (the command shows it).
         """
         started = time.perf_counter() if started is None else started
         metadata, notes = self._metadata_for(task)
         learner = make_learner(self.learner).fit(metadata)
         deadline = started + self.time_budget
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
-                       n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state)
+                       n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state,
+                       progress=progress)
         honest = self._honest(task, learner, deadline, options) if self.outer_splits else None
         search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
         selection = select_model(task, learner, max(0.0, search_budget), **options)
+        progress("final fit on every row")
         self.state_ = FittedState(
             model=fit_selected(selection, task),
             classes=np.asarray(task.classes),
@@ -214,6 +218,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         reserve = 3 * expected_seconds(task.codes, len(task.classes), task.positive_index)
         budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
         oof = nested_oof(task, learner, budget, outer_splits=self.outer_splits, **options)
+        options["progress"]("intervals and the comparison with logistic regression")
         baseline = refit_oof(task, named_config("logreg"), self.outer_splits, self.random_state)
         codes, positive, groups = task.codes, task.positive_index, task.group_labels
         return Honest(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,13 @@ from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
 from metamed.evaluation.metrics import class_roc_auc
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
+
+#: Receives a short description of the stage the work is in ("search: pipeline 2/9 ...").
+Progress = Callable[[str], None]
+
+
+def silent(stage: str) -> None:
+    """The default :data:`Progress`: says nothing."""
 
 
 @dataclass
@@ -88,7 +96,8 @@ def candidate_pool(configs: list[tuple[dict, str]]) -> list[Candidate]:
 
 
 def successive_halving(task: Task, candidates: list[Candidate], budget: float, *,
-                       n_splits: int = 5, n_repeats: int = 1, seed: int = 0) -> SearchResult:
+                       n_splits: int = 5, n_repeats: int = 1, seed: int = 0,
+                       progress: Progress = silent) -> SearchResult:
     """Score candidates on growing sets of folds, halving the field at each rung.
 
     With ``n_repeats`` > 1 the field is cut after one full CV repeat and the
@@ -105,8 +114,10 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
         c.oof = np.full((task.n_rows, len(task.classes)), np.nan)
     alive = list(candidates)
     n_fits = len(plan.splits)
-    for rung_end in _rungs(plan.n_splits, n_repeats):
-        for candidate in alive:
+    rungs = _rungs(plan.n_splits, n_repeats)
+    for rung, rung_end in enumerate(rungs, 1):
+        for k, candidate in enumerate(alive, 1):
+            progress(f"search: pipeline {k}/{len(alive)} of round {rung}/{len(rungs)}")
             for split in plan.splits[len(candidate.fold_scores):rung_end]:
                 expected = candidate.fold_seconds or _typical_fold(candidates)
                 if time.perf_counter() - started + expected > budget or candidate.error:

@@ -17,7 +17,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
-from metamed.automl.search import Candidate, SearchResult, candidate_pool, successive_halving
+from metamed.automl.search import (
+    Candidate,
+    Progress,
+    SearchResult,
+    candidate_pool,
+    silent,
+    successive_halving,
+)
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import cross_validate_proba, plan_cv
@@ -50,12 +57,13 @@ class Selection:
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
                  n_candidates: int = N_CANDIDATES,
                  n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
-                 seed: int = 0) -> Selection:
+                 seed: int = 0, progress: Progress = silent) -> Selection:
     """Recommend, search within ``budget`` seconds, and choose the final model."""
+    progress("meta-features and recommendations")
     recommendations = learner.recommend(task, n_candidates)
     pool = candidate_pool([(r.config, r.rationale) for r in recommendations])
     search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
-                                seed=seed)
+                                seed=seed, progress=progress)
     complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
     if not complete:  # nothing measured in time: fall back on the plain logistic regression
         baseline = config_hash(named_config("logreg"))
@@ -93,7 +101,7 @@ def _check_searchable(task: Task, plan) -> None:
 
 
 def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,
-               seed: int = 0, **search_options) -> np.ndarray:
+               seed: int = 0, progress: Progress = silent, **search_options) -> np.ndarray:
     """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
 
     Each outer fold gets an equal share of the time still left, less a
@@ -107,8 +115,12 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
         share = max(0.0, deadline - time.perf_counter()) / (len(plan.splits) - i)
+        def in_fold(stage: str, fold: int = i + 1) -> None:
+            progress(f"honest CV fold {fold}/{len(plan.splits)}: {stage}")
+
         selection = select_model(inner, learner, share * (1 - REFIT_SHARE), seed=seed,
-                                 **search_options)
+                                 progress=in_fold, **search_options)
+        in_fold("refit")
         model = fit_selected(selection, inner)
         present = [task.classes.index(c) for c in inner.classes]
         proba[np.ix_(split.test, present)] = model.predict_proba(task.X.iloc[split.test])

@@ -65,8 +65,12 @@ def fit(
     model = MetaClassifier(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
                            outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
                            random_state=seed)
-    with console.status(f"meta-learning on {task.n_rows} rows (budget {time_budget:g} s)..."):
-        model.fit_task(task, started)
+    with console.status(f"meta-learning on {task.n_rows} rows...") as status:
+        def show(stage: str) -> None:
+            used = time.perf_counter() - started
+            status.update(f"{stage} · {used:.0f} s of the {time_budget:g} s budget")
+
+        model.fit_task(task, started, progress=show)
     save_model(model, out)
     if report is not None:
         _write_report(model, task, report, quiet=as_json)
