@@ -218,7 +218,8 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         reserve = 3 * expected_seconds(task.codes, len(task.classes), task.positive_index)
         budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
         oof = nested_oof(task, learner, budget, outer_splits=self.outer_splits, **options)
-        options["progress"]("intervals and the comparison with logistic regression")
+        say: Progress = options["progress"]
+        say("intervals and the comparison with logistic regression")
         baseline = refit_oof(task, named_config("logreg"), self.outer_splits, self.random_state)
         codes, positive, groups = task.codes, task.positive_index, task.group_labels
         return Honest(
