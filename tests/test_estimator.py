@@ -149,6 +149,11 @@ def test_with_no_time_to_search_the_logistic_regression_is_chosen(tiny_kb, synth
     model = _model(tiny_kb, outer_splits=0, time_budget=0.0).fit(task.X, task.y)
     assert model.ensemble_ == [("logreg_l2-C1-std", 1.0)]
     assert model.predict(task.X).shape == (90,)
+    tried = len(model.leaderboard_)  # none of them ran a fold
+    assert f"the time budget stopped the search before {tried} of {tried} pipelines" in (
+        model.notes_[-1])
+    roomy = _model(tiny_kb, outer_splits=0, time_budget=60).fit(task.X, task.y)
+    assert not any("time budget" in note for note in roomy.notes_)
 
 
 def test_fit_reports_each_stage_as_it_starts(tiny_kb, synthetic):

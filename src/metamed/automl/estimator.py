@@ -204,7 +204,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
             ensemble=[(config_name(m.config), float(w))
                       for m, w in zip(selection.members, selection.weights, strict=True)],
             task_summary=task.summary(),
-            notes=notes,
+            notes=notes + selection.search.budget_notes(),
             fit_seconds=time.perf_counter() - started,
         )
         return self

@@ -75,6 +75,16 @@ class SearchResult:
         return [c for c in self.candidates
                 if not c.cut and not c.error and len(c.fold_scores) >= self.n_splits]
 
+    def budget_notes(self) -> list[str]:
+        """What the time budget cut, in words (nothing when every candidate ran to the end)."""
+        unfinished = [c for c in self.candidates
+                      if not c.cut and not c.error and len(c.fold_scores) < self.n_splits]
+        if not unfinished:
+            return []
+        return [f"the time budget stopped the search before {len(unfinished)} of "
+                f"{len(self.candidates)} pipelines were fully cross-validated; a larger "
+                "--time-budget would let them finish."]
+
     def leaderboard(self) -> pd.DataFrame:
         return pd.DataFrame([
             {"rank": i + 1, "pipeline": config_name(c.config), "config_hash": config_hash(c.config),
