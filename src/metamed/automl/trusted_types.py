@@ -97,5 +97,6 @@ def _is_class(name: str) -> bool:
 
 
 if __name__ == "__main__":
-    ALLOW_LIST.write_text(json.dumps(derive(), indent=1) + "\n", encoding="utf-8")
-    print(f"{len(trusted_types.__wrapped__())} types written to {ALLOW_LIST}")
+    derived = derive()
+    ALLOW_LIST.write_text(json.dumps(derived, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(derived)} types written to {ALLOW_LIST}")

@@ -395,7 +395,7 @@ def _leak_warnings(task: Task) -> list[str]:
     recorded after the outcome (a leak). We warn and keep the column: the
     user decides, because some diagnoses are defined by one measurement.
     """
-    codes = pd.factorize(task.y)[0]
+    codes = task.codes
     warnings = []
     for column in _leak_candidates(task, codes):
         score = _single_column_score(task.X[column], codes, task.feature_types[column])

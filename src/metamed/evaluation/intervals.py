@@ -102,9 +102,7 @@ def bootstrap_intervals(
                               positive)
 
     n_boot = resamples(len(codes), proba_by_repeat.shape[2], n_boot)
-    low, high = _percentiles(statistic, estimates, len(codes), groups, n_boot, level, seed)
-    return {m: Interval(float(estimates[i]), float(low[i]), float(high[i]))
-            for i, m in enumerate(METRIC_NAMES)}
+    return _percentile_intervals(statistic, estimates, len(codes), groups, n_boot, level, seed)
 
 
 def paired_intervals(
@@ -130,14 +128,13 @@ def paired_intervals(
     everyone = np.arange(len(codes))
     estimates = statistic(0, everyone)
     n_boot = resamples(len(codes), proba.shape[1], n_boot)
-    low, high = _percentiles(statistic, estimates, len(codes), groups, n_boot, level, seed)
-    return {m: Interval(float(estimates[i]), float(low[i]), float(high[i]))
-            for i, m in enumerate(METRIC_NAMES)}
+    return _percentile_intervals(statistic, estimates, len(codes), groups, n_boot, level, seed)
 
 
-def _percentiles(statistic, estimates: np.ndarray, n: int, groups: np.ndarray | None,
-                 n_boot: int, level: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bounds of ``statistic`` over resamples, rescaled when resamples are smaller."""
+def _percentile_intervals(statistic, estimates: np.ndarray, n: int, groups: np.ndarray | None,
+                          n_boot: int, level: float, seed: int) -> dict[str, Interval]:
+    """Each metric's estimate with the percentile bounds of ``statistic`` over resamples,
+    rescaled when resamples are smaller than the table."""
     units, samples = _resample_indices(n, groups, n_boot, seed)
     draws = np.array([statistic(b, idx) for b, idx in enumerate(samples)])
     tail = (1 - level) / 2 * 100
@@ -145,7 +142,9 @@ def _percentiles(statistic, estimates: np.ndarray, n: int, groups: np.ndarray | 
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
     shrink = np.sqrt(resampled_units(units) / units)
-    return estimates + shrink * (low - estimates), estimates + shrink * (high - estimates)
+    low, high = estimates + shrink * (low - estimates), estimates + shrink * (high - estimates)
+    return {m: Interval(float(estimates[i]), float(low[i]), float(high[i]))
+            for i, m in enumerate(METRIC_NAMES)}
 
 
 def _metric_vector(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> list[float]:

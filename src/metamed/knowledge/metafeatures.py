@@ -67,7 +67,7 @@ METAFEATURE_NAMES: tuple[str, ...] = SIMPLE + STATISTICAL + INFORMATION + LANDMA
 def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
     """The meta-feature vector of ``task``, ordered as :data:`METAFEATURE_NAMES`."""
     rng = np.random.default_rng(seed)
-    codes = pd.factorize(task.y, sort=True)[0]
+    codes = task.codes
     values = {**_simple(task, codes), **_statistical(task, rng), **_information(task, codes, rng)}
     values.update(_landmarkers(task, codes, rng))
     vector = np.array([values[name] for name in METAFEATURE_NAMES], dtype=float)

@@ -222,37 +222,37 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def _switch_to_wal(cursor, attempts: int = 50) -> None:
+def _switch_to_wal(cursor) -> None:
     """Turn WAL on, waiting for a process that holds the new file's first lock.
 
     Changing the journal mode takes an exclusive lock and SQLite does not
     wait for it (the busy timeout does not apply): two processes opening a
     new file at once would see "database is locked".
     """
-    for attempt in range(attempts):
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1)
+    _retrying(lambda: cursor.execute("PRAGMA journal_mode=WAL"), sqlite3.OperationalError,
+              attempts=50, pause=0.1)
 
 
-def _create_schema(engine: Engine, attempts: int = 5) -> None:
+def _create_schema(engine: Engine) -> None:
     """Create missing tables, safe when several processes open a new KB at once.
 
     ``create_all`` checks which tables exist and then creates the others; a
     second process can create one in between ("table info already exists").
     The loser simply checks again: by then the table is there.
     """
+    _retrying(lambda: _metadata.create_all(engine), sa.exc.DBAPIError, attempts=5)
+
+
+def _retrying(action, error: type[Exception], attempts: int, pause: float = 0.0) -> None:
+    """Run ``action``; on ``error`` wait ``pause`` seconds and try again, ``attempts`` times."""
     for attempt in range(attempts):
         try:
-            _metadata.create_all(engine)
+            action()
             return
-        except sa.exc.DBAPIError:
+        except error:
             if attempt == attempts - 1:
                 raise
+            time.sleep(pause)
 
 
 def _insert(connection: sa.Connection, table: sa.Table):
