@@ -37,7 +37,8 @@ def storage(request, tmp_path):
 
     engine = sa.create_engine(POSTGRES_URL)
     with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS evaluations, tasks, configs, info"))
+        connection.execute(
+            sa.text("DROP TABLE IF EXISTS predictions, evaluations, tasks, configs, info"))
     return open_storage(POSTGRES_URL)
 
 

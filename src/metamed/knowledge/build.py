@@ -20,6 +20,7 @@ from metamed.knowledge.metafeatures import (
     METAFEATURES_VERSION,
     compute_metafeatures,
 )
+from metamed.knowledge.predictions import PREDICTIONS_FORMAT
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
 from metamed.knowledge.units import Loader, Unit, cap_task
 from metamed.space import config_hash
@@ -47,6 +48,25 @@ class BuildPlan:
     units: list[Unit]
     n_fits: int
     n_done: int
+
+
+def record_protocol(storage: BaseStorage, settings: BuildSettings) -> None:
+    """Write the CV protocol into the KB, refusing to extend a KB built with another one.
+
+    Stored keys name a fold by its number only: a 5-fold build resumed in a
+    3-fold KB would take folds 0-2 as done and mix two protocols. The
+    protocol is also what rebuilds the folds of the stored predictions.
+    """
+    protocol = json.dumps({"n_splits": settings.n_splits, "n_repeats": settings.n_repeats,
+                           "seed": settings.seed})
+    stored = storage.info().get("cv_protocol")
+    if stored is not None and stored != protocol:
+        raise MetamedError(f"this knowledge base was built with CV protocol {stored}, not "
+                           f"{protocol}; build into a new file or use the same --folds.")
+    if storage.done_keys() and stored is None:
+        return  # built before protocols were recorded: its protocol is in build_command
+    storage.set_info("cv_protocol", protocol)
+    storage.set_info("predictions_format", PREDICTIONS_FORMAT)
 
 
 def register_tasks(storage: BaseStorage, tasks: list[Task | str],
@@ -131,6 +151,7 @@ def build(storage: BaseStorage, tasks: list[Task | str], configs: list[dict],
           settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
           families: dict[str, str] | None = None, load: Loader | None = None) -> int:
     """Register tasks and configs, run what is missing; return the number of fits run."""
+    record_protocol(storage, settings)
     storage.add_configs(configs)
     prepared = register_tasks(storage, tasks, families, load)
     plan = plan_build(storage, tasks, prepared, configs, settings, load)

@@ -62,6 +62,18 @@ _evaluations = sa.Table(
     *[sa.Column(name, sa.Float, nullable=True) for name in METRIC_NAMES],
     sa.UniqueConstraint("task_id", "config_hash", "repeat", "fold", "seed", name="one_fit"),
 )
+#: Kept apart from the scores so that reading scores (every ``fit``) never reads blobs.
+_predictions = sa.Table(
+    "predictions", _metadata,
+    sa.Column("task_id", sa.String(128), sa.ForeignKey("tasks.task_id"), primary_key=True),
+    sa.Column("config_hash", sa.String(64), sa.ForeignKey("configs.config_hash"),
+              primary_key=True),
+    sa.Column("repeat", sa.Integer, primary_key=True),
+    sa.Column("fold", sa.Integer, primary_key=True),
+    sa.Column("seed", sa.Integer, primary_key=True),
+    sa.Column("proba", sa.LargeBinary, nullable=False),
+)
+_KEY = ("task_id", "config_hash", "repeat", "fold", "seed")
 
 
 class RDBStorage(BaseStorage):
@@ -88,14 +100,24 @@ class RDBStorage(BaseStorage):
         self._check_version()
 
     def _check_version(self) -> None:
+        """Refuse another layout; a version-1 KB (no predictions) is read, or upgraded if writable.
+
+        Version 2 only added a table, which ``_create_schema`` has just
+        created empty in a writable file.
+        """
         with self._engine.begin() as connection:
             if not self.read_only:
                 _insert_ignore(connection, _info, [{"key": "schema_version",
                                                      "value": str(SCHEMA_VERSION)}])
-            stored = connection.execute(
+            stored = int(connection.execute(
                 sa.select(_info.c.value).where(_info.c.key == "schema_version")
-            ).scalar_one()
-        if int(stored) != SCHEMA_VERSION:
+            ).scalar_one())
+            if stored == 1 and not self.read_only:
+                _upsert(connection, _info, {"key": "schema_version",
+                                            "value": str(SCHEMA_VERSION)}, "key")
+                stored = SCHEMA_VERSION
+        self._has_predictions = stored == SCHEMA_VERSION
+        if stored not in (1, SCHEMA_VERSION):
             raise MetamedError(
                 f"knowledge base {self.url} has schema version {stored}, this metamed reads "
                 f"version {SCHEMA_VERSION}; rebuild it with `metamed kb build`."
@@ -109,7 +131,7 @@ class RDBStorage(BaseStorage):
              "family": t.family, "note": t.note}
             for t in tasks
         ]
-        self._write(_tasks, rows)
+        self._write([(_tasks, rows)])
 
     def add_configs(self, configs: list[dict]) -> None:
         rows = [
@@ -117,9 +139,10 @@ class RDBStorage(BaseStorage):
              "config": json.dumps(c, sort_keys=True)}
             for c in configs
         ]
-        self._write(_configs, rows)
+        self._write([(_configs, rows)])
 
     def add_evaluations(self, rows: list[EvaluationRecord]) -> None:
+        """Scores and, where a fit produced them, its predictions, in one transaction."""
         records = [
             {"task_id": r.task_id, "config_hash": r.config_hash, "repeat": r.repeat,
              "fold": r.fold, "seed": r.seed, "status": r.status, "error": r.error[:2000],
@@ -127,7 +150,8 @@ class RDBStorage(BaseStorage):
              **{m: _finite_or_none(r.metrics.get(m)) for m in METRIC_NAMES}}
             for r in rows
         ]
-        self._write(_evaluations, records)
+        blobs = [dict(zip(_KEY, r.key, strict=True), proba=r.proba) for r in rows if r.proba]
+        self._write([(_evaluations, records), (_predictions, blobs)])
 
     def set_info(self, key: str, value: str) -> None:
         """Record a fact about the KB (its version, the command that built it)."""
@@ -139,15 +163,17 @@ class RDBStorage(BaseStorage):
         frame = self._read(_info)
         return dict(zip(frame["key"], frame["value"], strict=True))
 
-    def _write(self, table: sa.Table, rows: list[dict]) -> None:
+    def _write(self, batches: list[tuple[sa.Table, list[dict]]]) -> None:
+        """Insert each table's new rows, all in one transaction."""
         if self.read_only:
             raise MetamedError(f"the knowledge base {self.url} is read-only; build into a copy.")
-        if rows:
-            with self._engine.begin() as connection:
-                _insert_ignore(connection, table, rows)
+        with self._engine.begin() as connection:
+            for table, rows in batches:
+                if rows:
+                    _insert_ignore(connection, table, rows)
 
     def done_keys(self) -> set[tuple[str, str, int, int, int]]:
-        columns = [_evaluations.c[k] for k in ("task_id", "config_hash", "repeat", "fold", "seed")]
+        columns = [_evaluations.c[k] for k in _KEY]
         with self._engine.connect() as connection:
             return {tuple(row) for row in connection.execute(sa.select(*columns))}
 
@@ -163,9 +189,15 @@ class RDBStorage(BaseStorage):
     def evaluations(self) -> pd.DataFrame:
         return self._read(_evaluations).drop(columns=["id"])
 
-    def _read(self, table: sa.Table) -> pd.DataFrame:
+    def predictions(self, task_id: str) -> pd.DataFrame:
+        if not self._has_predictions:
+            return pd.DataFrame(columns=[*_KEY, "proba"])
+        return self._read(_predictions, _predictions.c.task_id == task_id)
+
+    def _read(self, table: sa.Table, where=None) -> pd.DataFrame:
+        query = sa.select(table) if where is None else sa.select(table).where(where)
         with self._engine.connect() as connection:
-            result = connection.execute(sa.select(table))
+            result = connection.execute(query)
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def close(self) -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 #: Version of the table layout; a storage refuses a file of another version.
-SCHEMA_VERSION = 1
+#: Version 2 added the ``predictions`` table; a version-1 file reads as one without any.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class EvaluationRecord:
     """One fit of one config on one fold of one task.
 
     ``status`` is ``"ok"``, ``"failed"`` or ``"timeout"``; failed rows keep
-    their one-line ``error`` and have no metrics.
+    their one-line ``error`` and have no metrics. ``proba`` holds the fold's
+    test-row probabilities (:mod:`metamed.knowledge.predictions`), empty when
+    the fit failed.
     """
 
     task_id: str
@@ -49,6 +52,7 @@ class EvaluationRecord:
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     error: str = ""
+    proba: bytes = b""
 
     @property
     def key(self) -> tuple[str, str, int, int, int]:
@@ -64,10 +68,11 @@ class BaseStorage(abc.ABC):
       already stored (same task id; same config hash; same task, config,
       repeat, fold and seed) changes nothing and raises nothing. A build
       that is run twice, or resumed, never duplicates a row.
-    * **Durability per call.** Each ``add_*`` call is one transaction: when
-      it returns, its rows survive a killed process (``kill -9``, power
-      loss permitting); when the process dies inside it, none of its rows
-      are stored. A build therefore loses at most the fits in flight.
+    * **Durability per call.** Each ``add_*`` call is one transaction (an
+      evaluation and its predictions together): when it returns, its rows
+      survive a killed process (``kill -9``, power loss permitting); when
+      the process dies inside it, none of its rows are stored. A build
+      therefore loses at most the fits in flight.
     * **Several writers.** Several processes (or machines, with a server
       database) may write at once; uniqueness is enforced by the database,
       not by the writers.
@@ -109,6 +114,10 @@ class BaseStorage(abc.ABC):
     @abc.abstractmethod
     def evaluations(self) -> pd.DataFrame:
         """One row per stored evaluation, metrics as columns."""
+
+    @abc.abstractmethod
+    def predictions(self, task_id: str) -> pd.DataFrame:
+        """Stored fold predictions of one task: the evaluation key and a ``proba`` blob."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -12,18 +12,24 @@ import pandas as pd
 
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
 
-METRIC_COLUMNS_EXCLUDED = ("task_id", "config_hash", "repeat", "fold", "seed", "status", "error",
-                           "fit_seconds", "predict_seconds")
+KEY = ("task_id", "config_hash", "repeat", "fold", "seed")
+METRIC_COLUMNS_EXCLUDED = (*KEY, "status", "error", "fit_seconds", "predict_seconds", "proba")
 
 
-def copy_storage(source: BaseStorage, target: BaseStorage, batch: int = 5000) -> int:
-    """Copy every task, config, evaluation and info entry; return evaluations copied."""
+def copy_storage(source: BaseStorage, target: BaseStorage) -> int:
+    """Copy every task, config, evaluation (with its predictions) and info entry.
+
+    Evaluations go task by task, so memory holds one task's prediction
+    blobs at a time. Returns the number of evaluations copied.
+    """
     target.add_configs(list(source.configs().values()))
-    target.add_tasks([_task_record(task_id, row) for task_id, row in source.tasks().iterrows()])
+    tasks = source.tasks()
+    target.add_tasks([_task_record(task_id, row) for task_id, row in tasks.iterrows()])
     rows = source.evaluations()
-    for start in range(0, len(rows), batch):
-        target.add_evaluations([_evaluation_record(r) for r in
-                                rows.iloc[start:start + batch].to_dict(orient="records")])
+    for task_id, group in rows.groupby("task_id"):
+        blobs = source.predictions(str(task_id))
+        merged = group.merge(blobs, how="left", on=list(KEY)) if len(blobs) else group
+        target.add_evaluations([_evaluation_record(r) for r in merged.to_dict(orient="records")])
     for key, value in source.info().items():
         if key != "schema_version":
             target.set_info(key, value)
@@ -42,7 +48,12 @@ def _evaluation_record(row: dict) -> EvaluationRecord:
     return EvaluationRecord(row["task_id"], row["config_hash"], int(row["repeat"]),
                             int(row["fold"]), int(row["seed"]), row["status"], metrics,
                             float(row["fit_seconds"]), float(row["predict_seconds"]),
-                            row["error"])
+                            row["error"], _blob(row.get("proba")))
+
+
+def _blob(value) -> bytes:
+    """A stored prediction blob as bytes; empty where the evaluation has none (NaN after merge)."""
+    return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else b""
 
 
 def compact_sqlite(path: str) -> None:

@@ -20,6 +20,7 @@ from metamed.data.task import Task
 from metamed.errors import one_line
 from metamed.evaluation import fit_predict_split, plan_cv
 from metamed.evaluation.metrics import all_metrics
+from metamed.knowledge.predictions import encode
 from metamed.knowledge.storage import EvaluationRecord
 from metamed.space import config_hash, pipeline_for_task
 
@@ -92,11 +93,12 @@ def prepared_task(load: Loader, name: str) -> Task:
 
 
 def run_unit(unit: Unit) -> list[EvaluationRecord]:
-    """Evaluate one config on every not-yet-stored fold of one task."""
+    """Evaluate one config on every not-yet-stored fold of one task, keeping its predictions."""
     task = prepared_task(unit.load, unit.task) if isinstance(unit.task, str) else unit.task
     plan = plan_cv(task, n_splits=unit.n_splits, n_repeats=unit.n_repeats, seed=unit.seed)
     codes = task.codes
     positive = task.positive_index
+    kept = positive if len(task.classes) == 2 else None
     digest = config_hash(unit.config)
     records = []
     for split in plan.splits:
@@ -116,7 +118,7 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
             status = "timeout" if error.startswith("timed out") else "failed"
             records.append(EvaluationRecord(**base, status=status, error=error))
         else:
-            metrics, fit_s, predict_s = outcome
+            metrics, fit_s, predict_s, proba = outcome
             records.append(
                 EvaluationRecord(
                     **base,
@@ -124,6 +126,7 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
                     metrics=metrics,
                     fit_seconds=fit_s,
                     predict_seconds=predict_s,
+                    proba=encode(proba, kept),
                 )
             )
     return records
@@ -135,7 +138,7 @@ def _fit_and_score(config, task, split, codes, positive):
         estimator = pipeline_for_task(config, task)
         fold = fit_predict_split(estimator, task, split)
         metrics = all_metrics(codes[split.test], fold.proba, positive)
-    return metrics, fold.fit_seconds, fold.predict_seconds
+    return metrics, fold.fit_seconds, fold.predict_seconds, fold.proba
 
 
 def _call_with_timeout(function, seconds: float, *args):
