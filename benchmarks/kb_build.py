@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metamed import corpus
 from metamed.data.validation import make_task
 from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.knowledge.metafeatures import compute_metafeatures
-from metamed.knowledge.units import prepared_corpus_task
+from metamed.knowledge.units import prepared_task
 from metamed.space import default_portfolio
 
 TASKS = ["mass_birthwt", "rpart_kyphosis", "mass_biopsy", "md_indo_rct", "vcdextra_icu",
@@ -30,13 +31,14 @@ def fits_per_second(n_configs: int) -> pd.DataFrame:
     """Build the same small KB (6 corpus tasks x n configs x 3 folds) with 1 and 2 workers."""
     configs = default_portfolio()[:n_configs]
     for slug in TASKS:
-        prepared_corpus_task(slug)  # load once, outside the timing
+        prepared_task(corpus.load_task, slug)  # load once, outside the timing
     rows = []
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as folder:
             storage = open_storage(str(Path(folder) / "kb.sqlite"))
             started = time.perf_counter()
-            fits = build(storage, TASKS, configs, BuildSettings(n_splits=3, workers=workers))
+            fits = build(storage, TASKS, configs, BuildSettings(n_splits=3, workers=workers),
+                         load=corpus.load_task)
             seconds = time.perf_counter() - started
         rows.append({"workers": workers, "fits": fits, "seconds": round(seconds, 1),
                      "fits_per_second": round(fits / seconds, 2)})

@@ -145,3 +145,13 @@ def test_bench_loto_compares_every_learner_including_the_default_by_default(tiny
     assert code == 0
     shown = {line.split("|")[1].strip() for line in out.splitlines()[2:] if line.startswith("|")}
     assert shown == set(LEARNERS) and DEFAULT_LEARNER in shown
+
+
+def test_bench_loto_search_runs_on_corpus_tasks_from_the_shipped_kb(tmp_path, run_cli):
+    out = tmp_path / "rows.csv"
+    code, printed, err = run_cli("bench", "loto", "--mode", "search", "--learners", "logreg",
+                                 "--max-tasks", "1", "--budget", "5", "--out", str(out))
+    assert code == 0, err
+    rows = pd.read_csv(out)
+    assert len(rows) == 1 and rows["learner"].iloc[0] == "logreg"
+    assert 0.5 < rows["roc_auc"].iloc[0] <= 1.0 and "logreg" in printed

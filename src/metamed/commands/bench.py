@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from metamed import corpus
 from metamed.errors import MetamedError
 
 app = typer.Typer(no_args_is_help=True)
@@ -104,7 +106,9 @@ def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float,
                  out: Path | None, search: dict) -> pd.DataFrame:
     """Run the held-out tasks ``out`` lacks for some learner, appending each as it ends."""
     from metamed.automl.loto import loto_search, procedure_label
-    from metamed.knowledge.units import prepared_corpus_task
+    from metamed.knowledge.units import prepared_task
+
+    load = partial(prepared_task, corpus.load_task)  # capped as in the KB build, cached per worker
 
     labels = [procedure_label(name, **search) for name in names]
     done = _saved_rows(out, labels, task_ids, budget)
@@ -113,7 +117,7 @@ def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float,
     if len(todo) < len(task_ids):
         console.print(f"resuming: {len(task_ids) - len(todo)} tasks already in {out}")
     frames = [done]
-    for rows in loto_search(metadata, names, prepared_corpus_task, budget, todo, jobs=jobs,
+    for rows in loto_search(metadata, names, load, budget, todo, jobs=jobs,
                             **search):
         frame = pd.DataFrame(rows)
         if out is not None:
