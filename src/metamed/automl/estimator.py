@@ -88,7 +88,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     outer_splits : int
         Outer CV folds for the honest estimate; 0 skips it.
     ensemble : bool
-        Whether to build a greedy ensemble of the fully evaluated configs.
+        Whether to propose a greedy ensemble of the fully evaluated configs
+        (else the best one). The proposal replaces plain logistic regression
+        only as far as the noise-aware policy allows (:attr:`decision_`).
     shareable : bool
         Search only pipelines whose fitted model keeps no patient values
         (no k-NN, RBF SVM or quantile scaling), so the model file can be
@@ -114,6 +116,13 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         Every candidate tried on all rows, best first, with its CV ROC AUC.
     best_config_ : dict
         Config of the best single candidate.
+    ensemble_ : list of (str, float)
+        The final model's pipelines and weights (plain LR among them when
+        the policy blended it in).
+    decision_ : Decision or None
+        Whether, and how far, the search's proposal replaced plain logistic
+        regression, with the posterior probability of a real gain
+        (:mod:`metamed.automl.policy`); ``decision_.sentence()`` says it.
     cv_results_ : dict of str to Interval
         Honest metrics with 95% CIs (empty when ``outer_splits`` is 0).
     baseline_comparison_ : dict of str to Interval
@@ -206,6 +215,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
             task_summary=task.summary(),
             notes=notes + selection.search.budget_notes(),
             fit_seconds=time.perf_counter() - started,
+            decision=selection.decision,
         )
         return self
 
@@ -292,6 +302,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     recommendations_ = _learned("recommendations")
     best_config_ = _learned("best_config")
     ensemble_ = _learned("ensemble")
+    decision_ = _learned("decision")
     task_summary_ = _learned("task_summary")
     notes_ = _learned("notes")
     fit_seconds_ = _learned("fit_seconds")

@@ -38,6 +38,22 @@ BASELINE = "logreg"
 ORACLE = "oracle"
 
 
+def task_halves(metadata: MetaData) -> tuple[list[str], list[str]]:
+    """The development and test halves of the KB's tasks, alternating in size order.
+
+    The development half is where settings and thresholds may be chosen;
+    the test half only reports. They are the tasks of ``bench loto --stride 2
+    --offset 1`` and ``--stride 2``.
+    """
+    order = [metadata.task_ids[i] for i in size_order(metadata)]
+    return order[1::2], order[0::2]
+
+
+def size_order(metadata: MetaData) -> np.ndarray:
+    """Task positions from the fewest rows to the most (the stored log rows)."""
+    return np.argsort(metadata.metafeatures[:, 0])
+
+
 def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
     """One row per (held-out task, learner): the top recommendation's KB score."""
     rows = []

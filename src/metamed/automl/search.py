@@ -6,9 +6,10 @@ the survivors have full cross-validation. Before every fit the search asks
 whether that fit is expected to end within the wall-clock budget (from the
 candidate's own fold times, or the median of the others'), so it stops on
 time with what it has measured instead of starting a fit it cannot finish.
-The plain logistic regression always competes: on small medical tables it
-is often the model to beat, and it keeps a tiny dataset from ending with a
-degenerate choice.
+The plain logistic regression always competes and is never cut: on small
+medical tables it is often the model to beat, every other candidate is
+compared with it fold by fold (:mod:`metamed.automl.policy`), and it keeps
+a tiny dataset from ending with a degenerate choice.
 """
 
 from __future__ import annotations
@@ -37,15 +38,17 @@ def silent(stage: str) -> None:
 
 @dataclass
 class Candidate:
-    """A config under evaluation, its fold scores and out-of-fold probabilities."""
+    """A config under evaluation: fold scores, each fold's test probabilities, out-of-fold ones."""
 
     config: dict
     origin: str
     fold_scores: list[float] = field(default_factory=list)
+    fold_proba: list[np.ndarray] = field(default_factory=list)
     oof: np.ndarray | None = None
     error: str = ""
     cut: bool = False
     seconds: list[float] = field(default_factory=list)
+    reference: bool = False
 
     @property
     def fold_seconds(self) -> float:
@@ -59,11 +62,12 @@ class Candidate:
 
 @dataclass
 class SearchResult:
-    """Every candidate with what was measured, best first."""
+    """Every candidate with what was measured, best first, and the folds it was measured on."""
 
     candidates: list[Candidate]
     n_splits: int
     seconds: float
+    tests: list[np.ndarray] = field(default_factory=list)
 
     @property
     def complete(self) -> list[Candidate]:
@@ -97,11 +101,12 @@ class SearchResult:
 def candidate_pool(configs: list[tuple[dict, str]]) -> list[Candidate]:
     """Recommended configs plus the logistic-regression baseline, without duplicates."""
     pool, seen = [], set()
+    baseline = config_hash(named_config("logreg"))
     for config, origin in [*configs, (named_config("logreg"), "always included: baseline")]:
         digest = config_hash(config)
         if digest not in seen:
             seen.add(digest)
-            pool.append(Candidate(config, origin))
+            pool.append(Candidate(config, origin, reference=digest == baseline))
     return pool
 
 
@@ -138,10 +143,11 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
         if rung_end < n_fits:
             keep = max(1, int(np.ceil(len(alive) / 2)))
             for candidate in alive[keep:]:
-                candidate.cut = True
-            alive = alive[:keep]
+                candidate.cut = not candidate.reference
+            alive = alive[:keep] + [c for c in alive[keep:] if c.reference]
     ranked = sorted(candidates, key=lambda c: _standing(c, plan.n_splits))
-    return SearchResult(ranked, plan.n_splits, time.perf_counter() - started)
+    return SearchResult(ranked, plan.n_splits, time.perf_counter() - started,
+                        [split.test for split in plan.splits])
 
 
 def _standing(candidate: Candidate, n_splits: int) -> tuple:
@@ -174,6 +180,7 @@ def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> N
         candidate.error = one_line(error, limit=200)
         return
     candidate.oof[split.test] = fold.proba
+    candidate.fold_proba.append(fold.proba)
     candidate.fold_scores.append(class_roc_auc(codes[split.test], fold.proba))
     candidate.seconds.append(time.perf_counter() - started)
 

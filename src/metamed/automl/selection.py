@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
+from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
 from metamed.automl.search import (
     Candidate,
     Progress,
@@ -28,6 +29,7 @@ from metamed.automl.search import (
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import cross_validate_proba, plan_cv
+from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 
@@ -45,6 +47,7 @@ class Selection:
     search: SearchResult
     members: list[Candidate]
     weights: np.ndarray
+    decision: Decision | None = None
 
     def estimator(self, task: Task) -> BaseEstimator:
         """The unfitted final model: one pipeline, or a weighted ensemble of several."""
@@ -57,23 +60,77 @@ class Selection:
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
                  n_candidates: int = N_CANDIDATES,
                  n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
+                 policy: LeaveLRPolicy | None = DEFAULT_POLICY,
                  seed: int = 0, progress: Progress = silent) -> Selection:
-    """Recommend, search within ``budget`` seconds, and choose the final model."""
+    """Recommend, search within ``budget`` seconds, propose, and decide against plain LR.
+
+    The proposal is the greedy ensemble of the fully evaluated candidates
+    (or the best one without ``ensemble``); ``policy`` then keeps LR, blends
+    it in, or leaves it (:mod:`metamed.automl.policy`). ``policy=None``
+    takes the proposal as it is.
+    """
     progress("meta-features and recommendations")
-    recommendations = learner.recommend(task, n_candidates)
+    metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
+    recommendations = learner.recommend(metafeatures, n_candidates)
     pool = candidate_pool([(r.config, r.rationale) for r in recommendations])
     search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
                                 seed=seed, progress=progress)
+    members, weights = _proposal(search, task, ensemble)
+    selection = Selection(recommendations, search, members, weights)
+    baseline = _baseline(search)
+    if policy is None or baseline is None or [config_hash(m.config) for m in members] == [
+            config_hash(baseline.config)]:
+        return selection
+    return _decide(selection, baseline, policy, task, learner, metafeatures)
+
+
+def _proposal(search: SearchResult, task: Task, ensemble: bool
+              ) -> tuple[list[Candidate], np.ndarray]:
+    """The search's best candidate, or the greedy ensemble of the fully evaluated ones."""
     complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
     if not complete:  # nothing measured in time: fall back on the plain logistic regression
         baseline = config_hash(named_config("logreg"))
         complete = [c for c in search.candidates if config_hash(c.config) == baseline]
     if not ensemble or len(complete) < 2:
-        return Selection(recommendations, search, complete[:1], np.ones(1))
+        return complete[:1], np.ones(1)
     weights = caruana_weights([c.oof for c in complete], task.codes)
     used = weights > 0
-    members = [c for c, u in zip(complete, used, strict=True) if u]
-    return Selection(recommendations, search, members, weights[used])
+    return [c for c, u in zip(complete, used, strict=True) if u], weights[used]
+
+
+def _baseline(search: SearchResult) -> Candidate | None:
+    """The plain logistic regression, if the search measured it on every fold of a CV."""
+    digest = config_hash(named_config("logreg"))
+    found = [c for c in search.candidates if config_hash(c.config) == digest]
+    return found[0] if found and len(found[0].fold_proba) >= search.n_splits else None
+
+
+def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, task: Task,
+            learner: MetaLearner, metafeatures: np.ndarray) -> Selection:
+    """Weigh the proposal against LR fold by fold, with the KB's prior; blend as decided."""
+    members, weights = selection.members, selection.weights
+    n_folds = min(len(c.fold_proba) for c in [*members, baseline])
+    tests = selection.search.tests[:n_folds]
+    blended = [sum(w * m.fold_proba[f] for m, w in zip(members, weights, strict=True))
+               for f in range(n_folds)]
+    evidence = paired_evidence(blended, baseline.fold_proba[:n_folds],
+                               [task.codes[t] for t in tests], len(tests[0]) / task.n_rows)
+    proposal = {config_hash(m.config): float(w) for m, w in zip(members, weights, strict=True)}
+    prior = kb_prior(learner.metadata_, metafeatures, proposal, config_hash(baseline.config))
+    decision = policy.decide(prior, evidence)
+    final, final_weights = _combine([baseline, *members],
+                                    np.r_[1 - decision.weight, decision.weight * weights])
+    return Selection(selection.recommendations, selection.search, final, final_weights, decision)
+
+
+def _combine(members: list[Candidate], weights: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
+    """One entry per config (LR may be both the baseline and a member), zero weights dropped."""
+    summed: dict[str, tuple[Candidate, float]] = {}
+    for member, weight in zip(members, weights, strict=True):
+        digest = config_hash(member.config)
+        summed[digest] = (member, summed.get(digest, (member, 0.0))[1] + float(weight))
+    kept = [(m, w) for m, w in summed.values() if w > 0]
+    return [m for m, _ in kept], np.array([w for _, w in kept])
 
 
 def fit_selected(selection: Selection, task: Task) -> BaseEstimator:

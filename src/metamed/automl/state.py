@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from metamed.automl.policy import Decision
 from metamed.evaluation.intervals import Interval
 from metamed.learners import Recommendation
 from metamed.space.privacy import stored_training_values
@@ -55,6 +56,9 @@ class FittedState:
     recommendations : list of Recommendation
     best_config : dict
     ensemble : list of (name, weight)
+    decision : Decision or None
+        The policy's decision against plain logistic regression (None when
+        the search proposed LR itself or ran without a policy).
     task_summary : dict
     notes : list of str
     fit_seconds : float
@@ -77,6 +81,7 @@ class FittedState:
     task_summary: dict
     notes: list[str]
     fit_seconds: float
+    decision: Decision | None = None
 
     @property
     def positive_class(self) -> object | None:
@@ -104,6 +109,7 @@ class FittedState:
             "recommendations": [dataclasses.asdict(r) for r in self.recommendations],
             "best_config": self.best_config,
             "ensemble": [list(member) for member in self.ensemble],
+            "decision": dataclasses.asdict(self.decision) if self.decision else None,
             "task_summary": self.task_summary,
             "notes": list(self.notes),
             "fit_seconds": self.fit_seconds,
@@ -126,6 +132,7 @@ class FittedState:
             recommendations=[Recommendation(**r) for r in document["recommendations"]],
             best_config=document["best_config"],
             ensemble=[(str(n), float(w)) for n, w in document["ensemble"]],
+            decision=Decision(**document["decision"]) if document.get("decision") else None,
             task_summary=document["task_summary"],
             notes=list(document["notes"]),
             fit_seconds=float(document["fit_seconds"]),

@@ -6,7 +6,6 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -50,7 +49,7 @@ def loto(
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.estimator import load_metadata
-    from metamed.automl.loto import loto_zero_shot, summarize
+    from metamed.automl.loto import loto_zero_shot, size_order, summarize
     from metamed.learners import LEARNERS, N_CANDIDATES
 
     metadata = load_metadata(kb)
@@ -59,7 +58,7 @@ def loto(
     if mode == "zero-shot":
         rows = loto_zero_shot(metadata, names)
     elif mode == "search":
-        order = np.argsort(metadata.metafeatures[:, 0])  # log rows: smallest first
+        order = size_order(metadata)
         task_ids = [metadata.task_ids[i] for i in order][offset::stride][: max_tasks or None]
         if not task_ids:
             raise MetamedError(f"no task left to hold out: the KB has {len(order)} tasks and "

@@ -81,7 +81,8 @@ def fit(
     for note in model.notes_:
         console.print(f"  note: {note}", highlight=False)
     print_recommendations(console, model.recommendations_[:5])
-    print_leaderboard(console, model.leaderboard_, model.ensemble_)
+    decision = model.decision_.sentence() if model.decision_ else None
+    print_leaderboard(console, model.leaderboard_, model.ensemble_, decision)
     if model.cv_results_:
         title = (f"honest performance: the whole procedure re-run in {outer_folds}-fold outer CV "
                  "(scores never used to choose the model)")

@@ -128,14 +128,18 @@ class MetaData:
             return self.task_ids[self.content_hashes.index(content_hash)]
         return None
 
+    def filled_scores(self) -> np.ndarray:
+        """Scores with a config that failed on a task counted as that task's worst."""
+        return np.where(np.isnan(self.scores), np.nanmin(self.scores, axis=1, keepdims=True),
+                        self.scores)
+
     def normalized_scores(self) -> np.ndarray:
         """Per task, 0 for the worst config and 1 for the best; a failed config counts as worst.
 
         Normalising per task makes an easy task (every config near 0.99) and
         a hard one (0.6 to 0.7) count equally when configs are compared.
         """
-        filled = np.where(np.isnan(self.scores), np.nanmin(self.scores, axis=1, keepdims=True),
-                          self.scores)
+        filled = self.filled_scores()
         low = filled.min(axis=1, keepdims=True)
         span = filled.max(axis=1, keepdims=True) - low
         return np.where(span > 0, (filled - low) / np.where(span > 0, span, 1), 1.0)

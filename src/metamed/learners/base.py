@@ -75,5 +75,4 @@ class MetaLearner(BaseEstimator, abc.ABC):
 
 def mean_scores(metadata: MetaData) -> np.ndarray:
     """Each config's mean ROC AUC over tasks (a failure counts as the task's worst)."""
-    worst = np.nanmin(metadata.scores, axis=1, keepdims=True)
-    return np.where(np.isnan(metadata.scores), worst, metadata.scores).mean(axis=0)
+    return metadata.filled_scores().mean(axis=0)

@@ -113,8 +113,12 @@ def pipelines_section(model) -> h.Section:
         h.table(["rank", "pipeline", "CV ROC AUC", "folds", "origin"], board,
                 numeric={0, 2, 3}),
         "<h3>Final model</h3>",
-        h.paragraph("A weighted average of these pipelines' probabilities (greedy ensemble "
-                    "selection on out-of-fold log loss), refit on all rows:"),
+        h.paragraph("The search's proposal (a greedy ensemble on out-of-fold log loss, or its "
+                    "best pipeline) replaces plain logistic regression only as far as the "
+                    "evidence on this table and on similar known tasks makes a real gain "
+                    "probable. " + (_capitalised(model.decision_.sentence())
+                                    if model.decision_ else "")),
+        h.paragraph("A weighted average of these pipelines' probabilities, refit on all rows:"),
         h.table(["pipeline", "weight"], members, numeric={1}),
     ]
     return h.Section("pipelines", "Why these pipelines", "".join(body))

@@ -103,8 +103,8 @@ def print_recommendations(console: Console, recommendations: list[Recommendation
 
 
 def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
-                      ensemble: list[tuple[str, float]]) -> None:
-    """What the search measured on this task, and the final model's make-up."""
+                      ensemble: list[tuple[str, float]], decision: str | None = None) -> None:
+    """What the search measured on this task, the decision against LR, the final model."""
     table = Table(title="leaderboard on your data (CV ROC AUC; halving stops weak pipelines "
                   "early)", title_justify="left")
     for column in ("rank", "pipeline", "CV ROC AUC", "folds"):
@@ -113,6 +113,8 @@ def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
         score = "failed" if row.error else f"{row.cv_roc_auc:.3f}"
         table.add_row(str(row.rank), row.pipeline, score, str(row.folds))
     console.print(table)
+    if decision:
+        console.print(f"decision: {decision}", highlight=False)
     parts = ", ".join(f"{name} ({weight:.0%})" for name, weight in ensemble)
     console.print(f"final model: {parts}", highlight=False)
 
