@@ -94,7 +94,7 @@ def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_k
     task = tiny_kb_task("task1")
     searched = nested_oof(task, make_learner("logreg").fit(metadata), 30, outer_splits=3,
                           n_candidates=1, ensemble=False)
-    np.testing.assert_allclose(refit_oof(task, named_config("logreg"), 3, 0), searched)
+    np.testing.assert_allclose(refit_oof(task, named_config("logreg"), 3, 0), searched.raw)
     (rows,) = loto_search(metadata, ["oracle"], tiny_kb_task, budget=4, task_ids=["task1"])
     assert rows[0]["learner"] == "oracle" and 0.5 <= rows[0]["roc_auc"] <= 1
 

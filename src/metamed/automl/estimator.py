@@ -25,6 +25,7 @@ from metamed.evaluation.intervals import (
     expected_seconds,
     paired_intervals,
 )
+from metamed.evaluation.metrics import calibration_slope_intercept
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
@@ -45,11 +46,14 @@ def load_metadata(kb: str | None) -> MetaData:
 
 @dataclass(frozen=True)
 class Honest:
-    """What the outer CV measured: predictions, intervals, the paired difference from LR."""
+    """What the outer CV measured: predictions, intervals, the paired difference from LR,
+    and the calibration slope of the procedure without its recalibration step."""
 
     oof_proba: np.ndarray
     metrics: dict[str, Interval]
     baseline: dict[str, Interval]
+    slope_before: float | None
+    recalibrated_folds: int
 
 
 def _learned(name: str) -> property:
@@ -123,6 +127,12 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         Whether, and how far, the search's proposal replaced plain logistic
         regression, with the posterior probability of a real gain
         (:mod:`metamed.automl.policy`); ``decision_.sentence()`` says it.
+    recalibration_ : dict
+        ``intercept`` and ``slope`` of the final model's logistic
+        recalibration when its out-of-fold calibration was off
+        (:mod:`metamed.automl.calibration`); with outer CV, the honest
+        calibration slope before and after the step and how many outer
+        folds recalibrated. Empty when neither applies.
     cv_results_ : dict of str to Interval
         Honest metrics with 95% CIs (empty when ``outer_splits`` is 0).
     baseline_comparison_ : dict of str to Interval
@@ -216,6 +226,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
             notes=notes + selection.search.budget_notes(),
             fit_seconds=time.perf_counter() - started,
             decision=selection.decision,
+            recalibration=_recalibration(selection, honest),
         )
         return self
 
@@ -227,17 +238,21 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         """
         reserve = 3 * expected_seconds(task.codes, len(task.classes), task.positive_index)
         budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
-        oof = nested_oof(task, learner, budget, outer_splits=self.outer_splits, **options)
+        nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits, **options)
         say: Progress = options["progress"]
         say("intervals and the comparison with logistic regression")
         baseline = refit_oof(task, named_config("logreg"), self.outer_splits, self.random_state)
         codes, positive, groups = task.codes, task.positive_index, task.group_labels
+        oof = nested.proba
         return Honest(
             oof_proba=oof,
             metrics=bootstrap_intervals(codes, oof[None], positive, groups,
                                         seed=self.random_state),
             baseline=paired_intervals(codes, oof, baseline, positive, groups,
                                       seed=self.random_state),
+            slope_before=(calibration_slope_intercept(codes == positive, nested.raw[:, positive])[0]
+                          if positive is not None else None),
+            recalibrated_folds=nested.recalibrated_folds,
         )
 
     def _metadata_for(self, task: Task) -> tuple[MetaData, list[str]]:
@@ -303,6 +318,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     best_config_ = _learned("best_config")
     ensemble_ = _learned("ensemble")
     decision_ = _learned("decision")
+    recalibration_ = _learned("recalibration")
     task_summary_ = _learned("task_summary")
     notes_ = _learned("notes")
     fit_seconds_ = _learned("fit_seconds")
@@ -337,6 +353,18 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         """The most probable class of each row."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _recalibration(selection, honest: Honest | None) -> dict:
+    """The final model's recalibration, and what the honest CV saw with and without it."""
+    found: dict = {}
+    if selection.calibration:
+        found["intercept"], found["slope"] = selection.calibration
+    if honest and honest.slope_before is not None:
+        found.update(outer_folds_recalibrated=honest.recalibrated_folds,
+                     honest_slope_before=honest.slope_before,
+                     honest_slope_after=honest.metrics["calibration_slope"].estimate)
+    return found
 
 
 def _as_frame(X) -> pd.DataFrame:

@@ -112,7 +112,7 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
             learner: MetaLearner = make_learner(name).fit(visible)
             settings = {"n_candidates": 1} if name == BASELINE else search
             oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
-                             **settings)
+                             **settings).proba
         score = class_roc_auc(task.codes, oof)
         row = _row(metadata, t, procedure_label(name, **search), score,
                    time.perf_counter() - started)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from metamed.automl.calibration import Recalibrated, recalibration
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
 from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
 from metamed.automl.search import (
@@ -48,13 +49,26 @@ class Selection:
     members: list[Candidate]
     weights: np.ndarray
     decision: Decision | None = None
+    calibration: tuple[float, float] | None = None
 
     def estimator(self, task: Task) -> BaseEstimator:
-        """The unfitted final model: one pipeline, or a weighted ensemble of several."""
+        """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated."""
         pipelines = [pipeline_for_task(m.config, task) for m in self.members]
-        if len(pipelines) == 1:
-            return pipelines[0]
-        return WeightedEnsemble(pipelines, self.weights)
+        model = pipelines[0] if len(pipelines) == 1 else WeightedEnsemble(pipelines, self.weights)
+        return Recalibrated(model, *self.calibration) if self.calibration else model
+
+    def oof(self) -> np.ndarray:
+        """The final blend's out-of-fold probabilities in the search (NaN where unmeasured)."""
+        return sum(w * m.oof for m, w in zip(self.members, self.weights, strict=True))
+
+
+@dataclass(frozen=True)
+class NestedOOF:
+    """The whole procedure's outer-CV probabilities, before and after any recalibration."""
+
+    proba: np.ndarray
+    raw: np.ndarray
+    recalibrated_folds: int
 
 
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
@@ -78,10 +92,13 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     members, weights = _proposal(search, task, ensemble)
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
-    if policy is None or baseline is None or [config_hash(m.config) for m in members] == [
-            config_hash(baseline.config)]:
-        return selection
-    return _decide(selection, baseline, policy, task, learner, metafeatures)
+    if policy is not None and baseline is not None and [config_hash(m.config) for m in members
+                                                        ] != [config_hash(baseline.config)]:
+        selection = _decide(selection, baseline, policy, task, learner, metafeatures)
+    oof = selection.oof()
+    if not np.isnan(oof).any():
+        selection.calibration = recalibration(task.codes, oof)
+    return selection
 
 
 def _proposal(search: SearchResult, task: Task, ensemble: bool
@@ -158,8 +175,12 @@ def _check_searchable(task: Task, plan) -> None:
 
 
 def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,
-               seed: int = 0, progress: Progress = silent, **search_options) -> np.ndarray:
+               seed: int = 0, progress: Progress = silent, **search_options) -> NestedOOF:
     """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
+
+    The raw probabilities are those of each fold's model before its
+    recalibration (the same where none was needed): their calibration is
+    the "before" that the recalibration is judged against.
 
     Each outer fold gets an equal share of the time still left, less a
     reserve for refitting its choice, so a fold that ran long (a slow refit)
@@ -169,6 +190,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     _check_searchable(task, plan)
     proba = np.zeros((task.n_rows, len(task.classes)))
+    raw, recalibrated = proba.copy(), 0
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
         share = max(0.0, deadline - time.perf_counter()) / (len(plan.splits) - i)
@@ -180,8 +202,12 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         in_fold("refit")
         model = fit_selected(selection, inner)
         present = [task.classes.index(c) for c in inner.classes]
-        proba[np.ix_(split.test, present)] = model.predict_proba(task.X.iloc[split.test])
-    return proba
+        rows = task.X.iloc[split.test]
+        proba[np.ix_(split.test, present)] = model.predict_proba(rows)
+        unwrapped = model.estimator if isinstance(model, Recalibrated) else model
+        raw[np.ix_(split.test, present)] = unwrapped.predict_proba(rows)
+        recalibrated += isinstance(model, Recalibrated)
+    return NestedOOF(proba, raw, recalibrated)
 
 
 def refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:

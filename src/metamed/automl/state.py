@@ -59,6 +59,9 @@ class FittedState:
     decision : Decision or None
         The policy's decision against plain logistic regression (None when
         the search proposed LR itself or ran without a policy).
+    recalibration : dict
+        The final model's recalibration and the honest slopes before and
+        after it (see ``MetaClassifier.recalibration_``).
     task_summary : dict
     notes : list of str
     fit_seconds : float
@@ -82,6 +85,7 @@ class FittedState:
     notes: list[str]
     fit_seconds: float
     decision: Decision | None = None
+    recalibration: dict = dataclasses.field(default_factory=dict)
 
     @property
     def positive_class(self) -> object | None:
@@ -110,6 +114,7 @@ class FittedState:
             "best_config": self.best_config,
             "ensemble": [list(member) for member in self.ensemble],
             "decision": dataclasses.asdict(self.decision) if self.decision else None,
+            "recalibration": dict(self.recalibration),
             "task_summary": self.task_summary,
             "notes": list(self.notes),
             "fit_seconds": self.fit_seconds,
@@ -133,6 +138,7 @@ class FittedState:
             best_config=document["best_config"],
             ensemble=[(str(n), float(w)) for n, w in document["ensemble"]],
             decision=Decision(**document["decision"]) if document.get("decision") else None,
+            recalibration=dict(document.get("recalibration", {})),
             task_summary=document["task_summary"],
             notes=list(document["notes"]),
             fit_seconds=float(document["fit_seconds"]),

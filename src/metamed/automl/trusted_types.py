@@ -4,8 +4,8 @@ skops rebuilds an object by looking its type up by name and, for some
 nodes, *calling* it with arguments read from the file; a type it is told to
 trust is therefore code the file can run. metamed trusts only the types its
 own model files hold: every class that a fitted pipeline of the space (each
-model family, each preprocessing variant, binary and multiclass) or an
-ensemble of them contains, beyond what skops trusts by default. The list is
+model family, each preprocessing variant, binary and multiclass), an
+ensemble of them or a recalibrated one contains, beyond what skops trusts by default. The list is
 derived by fitting those pipelines and asking skops what it found
 (:func:`derive`), stored beside this module (``trusted_types.json``), and a
 test checks that the stored list is what the space derives today. No
@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from metamed.automl.calibration import Recalibrated
 from metamed.automl.ensemble import WeightedEnsemble
 from metamed.data.validation import make_task
 from metamed.space import FAMILIES, SPACE, named_config, pipeline_for_task
@@ -44,7 +45,9 @@ def derive() -> list[str]:
         fitted = [_fit(config, task) for config in _configs()]
         ensemble = WeightedEnsemble(fitted[:2], np.array([0.5, 0.5]))
         ensemble.classes_ = fitted[0].classes_
-        for model in [*fitted, ensemble]:
+        recalibrated = Recalibrated(ensemble, 0.1, 0.9)
+        recalibrated.classes_ = ensemble.classes_
+        for model in [*fitted, ensemble, recalibrated]:
             content = {"model": model, "metadata": "{}", "oof_proba": np.zeros((2, n_classes)),
                        "oof_target": np.zeros(2, dtype=int)}
             found.update(sio.get_untrusted_types(data=sio.dumps(content)))

@@ -58,6 +58,7 @@ def fit(
         print_recommendations,
         print_task,
         privacy_sentence,
+        recalibration_sentence,
     )
 
     started = time.perf_counter()  # reading and checking the table count against the budget
@@ -88,6 +89,9 @@ def fit(
                  "(scores never used to choose the model)")
         console.print(intervals_table(title, model.cv_results_))
         print_baseline_verdict(console, model.baseline_comparison_, model.verdict_)
+    recalibrated = recalibration_sentence(model.recalibration_)
+    if recalibrated:
+        console.print(f"calibration: {recalibrated}", highlight=False)
     console.print(f"fit in {model.fit_seconds_:.1f} s; model saved to {out}", highlight=False)
     console.print(privacy_sentence(model.state_.training_values), highlight=False)
 

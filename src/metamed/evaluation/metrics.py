@@ -196,6 +196,18 @@ def calibration_slope_intercept(is_positive: np.ndarray, score: np.ndarray) -> t
     return float(slopes[0]), float(intercepts[0])
 
 
+def logistic_recalibration(is_positive: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """``(a, b)`` of ``logit P(y) = a + b logit(p)``: the intercept and slope that recalibrate."""
+    x = _logit(score[:, None])
+    intercept, slope = _newton_logistic(is_positive[:, None].astype(float), x, np.zeros_like(x),
+                                        with_slope=True)
+    return float(intercept[0]), float(slope[0])
+
+
+def _logit(scores: np.ndarray) -> np.ndarray:
+    return np.log(np.clip(scores, 1e-6, 1 - 1e-6) / np.clip(1 - scores, 1e-6, 1))
+
+
 def _calibration(hits: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Slopes and intercepts of every column at once (one-vs-rest problems side by side).
 
@@ -204,7 +216,7 @@ def _calibration(hits: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.n
     of 1,000 resamples, one batched solve instead of 50,000 small ones.
     """
     y = hits.astype(float)
-    logit = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / np.clip(1 - scores, 1e-6, 1))
+    logit = _logit(scores)
     intercept, slope = _newton_logistic(y, logit, np.zeros_like(logit), with_slope=True)
     in_the_large, _ = _newton_logistic(y, np.zeros_like(logit), logit, with_slope=False)
     return slope, in_the_large

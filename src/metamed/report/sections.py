@@ -19,6 +19,7 @@ from metamed.evaluation.metrics import METRIC_LABELS
 from metamed.report import explain
 from metamed.report import figures as fig
 from metamed.report import html as h
+from metamed.report.terminal import recalibration_sentence
 from metamed.space import config_name
 
 #: Rows used for permutation importance and partial dependence (cost grows with rows).
@@ -118,7 +119,8 @@ def pipelines_section(model) -> h.Section:
                     "evidence on this table and on similar known tasks makes a real gain "
                     "probable. " + (_capitalised(model.decision_.sentence())
                                     if model.decision_ else "")),
-        h.paragraph("A weighted average of these pipelines' probabilities, refit on all rows:"),
+        h.paragraph("A weighted average of these pipelines' probabilities, refit on all rows. "
+                    + _capitalised(recalibration_sentence(model.recalibration_) or "")),
         h.table(["pipeline", "weight"], members, numeric={1}),
     ]
     return h.Section("pipelines", "Why these pipelines", "".join(body))

@@ -119,6 +119,23 @@ def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
     console.print(f"final model: {parts}", highlight=False)
 
 
+def recalibration_sentence(found: dict) -> str | None:
+    """The recalibration step in words: what the final model got, what the honest CV saw."""
+    parts = []
+    if "slope" in found:
+        parts.append(f"the final model's risks are recalibrated (logit scale: intercept "
+                     f"{found['intercept']:+.2f}, slope {found['slope']:.2f}), because its "
+                     "out-of-fold calibration was off")
+    if found.get("outer_folds_recalibrated") == 0:
+        parts.append(f"no outer fold needed recalibration (honest calibration slope "
+                     f"{found['honest_slope_after']:.2f})")
+    elif "honest_slope_before" in found:
+        parts.append(f"honest calibration slope {found['honest_slope_before']:.2f} before "
+                     f"recalibration, {found['honest_slope_after']:.2f} after (recalibrated in "
+                     f"{found['outer_folds_recalibrated']} outer folds)")
+    return "; ".join(parts) + "." if parts else None
+
+
 def privacy_sentence(training_values: list[str]) -> str:
     """Whether a saved model holds patient values, in one sentence."""
     if not training_values:

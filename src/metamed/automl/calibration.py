@@ -1,0 +1,75 @@
+"""Logistic recalibration of a chosen model, decided and fitted on out-of-fold predictions.
+
+A model chosen on a few hundred rows is often over-confident (calibration
+slope below 1): its risks are too extreme for clinical use. When the
+out-of-fold predictions of the search show it, the final model's
+probability of the positive class ``p`` becomes ``expit(a + b logit p)``,
+with ``a`` and ``b`` fitted on those out-of-fold predictions (Steyerberg's
+logistic recalibration). The decision is part of the selection, so the
+honest outer CV re-makes it inside every fold and its effect is measured,
+not assumed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, logit
+from scipy.stats import chi2
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from metamed.evaluation.metrics import logistic_recalibration
+
+#: Recalibrate when the likelihood-ratio test of (a, b) against (0, 1) has p below this.
+RECALIBRATION_P = 0.05
+_CLIP = 1e-6
+
+
+def recalibration(codes: np.ndarray, proba: np.ndarray) -> tuple[float, float] | None:
+    """``(a, b)`` if out-of-fold predictions of a binary task are miscalibrated, else None.
+
+    Likelihood-ratio test with 2 degrees of freedom: the fitted recalibration
+    against the predictions as they are. Multiclass models are left alone.
+    """
+    if proba.shape[1] != 2 or len(np.unique(codes)) < 2:
+        return None
+    hits, p = codes == 1, np.clip(proba[:, 1], _CLIP, 1 - _CLIP)
+    a, b = logistic_recalibration(hits, p)
+    refitted = np.clip(expit(a + b * logit(p)), _CLIP, 1 - _CLIP)
+    gain = 2 * (_log_likelihood(hits, refitted) - _log_likelihood(hits, p))
+    return (a, b) if chi2.sf(gain, df=2) < RECALIBRATION_P else None
+
+
+def _log_likelihood(hits: np.ndarray, p: np.ndarray) -> float:
+    return float(np.sum(np.where(hits, np.log(p), np.log(1 - p))))
+
+
+class Recalibrated(ClassifierMixin, BaseEstimator):
+    """A binary classifier whose positive-class probability is recalibrated on the logit scale.
+
+    Parameters
+    ----------
+    estimator : classifier with ``predict_proba``
+    intercept, slope : float
+        ``a`` and ``b`` of ``expit(a + b logit p)``.
+    """
+
+    def __init__(self, estimator, intercept: float, slope: float) -> None:
+        self.estimator = estimator
+        self.intercept = intercept
+        self.slope = slope
+
+    def fit(self, X, y) -> Recalibrated:
+        """Refit the wrapped model; the recalibration stays as fitted out of fold."""
+        self.estimator.fit(X, y)
+        self.classes_ = self.estimator.classes_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        p = np.clip(self.estimator.predict_proba(X)[:, 1], _CLIP, 1 - _CLIP)
+        positive = expit(self.intercept + self.slope * logit(p))
+        return np.c_[1 - positive, positive]
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
