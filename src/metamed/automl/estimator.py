@@ -204,7 +204,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
                        progress=progress)
         honest = self._honest(task, learner, deadline, options) if self.outer_splits else None
         search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
-        selection = select_model(task, learner, max(0.0, search_budget), **options)
+        nominal = self.time_budget * (1 - REFIT_RESERVE - (HONEST_SHARE if honest else 0))
+        selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
+                                 **options)
         progress("final fit on every row")
         self.state_ = FittedState(
             model=fit_selected(selection, task),
@@ -238,7 +240,8 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         """
         reserve = 3 * expected_seconds(task.codes, len(task.classes), task.positive_index)
         budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
-        nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits, **options)
+        nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
+                            plan_budget=(self.time_budget - reserve) * HONEST_SHARE, **options)
         say: Progress = options["progress"]
         say("intervals and the comparison with logistic regression")
         baseline = refit_oof(task, named_config("logreg"), self.outer_splits, self.random_state)

@@ -30,6 +30,9 @@ from metamed.space import config_hash, config_name, named_config, pipeline_for_t
 
 #: Receives a short description of the stage the work is in ("search: pipeline 2/9 ...").
 Progress = Callable[[str], None]
+#: The plan fills at most this share of the budget with predicted work, so that a machine
+#: 1 / PLAN_SHARE times slower than expected (busy, or the cost model off) does the same work.
+PLAN_SHARE = 0.4
 
 
 def silent(stage: str) -> None:
@@ -68,6 +71,7 @@ class SearchResult:
     n_splits: int
     seconds: float
     tests: list[np.ndarray] = field(default_factory=list)
+    planned_out: int = 0
 
     @property
     def complete(self) -> list[Candidate]:
@@ -81,13 +85,17 @@ class SearchResult:
 
     def budget_notes(self) -> list[str]:
         """What the time budget cut, in words (nothing when every candidate ran to the end)."""
+        notes = []
+        if self.planned_out:
+            notes.append(f"{self.planned_out} recommended pipelines were left out before the "
+                         "search: their predicted time did not fit in the budget.")
         unfinished = [c for c in self.candidates
                       if not c.cut and not c.error and len(c.fold_scores) < self.n_splits]
-        if not unfinished:
-            return []
-        return [f"the time budget stopped the search before {len(unfinished)} of "
-                f"{len(self.candidates)} pipelines were fully cross-validated; a larger "
-                "--time-budget would let them finish."]
+        if unfinished:
+            notes.append(f"the time budget stopped the search before {len(unfinished)} of "
+                         f"{len(self.candidates)} pipelines were fully cross-validated; a larger "
+                         "--time-budget would let them finish.")
+        return notes
 
     def leaderboard(self) -> pd.DataFrame:
         return pd.DataFrame([
@@ -108,6 +116,23 @@ def candidate_pool(configs: list[tuple[dict, str]]) -> list[Candidate]:
             seen.add(digest)
             pool.append(Candidate(config, origin, reference=digest == baseline))
     return pool
+
+
+def plan_pool(pool: list[Candidate], seconds: Callable[[Candidate], float], budget: float,
+              fits: int) -> tuple[list[Candidate], int]:
+    """Candidates, in recommendation order, whose predicted full CV fits in the plan's share.
+
+    ``seconds`` predicts one fold of a candidate; the baseline is always
+    kept. Returns the kept candidates and how many were left out. The plan
+    depends on the table and the budget only, never on the clock.
+    """
+    kept, used = [], 0.0
+    for candidate in pool:
+        cost = seconds(candidate) * fits
+        if candidate.reference or used + cost <= budget * PLAN_SHARE:
+            kept.append(candidate)
+            used += cost
+    return kept, len(pool) - len(kept)
 
 
 def successive_halving(task: Task, candidates: list[Candidate], budget: float, *,

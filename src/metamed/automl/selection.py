@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from metamed.automl.calibration import Recalibrated, recalibration
+from metamed.automl.costs import CostModel
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
 from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
 from metamed.automl.search import (
@@ -24,6 +25,7 @@ from metamed.automl.search import (
     Progress,
     SearchResult,
     candidate_pool,
+    plan_pool,
     silent,
     successive_halving,
 )
@@ -74,9 +76,14 @@ class NestedOOF:
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
                  n_candidates: int = N_CANDIDATES,
                  n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
-                 policy: LeaveLRPolicy | None = DEFAULT_POLICY,
+                 policy: LeaveLRPolicy | None = DEFAULT_POLICY, plan_budget: float | None = None,
                  seed: int = 0, progress: Progress = silent) -> Selection:
-    """Recommend, search within ``budget`` seconds, propose, and decide against plain LR.
+    """Recommend, plan, search within ``budget`` seconds, propose, decide against plain LR.
+
+    The plan keeps the recommendations whose predicted cost (from the KB's
+    fit times) fits in ``plan_budget`` (default ``budget``); ``budget`` is
+    then only a ceiling. A caller that wants the same answer on a busy
+    machine passes a ``plan_budget`` that does not depend on the clock.
 
     The proposal is the greedy ensemble of the fully evaluated candidates
     (or the best one without ``ensemble``); ``policy`` then keeps LR, blends
@@ -86,9 +93,14 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     progress("meta-features and recommendations")
     metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
     recommendations = learner.recommend(metafeatures, n_candidates)
-    pool = candidate_pool([(r.config, r.rationale) for r in recommendations])
+    cost = CostModel.from_metadata(learner.metadata_)
+    pool, planned_out = plan_pool(
+        candidate_pool([(r.config, r.rationale) for r in recommendations]),
+        lambda c: cost.seconds(c.config, config_hash(c.config), metafeatures),
+        budget if plan_budget is None else plan_budget, n_splits * n_repeats)
     search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
                                 seed=seed, progress=progress)
+    search.planned_out = planned_out
     members, weights = _proposal(search, task, ensemble)
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
@@ -175,7 +187,8 @@ def _check_searchable(task: Task, plan) -> None:
 
 
 def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,
-               seed: int = 0, progress: Progress = silent, **search_options) -> NestedOOF:
+               seed: int = 0, plan_budget: float | None = None, progress: Progress = silent,
+               **search_options) -> NestedOOF:
     """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
 
     The raw probabilities are those of each fold's model before its
@@ -185,12 +198,16 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     Each outer fold gets an equal share of the time still left, less a
     reserve for refitting its choice, so a fold that ran long (a slow refit)
     is paid for by the folds after it and the total stays near ``budget``.
+    Each fold's search is planned on an equal share of ``plan_budget``
+    (default ``budget``), which does not depend on how long earlier folds took.
     """
     deadline = time.perf_counter() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     _check_searchable(task, plan)
     proba = np.zeros((task.n_rows, len(task.classes)))
     raw, recalibrated = proba.copy(), 0
+    planned = (budget if plan_budget is None else plan_budget) / len(plan.splits) * (
+        1 - REFIT_SHARE)
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
         share = max(0.0, deadline - time.perf_counter()) / (len(plan.splits) - i)
@@ -198,7 +215,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
             progress(f"honest CV fold {fold}/{len(plan.splits)}: {stage}")
 
         selection = select_model(inner, learner, share * (1 - REFIT_SHARE), seed=seed,
-                                 progress=in_fold, **search_options)
+                                 plan_budget=planned, progress=in_fold, **search_options)
         in_fold("refit")
         model = fit_selected(selection, inner)
         present = [task.classes.index(c) for c in inner.classes]

@@ -53,6 +53,9 @@ class MetaData:
     config_hashes : list of str
     scores : array of shape (n_tasks, n_configs)
         Mean ROC AUC over folds; NaN where every fold failed.
+    seconds : array of shape (n_tasks, n_configs) or None
+        Mean seconds of one fold (fit and predict) where it succeeded: what
+        a cost model learns from.
     """
 
     task_ids: list[str]
@@ -62,6 +65,7 @@ class MetaData:
     configs: list[dict]
     config_hashes: list[str]
     scores: np.ndarray
+    seconds: np.ndarray | None = None
 
     @classmethod
     def from_storage(cls, storage: BaseStorage, metric: str = "roc_auc") -> MetaData:
@@ -85,6 +89,9 @@ class MetaData:
         matrix = matrix.loc[matrix.index.intersection(complete)]
         tasks = tasks.loc[matrix.index]
         hashes = list(matrix.columns)
+        rows = rows.assign(fold_seconds=rows["fit_seconds"] + rows["predict_seconds"])
+        seconds = performance_matrix(rows, "fold_seconds").reindex(index=matrix.index,
+                                                                   columns=hashes)
         return cls(
             task_ids=list(matrix.index),
             content_hashes=list(tasks["content_hash"]),
@@ -93,6 +100,7 @@ class MetaData:
             configs=[configs[h] for h in hashes],
             config_hashes=hashes,
             scores=matrix.to_numpy(dtype=float),
+            seconds=seconds.to_numpy(dtype=float),
         )
 
     def without(self, task_id: str) -> MetaData:
@@ -110,6 +118,7 @@ class MetaData:
             configs=self.configs,
             config_hashes=self.config_hashes,
             scores=self.scores[keep],
+            seconds=None if self.seconds is None else self.seconds[keep],
         )
 
     def with_configs(self, keep: list[bool]) -> MetaData:
@@ -120,6 +129,7 @@ class MetaData:
             metafeatures=self.metafeatures, configs=[self.configs[i] for i in columns],
             config_hashes=[self.config_hashes[i] for i in columns],
             scores=self.scores[:, columns],
+            seconds=None if self.seconds is None else self.seconds[:, columns],
         )
 
     def known_as(self, content_hash: str) -> str | None:

@@ -1,0 +1,72 @@
+"""The search plans its work from the KB's fit times, so a busy machine gives the same answer."""
+
+import multiprocessing
+
+import numpy as np
+import pytest
+
+from metamed.automl.costs import CostModel
+from metamed.automl.estimator import MetaClassifier
+from metamed.automl.search import PLAN_SHARE, Candidate, plan_pool
+from metamed.knowledge.metadata import MetaData
+from metamed.knowledge.metafeatures import METAFEATURE_NAMES
+
+ROWS, FEATURES = METAFEATURE_NAMES.index("log_rows"), METAFEATURE_NAMES.index("log_features")
+
+
+def _metadata(seconds: np.ndarray, log_rows: np.ndarray) -> MetaData:
+    n = len(log_rows)
+    metafeatures = np.zeros((n, len(METAFEATURE_NAMES)))
+    metafeatures[:, ROWS], metafeatures[:, FEATURES] = log_rows, 2.0
+    configs = [{"model": {"name": "rf"}}, {"model": {"name": "knn"}}]
+    return MetaData([f"t{i}" for i in range(n)], [""] * n, [""] * n, metafeatures, configs,
+                    ["a", "b"], np.full((n, 2), 0.7), seconds)
+
+
+def test_the_cost_model_learns_each_configs_growth_and_never_a_shrinking_one():
+    log_rows = np.linspace(4, 8, 12)
+    seconds = np.c_[np.exp(-2 + 0.5 * log_rows), np.exp(3 - 0.3 * log_rows)]
+    model = CostModel.from_metadata(_metadata(seconds, log_rows))
+    table = np.zeros(len(METAFEATURE_NAMES))
+    table[ROWS], table[FEATURES] = 9.0, 2.0
+    assert model.seconds({"model": {"name": "rf"}}, "a", table) == pytest.approx(np.exp(2.5))
+    shrinking = model.seconds({"model": {"name": "knn"}}, "b", table)
+    assert shrinking == pytest.approx(np.exp(np.mean(3 - 0.3 * log_rows)))  # slope clipped to 0
+    unknown = model.seconds({"model": {"name": "mlp"}}, "c", table)  # pooled fit
+    assert min(seconds.min(), shrinking) < unknown < np.exp(2.5) * 10
+
+
+def test_the_plan_keeps_recommendations_in_order_while_they_fit_and_always_the_baseline():
+    pool = [Candidate({"n": i}, "test") for i in range(4)] + [
+        Candidate({"n": 9}, "baseline", reference=True)]
+    cost = {0: 1.0, 1: 2.0, 2: 10.0, 3: 0.5, 9: 50.0}
+    kept, left_out = plan_pool(pool, lambda c: cost[c.config["n"]], budget=5 / PLAN_SHARE * 2,
+                               fits=2)
+    assert [c.config["n"] for c in kept] == [0, 1, 3, 9] and left_out == 1
+
+
+def _hog(stop):
+    while not stop.is_set():
+        pass
+
+
+def test_a_busy_machine_gives_the_same_model_and_estimate(tiny_kb, synthetic):
+    task = synthetic("busy", n=160, p=4, signal=1.5, seed=21)
+
+    def fit():
+        model = MetaClassifier(tiny_kb, time_budget=20, random_state=0).fit(task.X, task.y)
+        board = model.leaderboard_[["pipeline", "folds", "cv_roc_auc"]]
+        return board, model.ensemble_, model.cv_results_["roc_auc"]
+
+    idle = fit()
+    stop = multiprocessing.Event()
+    hogs = [multiprocessing.Process(target=_hog, args=(stop,)) for _ in range(2)]
+    for hog in hogs:
+        hog.start()
+    try:
+        busy = fit()
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join()
+    assert idle[0].equals(busy[0]) and idle[1] == busy[1] and idle[2] == busy[2]
