@@ -48,3 +48,16 @@ def test_the_recalibrated_model_predicts_the_corrected_risks():
     assert slope_before < 0.6 and slope_after == pytest.approx(1.0, abs=1e-6)
     assert np.mean(np.abs(corrected[:, 1] - true)) < np.mean(np.abs(proba[:, 1] - true))
     np.testing.assert_allclose(corrected.sum(axis=1), 1.0)
+
+
+def test_a_recalibrated_model_file_saves_and_loads(tiny_kb, synthetic, tmp_path):
+    from metamed.automl.estimator import MetaClassifier
+    from metamed.automl.persistence import load_model, save_model
+
+    task = synthetic("recalibrated", n=120, p=3, signal=2, seed=8)
+    model = MetaClassifier(tiny_kb, time_budget=5, outer_splits=0).fit(task.X, task.y)
+    model.state_.model = Recalibrated(model.state_.model, 0.2, 0.7)
+    save_model(model, tmp_path / "m.skops")
+    loaded = load_model(tmp_path / "m.skops")
+    assert isinstance(loaded.model_, Recalibrated) and loaded.model_.slope == 0.7
+    np.testing.assert_allclose(loaded.predict_proba(task.X), model.predict_proba(task.X))

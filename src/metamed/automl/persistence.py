@@ -20,6 +20,7 @@ from pathlib import Path
 from sklearn.pipeline import Pipeline
 
 from metamed import __version__
+from metamed.automl.calibration import Recalibrated
 from metamed.automl.ensemble import WeightedEnsemble
 from metamed.automl.estimator import MetaClassifier
 from metamed.automl.state import BINARY_FIELDS, FittedState
@@ -90,7 +91,7 @@ def _load_trusted(path: Path) -> dict:
         raise _not_a_model(path, error) from error
     if not isinstance(content, dict) or set(content) != _CONTENT_KEYS:
         raise _not_a_model(path, "its contents are not a metamed model's")
-    if not isinstance(content["model"], Pipeline | WeightedEnsemble):
+    if not isinstance(content["model"], Pipeline | WeightedEnsemble | Recalibrated):
         raise _not_a_model(path, "it holds no metamed pipeline")
     return content
 
