@@ -56,7 +56,9 @@ def test_a_recalibrated_model_file_saves_and_loads(tiny_kb, synthetic, tmp_path)
 
     task = synthetic("recalibrated", n=120, p=3, signal=2, seed=8)
     model = MetaClassifier(tiny_kb, time_budget=5, outer_splits=0).fit(task.X, task.y)
-    model.state_.model = Recalibrated(model.state_.model, 0.2, 0.7)
+    wrapped = Recalibrated(model.state_.model, 0.2, 0.7)
+    wrapped.classes_ = model.state_.model.classes_  # as fitting it would set
+    model.state_.model = wrapped
     save_model(model, tmp_path / "m.skops")
     loaded = load_model(tmp_path / "m.skops")
     assert isinstance(loaded.model_, Recalibrated) and loaded.model_.slope == 0.7
