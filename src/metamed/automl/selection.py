@@ -21,6 +21,7 @@ from metamed.automl.costs import CostModel
 from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
 from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
 from metamed.automl.search import (
+    PLAN_SHARE,
     Candidate,
     Progress,
     SearchResult,
@@ -195,11 +196,11 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     recalibration (the same where none was needed): their calibration is
     the "before" that the recalibration is judged against.
 
-    Each outer fold gets an equal share of the time still left, less a
-    reserve for refitting its choice, so a fold that ran long (a slow refit)
-    is paid for by the folds after it and the total stays near ``budget``.
     Each fold's search is planned on an equal share of ``plan_budget``
-    (default ``budget``), which does not depend on how long earlier folds took.
+    (default ``budget``), which does not depend on the clock. Its ceiling is
+    all the time left but what the later folds' planned work needs (less a
+    reserve for refitting), so a busy machine slows every fold without
+    cutting any, as long as the whole ``budget`` suffices.
     """
     deadline = time.perf_counter() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
@@ -210,12 +211,13 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         1 - REFIT_SHARE)
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
-        share = max(0.0, deadline - time.perf_counter()) / (len(plan.splits) - i)
+        later = (len(plan.splits) - i - 1) * planned * PLAN_SHARE
+        ceiling = max(0.0, deadline - time.perf_counter() - later) * (1 - REFIT_SHARE)
         def in_fold(stage: str, fold: int = i + 1) -> None:
             progress(f"honest CV fold {fold}/{len(plan.splits)}: {stage}")
 
-        selection = select_model(inner, learner, share * (1 - REFIT_SHARE), seed=seed,
-                                 plan_budget=planned, progress=in_fold, **search_options)
+        selection = select_model(inner, learner, ceiling, seed=seed, plan_budget=planned,
+                                 progress=in_fold, **search_options)
         in_fold("refit")
         model = fit_selected(selection, inner)
         present = [task.classes.index(c) for c in inner.classes]
