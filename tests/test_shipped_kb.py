@@ -9,6 +9,7 @@ from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.summary import summarize
 from metamed.knowledge.units import cap_task
 from metamed.space import config_hash, default_portfolio
+from metamed.space.families import MODEL_FAMILIES
 
 #: Tasks on which every config has been tried in the shipped file: the whole corpus.
 MIN_COMPLETE_TASKS = 133
@@ -20,8 +21,12 @@ def shipped():
     return open_storage()
 
 
-def test_its_configs_are_exactly_the_default_portfolio(shipped):
-    assert set(shipped.configs()) == {config_hash(c) for c in default_portfolio()}
+def test_its_configs_are_exactly_the_first_generation_portfolio(shipped):
+    # The families added since (penalised LR by inner CV, splines, EBM) come after
+    # these 120 configs and join the KB at its next build.
+    first = [c for c in default_portfolio() if MODEL_FAMILIES[c["model"]["name"]].generation == 1]
+    assert len(first) == 120 and first == default_portfolio()[:120]
+    assert set(shipped.configs()) == {config_hash(c) for c in first}
 
 
 def test_it_is_versioned_and_records_how_it_was_built(shipped):
@@ -32,7 +37,7 @@ def test_it_is_versioned_and_records_how_it_was_built(shipped):
 def test_enough_complete_tasks_and_few_failures(shipped):
     metadata = MetaData.from_storage(shipped)
     assert len(metadata.task_ids) >= MIN_COMPLETE_TASKS
-    assert metadata.scores.shape[1] == len(default_portfolio())
+    assert metadata.scores.shape[1] == 120
     assert summarize(shipped)["failed_share"] <= 0.02
 
 

@@ -31,7 +31,9 @@ from metamed.space import (
     validate_config,
 )
 from metamed.space.components import FeatureSelector
+from metamed.space.families import MODEL_FAMILIES
 from metamed.space.models import SizedMLP
+from metamed.space.portfolio import EXTENSION_SAMPLES
 
 PORTFOLIO = default_portfolio()
 NAMED = [named_config(name) for name in list_named_configs()]
@@ -211,8 +213,14 @@ def test_portfolio_is_large_diverse_and_reproducible():
 
 
 def test_portfolio_starts_with_the_library_defaults_and_grows_as_a_prefix():
-    assert PORTFOLIO[: len(FAMILIES)] == NAMED
-    assert default_portfolio(size=len(PORTFOLIO) + 10)[: len(PORTFOLIO)] == PORTFOLIO
+    first = [c for c in NAMED if MODEL_FAMILIES[c["model"]["name"]].generation == 1]
+    later = [c for c in NAMED if MODEL_FAMILIES[c["model"]["name"]].generation > 1]
+    assert later and PORTFOLIO[: len(first)] == first
+    assert all(c in PORTFOLIO[120:] for c in later)  # appended: the first 120 never move
+    assert default_portfolio(size=130)[:120] == PORTFOLIO[:120]
+    extension = PORTFOLIO[120:]
+    assert len(extension) == len(later) * (1 + EXTENSION_SAMPLES)
+    assert default_portfolio(size=130)[130:] == extension
 
 
 def test_portfolio_varies_the_preprocessing_too():

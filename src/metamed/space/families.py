@@ -32,11 +32,14 @@ from metamed.space.models import (
     CalibratedSVM,
     CappedKNN,
     EncodedLabels,
+    InnerCVLogistic,
     SingleThreaded,
+    SizedEBM,
     SizedMLP,
     SmoothedGaussianNB,
 )
 from metamed.space.params import Choice, Domain, Float, Int, Scalar
+from metamed.space.splines import SplineLogistic
 
 Params = dict[str, Scalar]
 Builder = Callable[[Params, int], BaseEstimator]
@@ -67,6 +70,10 @@ class Family:
         Scalings the portfolio samples; the first one is the named config's.
     encodings : tuple of str
         Categorical encodings the portfolio samples.
+    generation : int
+        1 for the families of the first knowledge base; later families are
+        appended to the portfolio so that its first configs never change
+        (:func:`metamed.space.default_portfolio`).
     """
 
     name: str
@@ -75,6 +82,7 @@ class Family:
     label: tuple[tuple[str, str], ...]
     scalings: tuple[str, ...] = UNSCALED
     encodings: tuple[str, ...] = ("onehot", "target")
+    generation: int = 1
 
 
 _CLASS_WEIGHT = Choice((None, "balanced"), None)
@@ -141,6 +149,10 @@ def _xgb(p: Params, seed: int) -> BaseEstimator:
 
 def _mlp(p: Params, seed: int) -> BaseEstimator:
     return SizedMLP(**p, random_state=seed)
+
+
+def _seeded(cls: type) -> Builder:
+    return lambda p, seed: cls(**p, random_state=seed)
 
 
 _FAMILIES = (
@@ -215,6 +227,21 @@ _FAMILIES = (
         "alpha": Float(1e-6, 1e-1, 1e-4, log=True),
         "learning_rate_init": Float(1e-4, 1e-2, 1e-3, log=True),
     }, _mlp, (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a")), SCALED),
+    # The clinical statistician's candidates (issue 13): the penalty chosen by
+    # inner CV, Harrell's restricted cubic splines, and a glass-box EBM.
+    Family("logreg_cv", {"n_cs": Int(5, 20, 10), "class_weight": _CLASS_WEIGHT},
+           _seeded(InnerCVLogistic), (("n_cs", "Cs"),), SCALED, generation=2),
+    Family("spline_lr", {
+        "n_knots": Choice((3, 4, 5), 4),
+        "C": Float(1e-2, 1e2, 1.0, log=True),
+        "class_weight": _CLASS_WEIGHT,
+    }, _seeded(SplineLogistic), (("n_knots", "k"), ("C", "C")), SCALED, generation=2),
+    Family("ebm", {
+        "outer_bags": Int(2, 8, 4),
+        "interactions": Choice((0, 5, 10), 0),
+        "learning_rate": Float(0.005, 0.05, 0.015, log=True),
+    }, _seeded(SizedEBM), (("outer_bags", "b"), ("interactions", "i")),
+        encodings=TREE_ENCODINGS, generation=2),
 )
 
 #: Every model family by name, in portfolio order.

@@ -3,9 +3,10 @@
 Every model runs on one thread (parallelism happens one level up, across
 tasks and folds) with a fixed seed. The wrappers here exist because a
 library classifier could not adapt itself: k-NN asked for more neighbours
-than there are rows, calibration asked for more folds than the rarest class
-has rows, naive Bayes given only constant columns, an MLP training for
-minutes on 20,000 rows, XGBoost asked to learn string labels.
+than there are rows, calibration or an inner CV asked for more folds than
+the rarest class has rows, naive Bayes given only constant columns, an MLP
+training for minutes on 20,000 rows, XGBoost asked to learn string labels,
+an EBM taking minutes on a wide table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -207,3 +209,82 @@ class EncodedLabels(_Delegating):
         self.encoder_ = LabelEncoder().fit(y)
         self.estimator_ = clone(self.estimator).fit(X, self.encoder_.transform(y))
         self.classes_ = self.encoder_.classes_
+
+
+class InnerCVLogistic(_Delegating):
+    """L2 logistic regression whose penalty is chosen by inner cross-validation on log loss.
+
+    Small clinical tables overfit an unpenalised model and an arbitrary
+    ``C`` alike; choosing ``C`` among ``n_cs`` values (1e-4 to 1e4) by
+    stratified ``cv``-fold log loss is the standard remedy. With fewer rows
+    in the rarest class than folds, the folds shrink; with a class of one
+    row, ``C`` = 1 is used.
+
+    Parameters
+    ----------
+    n_cs : int
+    cv : int
+    class_weight : None or "balanced"
+    random_state : int
+    """
+
+    def __init__(self, n_cs: int = 10, cv: int = 5, class_weight: str | None = None,
+                 random_state: int = 0):
+        self.n_cs = n_cs
+        self.cv = cv
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def _fit(self, X: object, y: object) -> None:
+        folds = min(self.cv, smallest_class_size(y))
+        if folds >= 2:
+            split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            self.estimator_ = LogisticRegressionCV(
+                Cs=self.n_cs, l1_ratios=(0.0,), cv=split, scoring="neg_log_loss",
+                class_weight=self.class_weight, use_legacy_attributes=False,
+                max_iter=2000, random_state=self.random_state)
+        else:
+            self.estimator_ = LogisticRegression(class_weight=self.class_weight, max_iter=2000,
+                                                 random_state=self.random_state)
+        self.estimator_.fit(X, y)
+        self.classes_ = self.estimator_.classes_
+
+
+class SizedEBM(_Delegating):
+    """An Explainable Boosting Machine (InterpretML) whose cost follows the table.
+
+    An EBM fits one shape function per feature (and optionally per pair):
+    a glass-box model whose every term can be plotted. It is also slow on
+    wide tables (300 s per 5-fold CV on 240 x 500 in a quick test), so
+    pairwise interactions are dropped above ``max_interaction_features``
+    columns or with more than two classes, and ``outer_bags`` stays small.
+
+    Parameters
+    ----------
+    outer_bags : int
+    interactions : int
+        Pairwise terms on small enough tables.
+    learning_rate : float
+    max_interaction_features : int
+    random_state : int
+    """
+
+    def __init__(self, outer_bags: int = 4, interactions: int = 10,
+                 learning_rate: float = 0.015, max_interaction_features: int = 50,
+                 random_state: int = 0):
+        self.outer_bags = outer_bags
+        self.interactions = interactions
+        self.learning_rate = learning_rate
+        self.max_interaction_features = max_interaction_features
+        self.random_state = random_state
+
+    def _fit(self, X: object, y: object) -> None:
+        from interpret.glassbox import ExplainableBoostingClassifier  # 1 s import: only when used
+
+        X = np.asarray(X, dtype=float)
+        pairs = self.interactions if (X.shape[1] <= self.max_interaction_features
+                                      and len(np.unique(y)) == 2) else 0
+        self.estimator_ = ExplainableBoostingClassifier(
+            outer_bags=self.outer_bags, interactions=pairs, learning_rate=self.learning_rate,
+            n_jobs=1, random_state=self.random_state).fit(X, y)
+        self.classes_ = self.estimator_.classes_

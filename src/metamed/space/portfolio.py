@@ -13,6 +13,8 @@ from metamed.space.params import Scalar
 from metamed.space.schema import FAMILIES, SPACE
 
 _SELECTORS = ("kbest", "l1", "trees")
+#: Random configs each later-generation family adds after its library-default one.
+EXTENSION_SAMPLES = 4
 _SHARE_WITHOUT_SELECTION = 0.5
 
 
@@ -43,48 +45,63 @@ def list_named_configs() -> list[str]:
 
 
 def default_portfolio(size: int = 120, seed: int = 0) -> list[Config]:
-    """An ordered, duplicate-free list of ``size`` configs generated from the space.
+    """An ordered, duplicate-free list of configs generated from the space.
 
     How it is generated:
 
-    1. first, every model family at its library defaults
+    1. first, every first-generation model family at its library defaults
        (:func:`named_config`, in the order of :func:`list_named_configs`);
-    2. then random samples, the families taking turns so that each is
-       represented about equally. A sample draws every hyper-parameter of
-       the model from its range (log-uniform for scale parameters such as
-       ``C``, learning rates and tree counts, 3 significant digits), the
-       numeric imputation (median, mean, k-NN), categorical imputation,
-       indicators and rare-level grouping uniformly, the encoding (ordinal
-       only for tree models, for which codes are meaningful splits), the
-       scaling (standard, robust or quantile for scale-sensitive models,
-       none or quantile for naive Bayes, none for trees), and no feature
-       selection half of the time, else one of k-best, L1 or trees;
-    3. a sample whose :func:`config_hash` is already in the list is dropped.
+    2. then random samples of those families, taking turns so that each is
+       represented about equally, until ``size`` configs. A sample draws
+       every hyper-parameter of the model from its range (log-uniform for
+       scale parameters such as ``C``, learning rates and tree counts, 3
+       significant digits), the numeric imputation (median, mean, k-NN),
+       categorical imputation, indicators and rare-level grouping
+       uniformly, the encoding (ordinal only for tree models, for which
+       codes are meaningful splits), the scaling (standard, robust or
+       quantile for scale-sensitive models, none or quantile for naive
+       Bayes, none for trees), and no feature selection half of the time,
+       else one of k-best, L1 or trees;
+    3. then each later-generation family (added after the first knowledge
+       base: penalised LR by inner CV, splines, EBM) appends its default
+       config and :data:`EXTENSION_SAMPLES` samples from its own seed, so
+       the first ``size`` configs never change when a family is added;
+    4. a sample whose :func:`config_hash` is already in the list is dropped.
 
-    The same ``seed`` gives the same list on every machine; a larger
-    ``size`` extends a smaller one's list (it is a prefix).
+    The same ``seed`` gives the same list on every machine; the base part of
+    a larger ``size`` extends a smaller one's (it is a prefix).
 
     Raises
     ------
     MetamedError
-        If ``size`` is smaller than the number of model families.
+        If ``size`` is smaller than the number of first-generation families.
     """
-    if size < len(FAMILIES):
+    base = [name for name in FAMILIES if MODEL_FAMILIES[name].generation == 1]
+    if size < len(base):
         raise MetamedError(
-            f"a portfolio holds at least one config per model family ({len(FAMILIES)}), "
+            f"a portfolio holds at least one config per model family ({len(base)}), "
             f"so size={size} is too small."
         )
-    portfolio = [named_config(family) for family in FAMILIES]
+    portfolio = [named_config(family) for family in base]
     seen = {config_hash(config) for config in portfolio}
     rng = np.random.default_rng(seed)
     for attempt in range(100 * size):
         if len(portfolio) == size:
             break
-        config = sample_config(rng, FAMILIES[attempt % len(FAMILIES)])
-        if config_hash(config) not in seen:
-            seen.add(config_hash(config))
-            portfolio.append(config)
+        _add(portfolio, seen, sample_config(rng, base[attempt % len(base)]))
+    for index, family in enumerate(FAMILIES):
+        if MODEL_FAMILIES[family].generation > 1:
+            _add(portfolio, seen, named_config(family))
+            own = np.random.default_rng([seed, index])
+            for _ in range(EXTENSION_SAMPLES):
+                _add(portfolio, seen, sample_config(own, family))
     return portfolio
+
+
+def _add(portfolio: list[Config], seen: set[str], config: Config) -> None:
+    if config_hash(config) not in seen:
+        seen.add(config_hash(config))
+        portfolio.append(config)
 
 
 def sample_config(rng: np.random.Generator, family: str) -> Config:
