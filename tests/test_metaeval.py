@@ -150,8 +150,10 @@ def test_bench_loto_compares_every_learner_including_the_default_by_default(tiny
 def test_bench_loto_search_runs_on_corpus_tasks_from_the_shipped_kb(tmp_path, run_cli):
     out = tmp_path / "rows.csv"
     code, printed, err = run_cli("bench", "loto", "--mode", "search", "--learners", "logreg",
-                                 "--max-tasks", "1", "--budget", "5", "--out", str(out))
+                                 "--max-tasks", "1", "--budget", "5", "--out", str(out),
+                                 "--markdown")
     assert code == 0, err
     rows = pd.read_csv(out)
     assert len(rows) == 1 and rows["learner"].iloc[0] == "logreg"
-    assert 0.5 < rows["roc_auc"].iloc[0] <= 1.0 and "logreg" in printed
+    assert 0.5 < rows["roc_auc"].iloc[0] <= 1.0 and "| logreg" in printed
+    assert "median_slope" in printed and rows["calibration_slope"].notna().all()

@@ -25,9 +25,10 @@ from joblib import Parallel, delayed
 
 from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
-from metamed.evaluation.metrics import class_roc_auc
+from metamed.evaluation.metrics import calibration_slope_intercept, class_roc_auc
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import N_CANDIDATES, MetaLearner, make_learner
+from metamed.space import named_config
 
 #: Two ROC AUCs closer than this count as a tie in wins / ties / losses.
 TIE = 0.005
@@ -108,16 +109,25 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
         if name == ORACLE:
             best = metadata.configs[int(np.nanargmax(metadata.scores[t]))]
             oof = refit_oof(task, best, outer_splits, seed)
+        elif name == BASELINE:  # plain LR, never recalibrated: the reference every row beats
+            oof = refit_oof(task, named_config("logreg"), outer_splits, seed)
         else:
             learner: MetaLearner = make_learner(name).fit(visible)
-            settings = {"n_candidates": 1} if name == BASELINE else search
             oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
-                             **settings).proba
+                             **search).proba
         score = class_roc_auc(task.codes, oof)
         row = _row(metadata, t, procedure_label(name, **search), score,
                    time.perf_counter() - started)
-        rows.append({**row, "budget": budget})
+        rows.append({**row, "budget": budget, "calibration_slope": _slope(task, oof)})
     return rows
+
+
+def _slope(task: Task, oof: np.ndarray) -> float:
+    """Calibration slope of the outer-CV probabilities (binary tasks; NaN otherwise)."""
+    if task.positive_index is None:
+        return float("nan")
+    positive = task.positive_index
+    return calibration_slope_intercept(task.codes == positive, oof[:, positive])[0]
 
 
 def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float) -> dict:
@@ -143,6 +153,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
         "seconds_per_task": rows.groupby("learner")["seconds"].mean(),
         "tasks": wide.count(),
     })
+    if "calibration_slope" in rows:
+        table["median_slope"] = rows.groupby("learner")["calibration_slope"].median()
     if BASELINE in wide:
         delta = wide.sub(wide[BASELINE], axis=0)
         table["wins"] = (delta > TIE).sum()
