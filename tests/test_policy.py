@@ -102,3 +102,18 @@ def test_replay_leaves_lr_for_a_real_gain_and_keeps_it_for_noise():
     rows, summary = _replayed(gain=0.0)  # 'more' is LR plus noise
     assert (rows.loc[rows["policy"] == "gated", "weight"] == 0.0).mean() >= 0.5
     assert summary.loc["gated", "vs_lr"] > summary.loc["ungated CV-best", "vs_lr"] - 1e-9
+
+
+def test_without_any_fold_holding_both_classes_the_decision_keeps_lr(synthetic):
+    from metamed.automl.search import Candidate, SearchResult
+    from metamed.automl.selection import Selection, _decide
+
+    task = synthetic("one-class-folds", n=40, p=2, signal=2, seed=3)
+    tests = [np.flatnonzero(task.codes == k) for k in (0, 1)]  # grouped folds of one class
+    proba = [np.full((len(t), 2), 0.5) for t in tests]
+    lr = Candidate(named_config("logreg"), "baseline", fold_proba=list(proba), reference=True)
+    rf = Candidate(named_config("rf"), "test", fold_proba=list(proba))
+    search = SearchResult([rf, lr], n_splits=2, seconds=0.0, tests=tests)
+    chosen = _decide(Selection([], search, [rf], np.ones(1)), lr, LeaveLRPolicy(), task,
+                     None, np.zeros(len(METAFEATURE_NAMES)))
+    assert chosen.members == [lr] and chosen.decision is None

@@ -137,14 +137,20 @@ def _baseline(search: SearchResult) -> Candidate | None:
 
 def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, task: Task,
             learner: MetaLearner, metafeatures: np.ndarray) -> Selection:
-    """Weigh the proposal against LR fold by fold, with the KB's prior; blend as decided."""
+    """Weigh the proposal against LR fold by fold, with the KB's prior; blend as decided.
+
+    Without any fold holding both classes there is no evidence, and LR is kept.
+    """
     members, weights = selection.members, selection.weights
     n_folds = min(len(c.fold_proba) for c in [*members, baseline])
     tests = selection.search.tests[:n_folds]
     blended = [sum(w * m.fold_proba[f] for m, w in zip(members, weights, strict=True))
                for f in range(n_folds)]
-    evidence = paired_evidence(blended, baseline.fold_proba[:n_folds],
-                               [task.codes[t] for t in tests], len(tests[0]) / task.n_rows)
+    try:
+        evidence = paired_evidence(blended, baseline.fold_proba[:n_folds],
+                                   [task.codes[t] for t in tests], len(tests[0]) / task.n_rows)
+    except MetamedError:  # no fold can compare them (grouped folds of one class): keep LR
+        return Selection(selection.recommendations, selection.search, [baseline], np.ones(1))
     proposal = {config_hash(m.config): float(w) for m, w in zip(members, weights, strict=True)}
     prior = kb_prior(learner.metadata_, metafeatures, proposal, config_hash(baseline.config))
     decision = policy.decide(prior, evidence)
