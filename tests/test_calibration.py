@@ -21,7 +21,7 @@ def test_overconfident_predictions_are_recalibrated_and_good_ones_are_not():
     codes, proba, _ = _predictions(slope=0.5)
     found = recalibration(codes, proba)
     assert found is not None and found[1] == pytest.approx(0.5, abs=0.1)
-    # calibrated predictions: the test rejects about 5% of the time, as its level says
+    # calibrated predictions: rejected (one-sided) at most about 5% of the time, as the level says
     rejected = sum(recalibration(*_predictions(slope=1.0, n=500, seed=s)[:2]) is not None
                    for s in range(1, 41))
     assert rejected <= 6
