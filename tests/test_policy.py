@@ -117,3 +117,9 @@ def test_without_any_fold_holding_both_classes_the_decision_keeps_lr(synthetic):
     chosen = _decide(Selection([], search, [rf], np.ones(1)), lr, LeaveLRPolicy(), task,
                      None, np.zeros(len(METAFEATURE_NAMES)))
     assert chosen.members == [lr] and chosen.decision is None
+
+
+def test_one_fold_and_no_prior_is_no_knowledge_and_keeps_lr():
+    single = Evidence(np.array([0.05]), test_share=0.2)
+    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, single)
+    assert decision.probability == 0.5 and decision.weight == 0.0

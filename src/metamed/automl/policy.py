@@ -100,7 +100,8 @@ class Decision:
                 f"{self.evidence_mean:+.3f} AUC over the CV folds, SE {self.evidence_se:.3f}; "
                 f"{known})")
         if self.weight == 0:
-            return f"logistic regression kept: {odds}, below the {self.threshold:.2f} needed."
+            return (f"logistic regression kept: {odds}, too little to leave it (threshold "
+                    f"{self.threshold:.2f}).")
         if self.weight == 1:
             return f"logistic regression left: {odds}."
         return (f"blended with logistic regression at weight {1 - self.weight:.2f}: {odds}.")
@@ -124,11 +125,14 @@ class LeaveLRPolicy:
         evidence_precision = 1 / evidence.se**2 if evidence.se > 0 else np.inf
         if np.isinf(evidence_precision):
             mean, sd = evidence.mean, 0.0
+        elif prior_precision + evidence_precision == 0:  # one fold and no prior: nothing known
+            mean, sd = 0.0, np.inf
         else:
             precision = prior_precision + evidence_precision
             mean = (prior_precision * prior.mean + evidence_precision * evidence.mean) / precision
             sd = float(np.sqrt(1 / precision))
-        probability = float(norm.cdf(mean / sd)) if sd > 0 else float(mean > 0)
+        probability = float(norm.cdf(mean / sd)) if 0 < sd < np.inf else (
+            0.5 if sd == np.inf else float(mean > 0))
         return Decision(probability, float(mean), sd, evidence.mean, evidence.se, prior.mean,
                         prior.sd, prior.share_won, self.prior_strength, self.threshold,
                         self._weight(probability))
@@ -143,12 +147,14 @@ def kb_prior(metadata: MetaData, metafeatures: np.ndarray, proposal: dict[str, f
              baseline: str) -> Prior:
     """The gain of ``proposal`` (config hash to weight) over ``baseline`` on similar known tasks.
 
-    A config the KB lacks contributes nothing; without the baseline in the
-    KB there is no prior (a zero-mean, wide one is returned).
+    A config the KB lacks contributes nothing; without the baseline or any
+    proposed config in the KB there is no prior (a zero-mean, wide one).
     """
     if baseline not in metadata.config_hashes or not metadata.task_ids:
         return Prior(0.0, 1.0, 0.5, 0)
     columns = [metadata.config_hashes.index(h) for h in proposal if h in metadata.config_hashes]
+    if not columns:
+        return Prior(0.0, 1.0, 0.5, 0)
     weights = np.array([proposal[metadata.config_hashes[c]] for c in columns])
     scores = metadata.filled_scores()
     gains = scores[:, columns] @ (weights / weights.sum()) - scores[
