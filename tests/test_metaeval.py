@@ -157,3 +157,15 @@ def test_bench_loto_search_runs_on_corpus_tasks_from_the_shipped_kb(tmp_path, ru
     assert len(rows) == 1 and rows["learner"].iloc[0] == "logreg"
     assert 0.5 < rows["roc_auc"].iloc[0] <= 1.0 and "| logreg" in printed
     assert "median_slope" in printed and rows["calibration_slope"].notna().all()
+
+
+def test_a_search_with_another_threshold_is_labelled_so_its_rows_never_mix():
+    from dataclasses import replace
+
+    from metamed.automl.loto import procedure_label
+    from metamed.automl.policy import DEFAULT_POLICY
+
+    assert procedure_label("local") == "local"
+    strict = replace(DEFAULT_POLICY, threshold=0.9)
+    assert procedure_label("local", policy=strict) == "local (P>=0.9 k=0 shrink)"
+    assert procedure_label("logreg", policy=strict) == "logreg"

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
+from metamed.automl.policy import DEFAULT_POLICY, LeaveLRPolicy
 from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
 from metamed.evaluation.metrics import calibration_slope_intercept, class_roc_auc
@@ -72,7 +73,8 @@ def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
 def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
                 budget: float, task_ids: list[str], outer_splits: int = 3, seed: int = 0,
                 jobs: int = 1, n_candidates: int = N_CANDIDATES,
-                n_repeats: int = 1) -> Iterator[list[dict]]:
+                n_repeats: int = 1, policy: LeaveLRPolicy = DEFAULT_POLICY
+                ) -> Iterator[list[dict]]:
     """Per held-out task, as each finishes: one row per learner, the outer-CV ROC AUC.
 
     Tasks run in ``jobs`` processes; rows are yielded as soon as a task is
@@ -83,16 +85,22 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
     baseline is always one candidate, once.
     """
     run = delayed(_search_one_task)
-    search = {"n_candidates": n_candidates, "n_repeats": n_repeats}
+    search = {"n_candidates": n_candidates, "n_repeats": n_repeats, "policy": policy}
     yield from Parallel(n_jobs=jobs, return_as="generator_unordered")(
         run(metadata, learners, load, budget, task_id, outer_splits, seed, search)
         for task_id in task_ids
     )
 
 
-def procedure_label(learner: str, n_candidates: int = N_CANDIDATES, n_repeats: int = 1) -> str:
+def procedure_label(learner: str, n_candidates: int = N_CANDIDATES, n_repeats: int = 1,
+                    policy: LeaveLRPolicy = DEFAULT_POLICY) -> str:
     """A row's learner name, which names the search settings when they are not the default."""
-    if learner in (BASELINE, ORACLE) or (n_candidates, n_repeats) == (N_CANDIDATES, 1):
+    if learner in (BASELINE, ORACLE):
+        return learner
+    if policy != DEFAULT_POLICY:
+        learner = f"{learner} (P>={policy.threshold:g} k={policy.prior_strength:g} " \
+                  f"{policy.weighting})"
+    if (n_candidates, n_repeats) == (N_CANDIDATES, 1):
         return learner
     return f"{learner} ({n_candidates} candidates, {n_repeats} repeats)"
 

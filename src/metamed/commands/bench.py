@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -41,6 +42,9 @@ def loto(
              "many as `metamed fit` does).")] = None,
     repeats: Annotated[int, typer.Option(
         min=1, help="Search mode: inner CV repeats for the configs that survive the first.")] = 1,
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Search mode: the probability of a real gain needed to leave "
+                               "logistic regression (default: as `metamed fit`).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="CSV file for the per-task rows. Search mode writes it as tasks finish and, "
              "when it exists, skips the tasks already in it (resume).")] = None,
@@ -50,6 +54,7 @@ def loto(
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.estimator import load_metadata
     from metamed.automl.loto import loto_zero_shot, size_order, summarize
+    from metamed.automl.policy import DEFAULT_POLICY
     from metamed.learners import LEARNERS, N_CANDIDATES
 
     metadata = load_metadata(kb)
@@ -63,7 +68,10 @@ def loto(
         if not task_ids:
             raise MetamedError(f"no task left to hold out: the KB has {len(order)} tasks and "
                                f"--offset {offset} --stride {stride} takes none of them.")
-        search = {"n_candidates": candidates or N_CANDIDATES, "n_repeats": repeats}
+        policy = DEFAULT_POLICY if threshold is None else replace(DEFAULT_POLICY,
+                                                                  threshold=threshold)
+        search = {"n_candidates": candidates or N_CANDIDATES, "n_repeats": repeats,
+                  "policy": policy}
         rows = _search_rows(metadata, names, task_ids, budget, jobs, out, search)
     else:
         raise MetamedError(f"unknown mode {mode!r}; use 'zero-shot' or 'search'.")
