@@ -32,10 +32,12 @@ _CLIP = 1e-6
 
 
 def recalibration(codes: np.ndarray, proba: np.ndarray) -> tuple[float, float] | None:
-    """``(a, b)`` if out-of-fold predictions of a binary task are miscalibrated, else None.
+    """``(a, b)`` if out-of-fold predictions of a binary task are over-confident, else None.
 
-    Likelihood-ratio test with 2 degrees of freedom: the fitted recalibration
-    against the predictions as they are. Multiclass models are left alone.
+    Over-confident: the fitted slope ``b`` is between 0 and 1, and the
+    likelihood-ratio test (2 degrees of freedom) of the fitted recalibration
+    against the predictions as they are rejects them. Multiclass models are
+    left alone.
     """
     if proba.shape[1] != 2 or len(np.unique(codes)) < 2:
         return None
