@@ -24,7 +24,7 @@ from scipy.stats import chi2
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from metamed.evaluation.metrics import logistic_recalibration
+from metamed.evaluation.metrics import log_loss, logistic_recalibration
 
 #: Recalibrate when the likelihood-ratio test of (a, b) against (0, 1) has p below this.
 RECALIBRATION_P = 0.05
@@ -46,12 +46,9 @@ def recalibration(codes: np.ndarray, proba: np.ndarray) -> tuple[float, float] |
     if not 0 < b < 1:  # only over-confidence is corrected (see the module docstring)
         return None
     refitted = np.clip(expit(a + b * logit(p)), _CLIP, 1 - _CLIP)
-    gain = 2 * (_log_likelihood(hits, refitted) - _log_likelihood(hits, p))
+    gain = 2 * len(codes) * (log_loss(codes, np.c_[1 - p, p])
+                             - log_loss(codes, np.c_[1 - refitted, refitted]))
     return (a, b) if chi2.sf(gain, df=2) < RECALIBRATION_P else None
-
-
-def _log_likelihood(hits: np.ndarray, p: np.ndarray) -> float:
-    return float(np.sum(np.where(hits, np.log(p), np.log(1 - p))))
 
 
 class Recalibrated(ClassifierMixin, BaseEstimator):

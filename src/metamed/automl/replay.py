@@ -106,7 +106,7 @@ def _proposal(kind: str, data: ReplayTask, seen: np.ndarray,
 
 def _evidence(data: ReplayTask, seen: np.ndarray, proba: np.ndarray):
     """Paired evidence on the stored folds restricted to the seen rows (None if no fold works)."""
-    parts = [seen & (data.folds == f) for f in np.unique(data.folds)]
+    parts = _seen_folds(data, seen)
     usable = [p for p in parts if len(np.unique(data.codes[p])) > 1]
     if len(usable) < 2:
         return None
@@ -116,9 +116,13 @@ def _evidence(data: ReplayTask, seen: np.ndarray, proba: np.ndarray):
 
 
 def _fold_aucs(data: ReplayTask, seen: np.ndarray, proba: np.ndarray) -> list[float]:
-    parts = [seen & (data.folds == f) for f in np.unique(data.folds)]
     return [class_roc_auc(data.codes[p], proba[p]) if len(np.unique(data.codes[p])) > 1
-            else np.nan for p in parts]
+            else np.nan for p in _seen_folds(data, seen)]
+
+
+def _seen_folds(data: ReplayTask, seen: np.ndarray) -> list[np.ndarray]:
+    """Each stored fold's test rows among the seen ones, as boolean masks."""
+    return [seen & (data.folds == f) for f in np.unique(data.folds)]
 
 
 def _scores(codes: np.ndarray, proba: np.ndarray) -> dict:

@@ -35,7 +35,7 @@ from metamed.errors import MetamedError
 from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
-from metamed.space import config_hash, config_name, named_config, pipeline_for_task
+from metamed.space import config_hash, config_name, pipeline_for_task
 
 #: Offset of the outer folds' seed, so they differ from the inner search's folds.
 OUTER_SEED = 1000
@@ -105,8 +105,8 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     members, weights = _proposal(search, task, ensemble)
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
-    if policy is not None and baseline is not None and [config_hash(m.config) for m in members
-                                                        ] != [config_hash(baseline.config)]:
+    proposes_lr = len(members) == 1 and members[0] is baseline
+    if policy is not None and baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     oof = selection.oof()
     if not np.isnan(oof).any():
@@ -119,8 +119,7 @@ def _proposal(search: SearchResult, task: Task, ensemble: bool
     """The search's best candidate, or the greedy ensemble of the fully evaluated ones."""
     complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
     if not complete:  # nothing measured in time: fall back on the plain logistic regression
-        baseline = config_hash(named_config("logreg"))
-        complete = [c for c in search.candidates if config_hash(c.config) == baseline]
+        complete = [c for c in search.candidates if c.reference]
     if not ensemble or len(complete) < 2:
         return complete[:1], np.ones(1)
     weights = caruana_weights([c.oof for c in complete], task.codes)
@@ -130,8 +129,7 @@ def _proposal(search: SearchResult, task: Task, ensemble: bool
 
 def _baseline(search: SearchResult) -> Candidate | None:
     """The plain logistic regression, if the search measured it on every fold of a CV."""
-    digest = config_hash(named_config("logreg"))
-    found = [c for c in search.candidates if config_hash(c.config) == digest]
+    found = [c for c in search.candidates if c.reference]
     return found[0] if found and len(found[0].fold_proba) >= search.n_splits else None
 
 

@@ -53,7 +53,7 @@ def oof_predictions(rows: pd.DataFrame, task: Task, n_splits: int, seed: int,
     """
     plan = plan_cv(task, n_splits=n_splits, n_repeats=repeat + 1, seed=seed)
     tests = {s.fold: s.test for s in plan.splits if s.repeat == repeat}
-    positive = task.positive_index if len(task.classes) == 2 else None
+    positive = task.positive_index
     mine = rows[(rows["repeat"] == repeat) & (rows["seed"] == seed)]
     matrices = {}
     for digest, group in mine.groupby("config_hash"):

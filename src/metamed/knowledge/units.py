@@ -98,7 +98,6 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
     plan = plan_cv(task, n_splits=unit.n_splits, n_repeats=unit.n_repeats, seed=unit.seed)
     codes = task.codes
     positive = task.positive_index
-    kept = positive if len(task.classes) == 2 else None
     digest = config_hash(unit.config)
     records = []
     for split in plan.splits:
@@ -126,7 +125,7 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
                     metrics=metrics,
                     fit_seconds=fit_s,
                     predict_seconds=predict_s,
-                    proba=encode(proba, kept),
+                    proba=encode(proba, positive),
                 )
             )
     return records

@@ -116,9 +116,8 @@ def pipelines_section(model) -> h.Section:
         "<h3>Final model</h3>",
         h.paragraph("The search's proposal (a greedy ensemble on out-of-fold log loss, or its "
                     "best pipeline) replaces plain logistic regression only as far as the "
-                    "evidence on this table and on similar known tasks makes a real gain "
-                    "probable. " + (_capitalised(model.decision_.sentence())
-                                    if model.decision_ else "")),
+                    "fold-by-fold evidence on this table makes a real gain probable. "
+                    + (_capitalised(model.decision_.sentence()) if model.decision_ else "")),
         h.paragraph("A weighted average of these pipelines' probabilities, refit on all rows. "
                     + _capitalised(recalibration_sentence(model.recalibration_) or "")),
         h.table(["pipeline", "weight"], members, numeric={1}),
