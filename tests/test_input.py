@@ -118,8 +118,15 @@ def test_absent_target_suggests_a_different_case():
 
 def test_target_with_one_value():
     frame = _frame().assign(diagnosis="yes")
-    with pytest.raises(MetamedError, match="'diagnosis' has 1 distinct value.*at least 2"):
+    with pytest.raises(MetamedError) as caught:
         make_task(frame, "diagnosis")
+    assert str(caught.value) == "column 'diagnosis' has 1 distinct value ('yes'); there is " \
+        "nothing to predict, choose another target."
+
+
+def test_a_constant_number_is_refused_as_a_regression_target_too():
+    with pytest.raises(MetamedError, match=r"'bp' has 1 distinct value \(3.5\)"):
+        make_task(_frame().assign(bp=3.5), "bp", task_type="regression")
 
 
 def test_target_with_missing_values_drops_those_rows_and_says_how_many():
@@ -281,7 +288,7 @@ def test_a_txt_file_with_vertical_bars_is_read_without_a_note(tmp_path):
     frame.to_csv(tmp_path / "data.txt", sep="|", index=False)
     task = load_task(tmp_path / "data.txt", "diagnosis")
     assert task.feature_types == {"age": "numeric", "sex": "categorical", "bp": "numeric"}
-    assert task.notes == []
+    assert task.notes == ["classification: 'diagnosis' has 2 classes."]
 
 
 def test_a_truncated_excel_file_is_one_sentence(tmp_path):
@@ -299,7 +306,7 @@ def test_a_semicolon_csv_is_read_and_the_delimiter_noted(tmp_path):
     task = load_task(tmp_path / "data.csv", "diagnosis")
     assert task.feature_types == {"age": "numeric", "sex": "categorical", "bp": "numeric"}
     assert task.notes == ["'data.csv' is separated by semicolons, not commas, and was read "
-                          "that way."]
+                          "that way.", "classification: 'diagnosis' has 2 classes."]
 
 
 def test_a_semicolon_csv_whose_names_hold_commas_is_read_by_its_rows(tmp_path):
@@ -318,7 +325,7 @@ def test_a_file_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, encodin
     path.write_bytes(data)
     task = load_task(path, "diagnosis")
     assert task.X["name"].iloc[0] == "José" and task.n_rows == 30
-    assert task.notes == ([] if encoding == "utf-8-sig" else [
+    assert task.notes[:-1] == ([] if encoding == "utf-8-sig" else [
         f"'data.csv' was read as {encoding[:6].upper()}, as its byte-order mark says."])
 
 
@@ -370,21 +377,69 @@ def test_target_labels_that_differ_only_by_case_stop():
         "('Yes', 'yes'); make them consistent."
 
 
-def test_a_whole_number_target_with_many_values_looks_continuous():
+def test_a_whole_number_target_with_many_values_is_a_regression():
     frame = _frame().assign(age=lambda f: f["age"].astype(int))
-    with pytest.raises(MetamedError) as caught:
-        make_task(frame, "age")
+    task = make_task(frame, "age")
     distinct = frame["age"].nunique()
-    assert str(caught.value) == f"target column 'age' looks continuous (a number with " \
-        f"{distinct} distinct values); metamed needs a categorical target, so choose another " \
-        "column or bin this one first."
+    assert task.is_regression and task.classes == [] and task.positive_class is None
+    assert task.notes[0] == f"regression: 'age' is a number with {distinct} distinct values."
+    assert task.y.dtype == float and task.y.tolist() == frame["age"].astype(float).tolist()
 
 
-def test_a_target_with_fractions_looks_continuous():
+def test_a_target_with_fractions_is_a_regression():
     frame = _frame().assign(bp=lambda f: f["bp"].round(1))
-    with pytest.raises(MetamedError, match=r"'bp' looks continuous \(it holds fractions such as "
-                                           rf"{frame['bp'][0]}\)"):
+    task = make_task(frame, "bp")
+    assert task.task_type == "regression"
+    assert task.notes[0] == f"regression: 'bp' holds fractions such as {frame['bp'][0]:g}."
+
+
+def test_fractions_cannot_be_forced_into_classes():
+    with pytest.raises(MetamedError) as caught:
+        make_task(_frame(), "bp", task_type="classification")
+    assert str(caught.value) == "target column 'bp' cannot be classes (it holds fractions " \
+        f"such as {_frame()['bp'][0]:g}); use --task regression or bin it first."
+
+
+def test_a_score_can_be_forced_to_be_a_regression():
+    frame = _frame().assign(apgar=np.arange(60) % 11)
+    task = make_task(frame, "apgar", task_type="regression")
+    assert task.is_regression and task.notes[0] == "regression, as requested."
+    assert not make_task(frame, "apgar").is_regression
+
+
+def test_text_in_a_numeric_target_names_the_row():
+    frame = _frame()
+    frame["bp"] = frame["bp"].astype(object)
+    frame.loc[4, "bp"] = "high"
+    with pytest.raises(MetamedError) as caught:
         make_task(frame, "bp")
+    assert str(caught.value) == "target column 'bp' holds numbers and text such as 'high' " \
+        "(row 5); correct the text, or say --task classification if its values are class names."
+    with pytest.raises(MetamedError, match=r"'bp' holds text such as 'high' \(row 5\); a "
+                                           "regression target must hold numbers only"):
+        make_task(frame, "bp", task_type="regression")
+
+
+def test_a_regression_needs_twenty_rows():
+    with pytest.raises(MetamedError) as caught:
+        make_task(_frame(n=19), "bp")
+    assert str(caught.value) == "target column 'bp' has 19 rows with a value; a regression " \
+        "needs at least 20."
+    assert make_task(_frame(n=20), "bp").n_rows == 20
+
+
+def test_a_column_computed_from_a_numeric_target_is_flagged_as_a_leak():
+    frame = _frame().assign(bp_mmhg_x10=lambda f: f["bp"] * 10 + 3)
+    warnings = make_task(frame, "bp").warnings
+    assert warnings == ["column 'bp_mmhg_x10' alone explains 100% of the target's variance; "
+                        "check that it is not recorded after the outcome (a leak)."]
+    assert make_task(_frame(), "bp").warnings == []
+
+
+def test_an_unknown_task_type_is_refused():
+    with pytest.raises(MetamedError, match="task type 'survival' is not one of auto, "
+                                           "classification, regression"):
+        make_task(_frame(), "diagnosis", task_type="survival")
 
 
 def test_a_clinical_score_stays_a_set_of_classes():

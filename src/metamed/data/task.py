@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 FeatureType = Literal["numeric", "categorical"]
+TaskType = Literal["classification", "regression"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Provenance:
 
 @dataclass
 class Task:
-    """One classification problem: features, target and their provenance.
+    """One prediction problem: features, target and their provenance.
 
     Attributes
     ----------
@@ -55,7 +56,8 @@ class Task:
     X : DataFrame
         Usable features only (ID-like, empty and constant columns removed).
     y : Series
-        Target labels, no missing values, every class with at least 2 rows.
+        Target, no missing values: class labels (every class with at least 2
+        rows) or, for regression, floats.
     feature_types : dict
         Column name to ``"numeric"`` or ``"categorical"``.
     positive_class : object or None
@@ -67,6 +69,8 @@ class Task:
         What validation did to the data, in the user's words.
     warnings : list of str
         What the user should look at (suspected leaks, small classes).
+    task_type : {"classification", "regression"}
+        What is predicted: one of the classes, or a number.
     """
 
     name: str
@@ -78,6 +82,11 @@ class Task:
     groups: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    task_type: TaskType = "classification"
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task_type == "regression"
 
     @property
     def n_rows(self) -> int:
@@ -89,12 +98,16 @@ class Task:
 
     @cached_property
     def classes(self) -> list:
-        """Class labels in sorted order (the column order of probabilities)."""
+        """Class labels in sorted order (the column order of probabilities); none for regression."""
+        if self.is_regression:
+            return []
         return sorted(self.y.unique().tolist(), key=str)
 
     @cached_property
     def codes(self) -> np.ndarray:
-        """Target as indices into :attr:`classes`, the coding every model is fitted on."""
+        """Target as indices into :attr:`classes`, the coding every classifier is fitted on."""
+        if self.is_regression:
+            raise TypeError(f"task {self.name!r} is a regression; its target has no class codes.")
         index = {c: i for i, c in enumerate(self.classes)}
         return self.y.map(index).to_numpy(dtype=int)
 
@@ -130,12 +143,21 @@ class Task:
             "features": self.n_features,
             "numeric_features": len(self.columns_of("numeric")),
             "categorical_features": len(self.columns_of("categorical")),
-            "class_counts": {str(c): n for c, n in self.class_counts.items()},
+            "task_type": self.task_type,
+            **self._target_summary(),
             "positive_class": None if self.positive_class is None else str(self.positive_class),
             "grouped": self.groups is not None,
             "notes": list(self.notes),
             "warnings": list(self.warnings),
         }
+
+    def _target_summary(self) -> dict:
+        if not self.is_regression:
+            return {"class_counts": {str(c): n for c, n in self.class_counts.items()}}
+        values = self.y.to_numpy(dtype=float)
+        quartiles = np.percentile(values, [0, 25, 50, 75, 100])
+        return {"target_quantiles": dict(zip(["min", "q1", "median", "q3", "max"],
+                                             quartiles.round(4).tolist()))}
 
     def subset(self, rows: np.ndarray, columns: list[str] | None = None,
                note: str | None = None) -> Task:
@@ -151,6 +173,7 @@ class Task:
             groups=None if self.groups is None else self.groups.iloc[rows].reset_index(drop=True),
             notes=self.notes + ([note] if note else []),
             warnings=list(self.warnings),
+            task_type=self.task_type,
         )
 
     def content_hash(self) -> str:

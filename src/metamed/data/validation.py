@@ -12,18 +12,15 @@ import difflib
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_selection import f_classif
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.feature_selection import f_classif, f_regression
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from metamed.data.columns import coerce_numeric_strings, infer_kind
+from metamed.data.target import regression_target, resolve_task_type
 from metamed.data.task import Provenance, Task
 from metamed.errors import MetamedError
 
 SMALL_CLASS_WARNING = 20
-#: More distinct whole numbers than this make a numeric target look like a
-#: measurement (age, days in hospital); clinical scores such as Apgar (0-10)
-#: or Glasgow (3-15) stay below it and remain classes.
-MAX_NUMERIC_CLASSES = 20
 #: Models compute in float32 (trees, boosting): a larger magnitude cannot be
 #: represented, and in a medical table it is a sentinel or a unit error.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -40,6 +37,7 @@ def make_task(
     positive_class: object | None = None,
     group_column: str | None = None,
     drop_columns: list[str] | tuple[str, ...] = (),
+    task_type: str = "auto",
 ) -> Task:
     """Validate ``frame`` and split it into features, target and groups.
 
@@ -59,6 +57,10 @@ def make_task(
         Column identifying patients with several rows; kept out of features.
     drop_columns : sequence of str
         Columns to remove before anything else (leaks, follow-up time).
+    task_type : {"auto", "classification", "regression"}
+        ``"auto"`` decides from the target (see
+        :func:`metamed.data.target.resolve_task_type`); the choice and its
+        reason are the task's first note.
 
     Notes
     -----
@@ -84,7 +86,12 @@ def make_task(
     frame = frame.drop(columns=[c for c in drop_columns if c in frame.columns])
     frame = _drop_missing_target(frame, target, notes)
     y = _target_labels(frame[target], target, notes)
-    _check_classes(y, target)
+    kind, reason = resolve_task_type(y, task_type, target)
+    notes.insert(0, reason + ".")
+    if kind == "regression":
+        y = regression_target(y, target)
+    else:
+        _check_classes(y, target)
     groups = None
     if group_column is not None:
         _check_has_column(frame, group_column, "group")
@@ -94,7 +101,7 @@ def make_task(
         coerce_numeric_strings(frame.drop(columns=[target])), notes
     )
     features, types = _select_features(features, notes)
-    positive = _choose_positive(y, positive_class, target)
+    positive = None if kind == "regression" else _choose_positive(y, positive_class, target)
     task = Task(
         name=name,
         X=features.reset_index(drop=True),
@@ -104,6 +111,7 @@ def make_task(
         provenance=provenance or Provenance(source="DataFrame"),
         groups=groups,
         notes=notes,
+        task_type=kind,
     )
     task.warnings.extend(_small_class_warnings(task) + _leak_warnings(task))
     return task
@@ -181,39 +189,14 @@ def _check_case_variants(labels: pd.Series, target: str) -> None:
 
 
 def _check_classes(y: pd.Series, target: str) -> None:
-    counts = y.value_counts()
-    if len(counts) < 2:
-        raise MetamedError(
-            f"column {target!r} has 1 distinct value ({counts.index.tolist()[0]!r}), i.e. one "
-            "class; a classification target needs at least 2."
-        )
-    reason = _continuous_reason(y)
-    if reason:
-        raise MetamedError(
-            f"target column {target!r} looks continuous ({reason}); metamed needs a categorical "
-            "target, so choose another column or bin this one first."
-        )
-    lonely = counts[counts < 2]
+    lonely = y.value_counts()
+    lonely = lonely[lonely < 2]
     if len(lonely):
         listed = _first([repr(c) for c in lonely.index])
         raise MetamedError(
             f"class {listed} of {target!r} has only 1 row; every class needs at least 2 "
             "(remove or merge it)."
         )
-
-
-def _continuous_reason(y: pd.Series) -> str | None:
-    """Why a numeric target looks like a measurement rather than classes, if it does."""
-    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        return None
-    values = y.to_numpy(dtype=float)
-    fractions = values[values % 1 != 0]
-    if fractions.size:
-        return f"it holds fractions such as {fractions[0]:g}"
-    distinct = len(np.unique(values))
-    if distinct > MAX_NUMERIC_CLASSES:
-        return f"a number with {distinct} distinct values"
-    return None
 
 
 def _unusable_numbers_to_missing(features: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -388,44 +371,49 @@ def _small_class_warnings(task: Task) -> list[str]:
 
 
 def _leak_warnings(task: Task) -> list[str]:
-    """Flag columns that alone separate the classes almost perfectly.
+    """Flag columns that alone predict the target almost perfectly.
 
-    A tiny tree on one column scores each feature in-sample. Honest features
-    rarely reach 98% balanced accuracy alone; a column that does is usually
-    recorded after the outcome (a leak). We warn and keep the column: the
-    user decides, because some diagnoses are defined by one measurement.
+    A tiny tree on one column scores each feature in-sample (balanced
+    accuracy for classes, R² for a number). Honest features rarely reach
+    0.98 alone; a column that does is usually recorded after the outcome (a
+    leak) or computed from it. We warn and keep the column: the user
+    decides, because some diagnoses are defined by one measurement.
     """
-    codes = task.codes
+    target = task.y.to_numpy(dtype=float) if task.is_regression else task.codes
+    what = "explains {:.0%} of the target's variance" if task.is_regression else \
+        "predicts the target {:.0%} of the time (balanced)"
     warnings = []
-    for column in _leak_candidates(task, codes):
-        score = _single_column_score(task.X[column], codes, task.feature_types[column])
+    for column in _leak_candidates(task, target):
+        score = _single_column_score(task.X[column], target, task.feature_types[column])
         if score >= LEAK_SCORE:
             warnings.append(
-                f"column {column!r} alone predicts the target {score:.0%} of the time "
-                "(balanced); check that it is not recorded after the outcome (a leak)."
+                f"column {column!r} alone {what.format(score)}; check that it is not recorded "
+                "after the outcome (a leak)."
             )
     return warnings
 
 
-def _leak_candidates(task: Task, codes: np.ndarray) -> list[str]:
+def _leak_candidates(task: Task, target: np.ndarray) -> list[str]:
     """All columns of a normal table; on a wide one, the numeric columns most related to y.
 
     A gene-expression table has thousands of columns and one tree each would
-    take minutes; a vectorised ANOVA F-score keeps the top ones for the tree,
-    and a leak (a near-perfect separator) always has a very high F-score.
+    take minutes; a vectorised F-score keeps the top ones for the tree, and
+    a leak (a near-perfect predictor) always has a very high F-score.
     """
     numeric = task.columns_of("numeric")
     if len(numeric) <= MAX_LEAK_CHECKS:
         return list(task.X.columns)
     block = task.X[numeric].to_numpy(dtype=float)
     block = np.where(np.isnan(block), np.nanmedian(block, axis=0), block)
+    f_score = f_regression if task.is_regression else f_classif
     with np.errstate(all="ignore"):
-        scores = np.nan_to_num(f_classif(block, codes)[0], nan=0.0)
+        scores = np.nan_to_num(f_score(block, target)[0], nan=0.0)
     top = [numeric[i] for i in np.argsort(-scores)[:MAX_LEAK_CHECKS]]
     return top + task.columns_of("categorical")
 
 
-def _single_column_score(column: pd.Series, codes: np.ndarray, kind: str) -> float:
+def _single_column_score(column: pd.Series, target: np.ndarray, kind: str) -> float:
+    """In-sample score of a small tree on one column, shrunk by the column's missing share."""
     known = column.notna().to_numpy()
     if known.sum() < 10:
         return 0.0
@@ -435,11 +423,13 @@ def _single_column_score(column: pd.Series, codes: np.ndarray, kind: str) -> flo
         values = pd.factorize(column[known])[0].reshape(-1, 1)
         if values.max() + 1 > max(10, known.sum() / 10):
             return 0.0
-    n_classes = int(codes.max()) + 1
-    tree = DecisionTreeClassifier(max_leaf_nodes=2 * n_classes, random_state=0)
-    if kind == "categorical":
-        tree = DecisionTreeClassifier(random_state=0)
-    y = codes[known]
+    y = target[known]
+    if target.dtype.kind == "f":
+        tree = DecisionTreeRegressor(max_leaf_nodes=None if kind == "categorical" else 16,
+                                     random_state=0)
+        return max(float(tree.fit(values, y).score(values, y)), 0.0) * known.mean()
+    leaves = None if kind == "categorical" else 2 * (int(target.max()) + 1)
+    tree = DecisionTreeClassifier(max_leaf_nodes=leaves, random_state=0)
     predicted = tree.fit(values, y).predict(values)
     recalls = [np.mean(predicted[y == k] == k) for k in np.unique(y)]
     return float(np.mean(recalls)) * known.mean()
