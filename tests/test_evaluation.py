@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.evaluation import METRIC_NAMES, evaluate, plan_cv
+from metamed.evaluation.scoring import Scorer
 
 
 def _task(n=120, seed=0, groups=False):
@@ -97,9 +98,9 @@ def test_a_large_table_bootstraps_smaller_resamples_rescaled_to_the_same_width(m
     codes = rng.integers(0, 2, 30_000)
     p = np.clip(0.3 + 0.4 * codes + rng.normal(0, 0.2, codes.size), 0.01, 0.99)
     proba = np.stack([1 - p, p], axis=1)[None]
-    full = intervals.bootstrap_intervals(codes, proba, 1, n_boot=300)
+    full = intervals.bootstrap_intervals(codes, proba, Scorer(positive=1), n_boot=300)
     monkeypatch.setattr(intervals, "MAX_RESAMPLED", 3_000)
-    small = intervals.bootstrap_intervals(codes, proba, 1, n_boot=300)
+    small = intervals.bootstrap_intervals(codes, proba, Scorer(positive=1), n_boot=300)
     for name in ("roc_auc", "brier", "calibration_slope", "accuracy"):
         assert small[name].estimate == full[name].estimate
         ratio = (small[name].high - small[name].low) / (full[name].high - full[name].low)
@@ -122,9 +123,9 @@ def test_the_paired_difference_is_zero_for_the_same_predictions_and_positive_for
     weak = np.clip(0.5 + 0.1 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
     strong = np.clip(0.5 + 0.5 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
     as_proba = lambda p: np.stack([1 - p, p], axis=1)  # noqa: E731
-    same = paired_intervals(codes, as_proba(weak), as_proba(weak), 1, n_boot=200)
+    same = paired_intervals(codes, as_proba(weak), as_proba(weak), Scorer(positive=1), n_boot=200)
     assert (same["roc_auc"].estimate, same["roc_auc"].low, same["roc_auc"].high) == (0, 0, 0)
-    better = paired_intervals(codes, as_proba(strong), as_proba(weak), 1, n_boot=200)
+    better = paired_intervals(codes, as_proba(strong), as_proba(weak), Scorer(positive=1), n_boot=200)
     assert better["roc_auc"].low > 0 and better["brier"].high < 0
 
 

@@ -19,6 +19,7 @@ from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
 from metamed.evaluation.baseline import verdict
+from metamed.evaluation.evaluate import n_columns
 from metamed.evaluation.intervals import (
     Interval,
     bootstrap_intervals,
@@ -26,6 +27,7 @@ from metamed.evaluation.intervals import (
     paired_intervals,
 )
 from metamed.evaluation.metrics import calibration_slope_intercept
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
@@ -238,7 +240,8 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         The intervals' expected time (three bootstraps' worth: the metrics,
         then both sides of the paired difference) is set aside first.
         """
-        reserve = 3 * expected_seconds(task.codes, len(task.classes), task.positive_index)
+        scorer = Scorer.for_task(task)
+        reserve = 3 * expected_seconds(task.target_values, n_columns(task), scorer)
         budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
         # The plan takes the nominal share: the reserve is timed, so it varies with the load.
         nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
@@ -250,9 +253,9 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         oof = nested.proba
         return Honest(
             oof_proba=oof,
-            metrics=bootstrap_intervals(codes, oof[None], positive, groups,
+            metrics=bootstrap_intervals(codes, oof[None], scorer, groups,
                                         seed=self.random_state),
-            baseline=paired_intervals(codes, oof, baseline, positive, groups,
+            baseline=paired_intervals(codes, oof, baseline, scorer, groups,
                                       seed=self.random_state),
             slope_before=(calibration_slope_intercept(codes == positive, nested.raw[:, positive])[0]
                           if positive is not None else None),

@@ -112,6 +112,11 @@ class Task:
         return self.y.map(index).to_numpy(dtype=int)
 
     @property
+    def target_values(self) -> np.ndarray:
+        """What models are fitted on: class codes, or the numbers of a regression."""
+        return self.y.to_numpy(dtype=float) if self.is_regression else self.codes
+
+    @property
     def positive_index(self) -> int | None:
         """Index of the positive class in :attr:`classes`; None unless the task is binary."""
         return self.classes.index(self.positive_class) if self.is_binary else None

@@ -4,7 +4,8 @@ Repeated stratified k-fold is the default protocol: with a few hundred
 patients one k-fold split is noisy, repeats average that noise out. The
 fold count shrinks when the smallest class cannot fill every fold, and
 repeated measures (a group column) get grouped folds so one patient never
-sits on both sides.
+sits on both sides. A regression is stratified on quantile bins of its
+target, so that no fold gets all the long stays or all the heavy babies.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) ->
     Each repeat reshuffles with seed ``seed + repeat``, so plans are
     reproducible and repeats differ.
     """
-    smallest = min(task.class_counts.values())
+    smallest = task.n_rows if task.is_regression else min(task.class_counts.values())
     folds = max(2, min(n_splits, smallest))
     if task.groups is not None:
         folds = max(2, min(folds, task.groups.nunique()))
@@ -61,9 +62,16 @@ def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) ->
 
 
 def _splitter(task: Task, folds: int, seed: int):
-    y = task.codes
+    y = _quantile_bins(task.target_values, folds) if task.is_regression else task.codes
     placeholder = np.zeros(len(y))
     if task.groups is None:
         return StratifiedKFold(folds, shuffle=True, random_state=seed).split(placeholder, y)
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
     return splitter.split(placeholder, y, task.group_labels)
+
+
+def _quantile_bins(values: np.ndarray, folds: int) -> np.ndarray:
+    """Up to 10 bins of equal size by rank, each large enough to give every fold a row."""
+    n_bins = max(1, min(10, len(values) // folds))
+    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+    return ranks * n_bins // len(values)

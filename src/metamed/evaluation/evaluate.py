@@ -18,12 +18,12 @@ from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation.cv import CVPlan, Split, plan_cv
 from metamed.evaluation.intervals import Interval, bootstrap_intervals, resampled_units, resamples
-from metamed.evaluation.metrics import HIGHER_IS_BETTER
+from metamed.evaluation.scoring import Scorer
 
 
 @dataclass(frozen=True)
 class FoldResult:
-    """Test-set probabilities of one split and how long it took."""
+    """Test-set probabilities (or predicted values) of one split and how long it took."""
 
     split: Split
     proba: np.ndarray
@@ -40,13 +40,16 @@ class Evaluation:
     metrics : dict of str to Interval
         Each metric's estimate (mean over repeats) and 95% bootstrap interval.
     oof_proba : array of shape (R, n, K)
-        Out-of-fold probabilities per repeat; columns follow ``classes``.
+        Out-of-fold probabilities per repeat; columns follow ``classes``
+        (one column of predicted values for a regression).
     classes : list
+        Empty for a regression.
     positive_class : object or None
     n_splits, n_repeats : int
     fit_seconds : float
         Total fitting time over all folds.
     notes : list of str
+    task_type : {"classification", "regression"}
     """
 
     metrics: dict[str, Interval]
@@ -57,13 +60,16 @@ class Evaluation:
     n_repeats: int
     fit_seconds: float
     notes: list[str] = field(default_factory=list)
+    task_type: str = "classification"
 
     def to_dict(self) -> dict:
         """A JSON-able summary (no per-patient predictions)."""
+        scorer = Scorer(self.task_type)
         return {
+            "task_type": self.task_type,
             "metrics": {
                 name: {"estimate": i.estimate, "ci_low": i.low, "ci_high": i.high,
-                       "higher_is_better": HIGHER_IS_BETTER[name]}
+                       "higher_is_better": scorer.higher_is_better(name)}
                 for name, i in self.metrics.items()
             },
             "classes": [str(c) for c in self.classes],
@@ -77,10 +83,13 @@ class Evaluation:
 def fit_predict_split(estimator: BaseEstimator, task: Task, split: Split) -> FoldResult:
     """Fit a clone on the training rows; probabilities for every class on the test rows.
 
+    A regression's "probabilities" are one column of predicted values.
     Labels are re-coded to ``0..k-1`` over the classes present in this
     training fold (some libraries, XGBoost among them, insist on that), and
     a class absent from training gets probability 0.
     """
+    if task.is_regression:
+        return _fit_predict_values(estimator, task, split)
     codes = task.codes
     present, local = np.unique(codes[split.train], return_inverse=True)
     model = clone(estimator)
@@ -92,6 +101,15 @@ def fit_predict_split(estimator: BaseEstimator, task: Task, split: Split) -> Fol
     proba = np.zeros((len(split.test), len(task.classes)))
     proba[:, present[np.asarray(model.classes_, dtype=int)]] = local_proba
     return FoldResult(split, proba, fitted - start, predicted - fitted)
+
+
+def _fit_predict_values(estimator: BaseEstimator, task: Task, split: Split) -> FoldResult:
+    model = clone(estimator)
+    start = time.perf_counter()
+    model.fit(task.X.iloc[split.train], task.target_values[split.train])
+    fitted = time.perf_counter()
+    values = np.asarray(model.predict(task.X.iloc[split.test]), dtype=float).reshape(-1, 1)
+    return FoldResult(split, values, fitted - start, time.perf_counter() - fitted)
 
 
 def evaluate(
@@ -113,8 +131,8 @@ def evaluate(
     """
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     folds, oof = cross_validate_proba(estimator, task, plan, name)
-    intervals = bootstrap_intervals(task.codes, oof, task.positive_index, task.group_labels,
-                                    n_boot, seed=seed)
+    intervals = bootstrap_intervals(task.target_values, oof, Scorer.for_task(task),
+                                    task.group_labels, n_boot, seed=seed)
     return Evaluation(
         metrics=intervals,
         oof_proba=oof,
@@ -124,6 +142,7 @@ def evaluate(
         n_repeats=plan.n_repeats,
         fit_seconds=sum(f.fit_seconds for f in folds),
         notes=[note for note in (plan.note, _bootstrap_note(task, n_boot)) if note],
+        task_type=task.task_type,
     )
 
 
@@ -131,7 +150,7 @@ def _bootstrap_note(task: Task, n_boot: int) -> str | None:
     """Say so when the intervals come from fewer or smaller resamples than asked."""
     unit = "rows" if task.groups is None else "groups"
     units = task.n_rows if task.groups is None else int(task.groups.nunique())
-    drawn, size = resamples(task.n_rows, len(task.classes), n_boot), resampled_units(units)
+    drawn, size = resamples(task.n_rows, n_columns(task), n_boot), resampled_units(units)
     if (drawn, size) == (n_boot, units):
         return None
     return (f"95% intervals from {drawn} bootstrap resamples of {size:,} of the {units:,} "
@@ -157,7 +176,12 @@ def _run_fold(estimator: BaseEstimator, task: Task, split: Split, name: str) -> 
 
 
 def _assemble(folds: list[FoldResult], plan: CVPlan, task: Task) -> np.ndarray:
-    oof = np.full((plan.n_repeats, task.n_rows, len(task.classes)), np.nan)
+    oof = np.full((plan.n_repeats, task.n_rows, n_columns(task)), np.nan)
     for fold in folds:
         oof[fold.split.repeat, fold.split.test] = fold.proba
     return oof
+
+
+def n_columns(task: Task) -> int:
+    """Columns of a task's predictions: one per class, or one predicted value."""
+    return 1 if task.is_regression else len(task.classes)

@@ -1,4 +1,4 @@
-"""Bootstrap confidence intervals for the clinical metrics.
+"""Bootstrap confidence intervals for the clinical metrics (of either task type).
 
 Patients (or, with repeated measures, whole groups) are resampled with
 replacement and every metric is recomputed on the out-of-fold predictions;
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metamed.evaluation.metrics import METRIC_NAMES, all_metrics
+from metamed.evaluation.scoring import Scorer
 
 #: Above this many rows (or groups) a resample draws only this many, rescaled.
 MAX_RESAMPLED = 5_000
@@ -50,17 +50,18 @@ def resamples(n_rows: int, n_classes: int, n_boot: int) -> int:
     return min(n_boot, max(MIN_BOOT, affordable))
 
 
-def expected_seconds(codes: np.ndarray, n_classes: int, positive: int | None,
+def expected_seconds(target: np.ndarray, n_columns: int, scorer: Scorer,
                      n_boot: int = 1000) -> float:
     """Time :func:`bootstrap_intervals` will take, from one metric computation timed here.
 
-    Lets a time-budgeted fit set this time aside before it searches.
+    ``n_columns`` is the number of classes (1 for a regression). Lets a
+    time-budgeted fit set this time aside before it searches.
     """
-    rows = codes[: resampled_units(len(codes))]
-    uniform = np.full((len(rows), n_classes), 1 / n_classes)
+    rows = target[: resampled_units(len(target))]
+    flat = np.full((len(rows), n_columns), 1 / n_columns)
     started = time.perf_counter()
-    _metric_vector(rows, uniform, positive)
-    return (time.perf_counter() - started) * resamples(len(codes), n_classes, n_boot)
+    _metric_vector(rows, flat, scorer)
+    return (time.perf_counter() - started) * resamples(len(target), n_columns, n_boot)
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ class Interval:
 
 
 def bootstrap_intervals(
-    codes: np.ndarray,
+    target: np.ndarray,
     proba_by_repeat: np.ndarray,
-    positive: int | None,
+    scorer: Scorer,
     groups: np.ndarray | None = None,
     n_boot: int = 1000,
     level: float = 0.95,
@@ -85,31 +86,32 @@ def bootstrap_intervals(
 
     Parameters
     ----------
-    codes : array of shape (n,)
-        True class indices.
+    target : array of shape (n,)
+        True class indices, or the true values of a regression.
     proba_by_repeat : array of shape (R, n, K)
-        Out-of-fold probabilities of each CV repeat.
-    positive : int or None
-        Index of the positive class for binary tasks.
+        Out-of-fold probabilities of each CV repeat (K = 1: predicted values).
+    scorer : Scorer
+        The metrics of the task's type.
     groups : array of shape (n,), optional
         Cluster labels; whole clusters are resampled.
     """
-    per_repeat = [all_metrics(codes, p, positive) for p in proba_by_repeat]
-    estimates = np.array([np.mean([r[m] for r in per_repeat]) for m in METRIC_NAMES])
+    per_repeat = [scorer(target, p) for p in proba_by_repeat]
+    estimates = np.array([np.mean([r[m] for r in per_repeat]) for m in scorer.names])
 
     def statistic(b: int, idx: np.ndarray) -> list[float]:
-        return _metric_vector(codes[idx], proba_by_repeat[b % len(proba_by_repeat)][idx],
-                              positive)
+        return _metric_vector(target[idx], proba_by_repeat[b % len(proba_by_repeat)][idx],
+                              scorer)
 
-    n_boot = resamples(len(codes), proba_by_repeat.shape[2], n_boot)
-    return _percentile_intervals(statistic, estimates, len(codes), groups, n_boot, level, seed)
+    n_boot = resamples(len(target), proba_by_repeat.shape[2], n_boot)
+    return _percentile_intervals(statistic, estimates, len(target), groups, n_boot, level, seed,
+                                 scorer.names)
 
 
 def paired_intervals(
-    codes: np.ndarray,
+    target: np.ndarray,
     proba: np.ndarray,
     baseline: np.ndarray,
-    positive: int | None,
+    scorer: Scorer,
     groups: np.ndarray | None = None,
     n_boot: int = 1000,
     level: float = 0.95,
@@ -122,17 +124,19 @@ def paired_intervals(
     difference, much narrower than two separate intervals would suggest.
     """
     def statistic(_: int, idx: np.ndarray) -> np.ndarray:
-        return (np.array(_metric_vector(codes[idx], proba[idx], positive))
-                - np.array(_metric_vector(codes[idx], baseline[idx], positive)))
+        return (np.array(_metric_vector(target[idx], proba[idx], scorer))
+                - np.array(_metric_vector(target[idx], baseline[idx], scorer)))
 
-    everyone = np.arange(len(codes))
+    everyone = np.arange(len(target))
     estimates = statistic(0, everyone)
-    n_boot = resamples(len(codes), proba.shape[1], n_boot)
-    return _percentile_intervals(statistic, estimates, len(codes), groups, n_boot, level, seed)
+    n_boot = resamples(len(target), proba.shape[1], n_boot)
+    return _percentile_intervals(statistic, estimates, len(target), groups, n_boot, level, seed,
+                                 scorer.names)
 
 
 def _percentile_intervals(statistic, estimates: np.ndarray, n: int, groups: np.ndarray | None,
-                          n_boot: int, level: float, seed: int) -> dict[str, Interval]:
+                          n_boot: int, level: float, seed: int,
+                          names: tuple[str, ...]) -> dict[str, Interval]:
     """Each metric's estimate with the percentile bounds of ``statistic`` over resamples,
     rescaled when resamples are smaller than the table."""
     units, samples = _resample_indices(n, groups, n_boot, seed)
@@ -144,14 +148,14 @@ def _percentile_intervals(statistic, estimates: np.ndarray, n: int, groups: np.n
     shrink = np.sqrt(resampled_units(units) / units)
     low, high = estimates + shrink * (low - estimates), estimates + shrink * (high - estimates)
     return {m: Interval(float(estimates[i]), float(low[i]), float(high[i]))
-            for i, m in enumerate(METRIC_NAMES)}
+            for i, m in enumerate(names)}
 
 
-def _metric_vector(codes: np.ndarray, proba: np.ndarray, positive: int | None) -> list[float]:
+def _metric_vector(target: np.ndarray, proba: np.ndarray, scorer: Scorer) -> list[float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        values = all_metrics(codes, proba, positive)
-    return [values[m] for m in METRIC_NAMES]
+        values = scorer(target, proba)
+    return [values[m] for m in scorer.names]
 
 
 def _resample_indices(

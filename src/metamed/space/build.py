@@ -36,7 +36,7 @@ from metamed.space.components import (
     SubsampledKNNImputer,
 )
 from metamed.space.config import Config, canonical_config
-from metamed.space.families import make_model
+from metamed.space.families import MODEL_FAMILIES, families_for, make_model
 from metamed.space.params import Scalar
 
 Step = BaseEstimator | str
@@ -86,7 +86,21 @@ def build_pipeline(
 
 
 def pipeline_for_task(config: Mapping, task: Task, *, random_state: int = 0) -> Pipeline:
-    """:func:`build_pipeline` with the column lists of ``task``."""
+    """:func:`build_pipeline` with the column lists of ``task``.
+
+    Raises
+    ------
+    MetamedError
+        When the config's model serves the other kind of task (a classifier
+        for a regression, or the reverse).
+    """
+    family = MODEL_FAMILIES[str(canonical_config(config)["model"]["name"])]
+    if family.task_type != task.task_type:
+        fitting = families_for(task.task_type)
+        raise MetamedError(
+            f"pipeline {family.name!r} is a {family.task_type} model and task {task.name!r} is "
+            f"a {task.task_type}; choose one of {', '.join(fitting)}."
+        )
     return build_pipeline(config, task.columns_of("numeric"), task.columns_of("categorical"),
                           random_state=random_state)
 

@@ -6,6 +6,10 @@ entirely missing, 30 rows where 1,000 quantiles are asked for, a class of one
 row, a selection rule that would keep nothing. They follow scikit-learn's
 conventions: ``__init__`` stores its arguments, ``fit`` does the work,
 learned attributes end in ``_``.
+
+Those that learn from the target serve both kinds of task and tell them
+apart by its type (:func:`is_continuous`): classifiers are always fitted on
+integer class codes, regressions on floats.
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.ensemble import ExtraTreesClassifier
-from sklearn.feature_selection import SelectorMixin, f_classif
+from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+from sklearn.feature_selection import SelectorMixin, f_classif, f_regression
 from sklearn.impute import KNNImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.linear_model import Lasso, LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import QuantileTransformer, TargetEncoder
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -51,6 +55,11 @@ class ColumnPicker(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "n_features_in_")
         return X[list(self.columns)]
+
+
+def is_continuous(y: object) -> bool:
+    """Whether ``y`` is a regression's target (floats) rather than class codes."""
+    return np.asarray(y).dtype.kind == "f"
 
 
 def smallest_class_size(y: object) -> int:
@@ -193,9 +202,14 @@ class FoldSafeTargetEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X: object, y: object = None) -> np.ndarray:
-        folds = max(2, min(self.cv, smallest_class_size(y)))
-        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-        self.encoder_ = TargetEncoder(cv=split)
+        if is_continuous(y):
+            split = KFold(max(2, min(self.cv, len(y))), shuffle=True,
+                          random_state=self.random_state)
+            self.encoder_ = TargetEncoder(target_type="continuous", cv=split)
+        else:
+            folds = max(2, min(self.cv, smallest_class_size(y)))
+            split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            self.encoder_ = TargetEncoder(cv=split)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The least populated class")
             encoded = self.encoder_.fit_transform(X, y)
@@ -216,7 +230,9 @@ class FeatureSelector(SelectorMixin, BaseEstimator):
         "kbest" keeps the top ``fraction`` of columns by ANOVA F score;
         "trees" the top ``fraction`` by extra-trees importance; "l1" the
         columns with a non-zero coefficient in an L1 logistic regression
-        (one-vs-rest, strength ``C``).
+        (one-vs-rest, strength ``C``). For a regression the F score is that
+        of a linear fit, the trees are regression trees, and the L1 model is
+        the lasso on the standardised outcome with penalty ``1 / (C n)``.
     fraction : float
         Share of columns kept by "kbest" and "trees" (rounded, at least 1).
     C : float
@@ -234,7 +250,8 @@ class FeatureSelector(SelectorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: object, y: object) -> FeatureSelector:
-        X, y = validate_data(self, X, y, dtype=float)
+        self.continuous_ = is_continuous(y)
+        X, y = validate_data(self, X, y, dtype=float, y_numeric=self.continuous_)
         if self.method == "l1":
             self.scores_ = self._l1_weights(X, y)
             support = self.scores_ > 0
@@ -249,11 +266,16 @@ class FeatureSelector(SelectorMixin, BaseEstimator):
         return self.support_
 
     def _importances(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        forest = ExtraTreesClassifier(n_estimators=50, n_jobs=1, random_state=self.random_state)
+        trees = ExtraTreesRegressor if self.continuous_ else ExtraTreesClassifier
+        forest = trees(n_estimators=50, n_jobs=1, random_state=self.random_state)
         return forest.fit(X, y).feature_importances_
 
     def _l1_weights(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Largest absolute coefficient of each column over one-vs-rest fits."""
+        """Largest absolute coefficient of each column over one-vs-rest fits (or the lasso's)."""
+        if self.continuous_:
+            spread = y.std() or 1.0
+            lasso = Lasso(alpha=1.0 / (self.C * len(y)), max_iter=5000)
+            return np.abs(lasso.fit(X, (y - y.mean()) / spread).coef_)
         classes = np.unique(y)
         targets = [y == label for label in (classes[1:] if len(classes) == 2 else classes)]
         model = LogisticRegression(C=self.C, l1_ratio=1.0, solver="liblinear",
@@ -263,10 +285,10 @@ class FeatureSelector(SelectorMixin, BaseEstimator):
 
 
 def _f_scores(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """ANOVA F per column; constant columns (F undefined) score 0."""
+    """ANOVA (or, for a regression, linear) F per column; constant columns score 0."""
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        scores, _ = f_classif(X, y)
+        scores, _ = (f_regression if is_continuous(y) else f_classif)(X, y)
     return np.nan_to_num(scores, nan=0.0, posinf=np.finfo(float).max)
 
 

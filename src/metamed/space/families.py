@@ -1,5 +1,9 @@
 """Model families: one record each, everything the rest of metamed needs to know.
 
+Classification and regression families live in one table: a config's model
+name says which kind of task it serves (``rf`` classifies, ``rf_reg``
+regresses), so a configuration can never be applied to the other kind.
+
 A :class:`Family` holds a family's name, its hyper-parameter ranges (the
 sampling ranges of the default portfolio; defaults are the library's), the
 parameters that tell portfolio members apart in a short name, which scalings
@@ -17,16 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lightgbm import LGBMClassifier
+from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
     RandomForestClassifier,
+    RandomForestRegressor,
 )
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier
-from xgboost import XGBClassifier
+from xgboost import XGBClassifier, XGBRegressor
+
+from metamed.data.task import TaskType
 
 from metamed.space.models import (
     CalibratedSVM,
@@ -39,6 +48,16 @@ from metamed.space.models import (
     SmoothedGaussianNB,
 )
 from metamed.space.params import Choice, Domain, Float, Int, Scalar
+from metamed.space.regressors import (
+    CappedKNNRegressor,
+    InnerCVRidge,
+    ScaledSVR,
+    SingleThreadedRegressor,
+    SizedEBMRegressor,
+    SizedMLPRegressor,
+    SplineRidge,
+    standardized_target,
+)
 from metamed.space.splines import SplineLogistic
 
 Params = dict[str, Scalar]
@@ -74,6 +93,8 @@ class Family:
         1 for the families of the first knowledge base; later families are
         appended to the portfolio so that its first configs never change
         (:func:`metamed.space.default_portfolio`).
+    task_type : {"classification", "regression"}
+        The kind of task the family's models serve.
     """
 
     name: str
@@ -83,6 +104,7 @@ class Family:
     scalings: tuple[str, ...] = UNSCALED
     encodings: tuple[str, ...] = ("onehot", "target")
     generation: int = 1
+    task_type: TaskType = "classification"
 
 
 _CLASS_WEIGHT = Choice((None, "balanced"), None)
@@ -244,8 +266,124 @@ _FAMILIES = (
         encodings=TREE_ENCODINGS, generation=2),
 )
 
+
+
+def _forest_regression_params(bootstrap: bool) -> dict[str, Domain]:
+    return {
+        "n_estimators": Int(50, 300, 100, log=True),
+        "max_features": Choice((1.0, 0.5, 0.33, "sqrt"), 1.0),
+        "min_samples_leaf": Int(1, 20, 1, log=True),
+        "max_depth": Choice((None, 4, 8, 16), None),
+        "bootstrap": Choice((True, False), bootstrap),
+    }
+
+
+def _hgb_reg(p: Params, seed: int) -> BaseEstimator:
+    return SingleThreadedRegressor(HistGradientBoostingRegressor(**p, early_stopping=False,
+                                                                 random_state=seed))
+
+
+def _lgbm_reg(p: Params, seed: int) -> BaseEstimator:
+    return LGBMRegressor(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
+                         random_state=seed, verbose=-1)
+
+
+def _xgb_reg(p: Params, seed: int) -> BaseEstimator:
+    return XGBRegressor(**p, tree_method="hist", n_jobs=1, random_state=seed, verbosity=0)
+
+
+def _enet(p: Params, seed: int) -> BaseEstimator:
+    return standardized_target(ElasticNet(**p, max_iter=5000, random_state=seed))
+
+
+def _plain(cls: type) -> Builder:
+    return lambda p, seed: cls(**p)
+
+
+_REGRESSION = "regression"
+#: Regression families (issue 14): the tuned ridge is the baseline to beat.
+_REGRESSION_FAMILIES = (
+    Family("ridge_cv", {"n_alphas": Int(5, 30, 15)}, _plain(InnerCVRidge),
+           (("n_alphas", "a"),), SCALED, task_type=_REGRESSION),
+    Family("ridge", {"alpha": Float(1e-3, 1e3, 1.0, log=True)},
+           lambda p, seed: Ridge(**p), (("alpha", "a"),), SCALED, task_type=_REGRESSION),
+    Family("enet", {
+        "alpha": Float(1e-4, 1.0, 1e-2, log=True),
+        "l1_ratio": Float(0.05, 1.0, 0.5),
+    }, _enet, (("alpha", "a"), ("l1_ratio", "r")), SCALED, task_type=_REGRESSION),
+    Family("spline_ridge", {"n_knots": Choice((3, 4, 5), 4)}, _plain(SplineRidge),
+           (("n_knots", "k"),), SCALED, task_type=_REGRESSION),
+    Family("svr", {
+        "C": Float(1e-2, 1e2, 1.0, log=True),
+        "gamma": Float(1e-2, 1e1, 1.0, log=True),
+        "epsilon": Float(0.01, 0.5, 0.1, log=True),
+    }, _plain(ScaledSVR), (("C", "C"), ("gamma", "g")), SCALED, task_type=_REGRESSION),
+    Family("knn_reg", {
+        "n_neighbors": Int(1, 50, 5, log=True),
+        "weights": Choice(("uniform", "distance"), "uniform"),
+        "p": Choice((2, 1), 2),
+    }, _plain(CappedKNNRegressor), (("n_neighbors", "k"), ("weights", "")), SCALED,
+        task_type=_REGRESSION),
+    Family("rf_reg", _forest_regression_params(bootstrap=True), _forest(RandomForestRegressor),
+           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS,
+           task_type=_REGRESSION),
+    Family("et_reg", _forest_regression_params(bootstrap=False), _forest(ExtraTreesRegressor),
+           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS,
+           task_type=_REGRESSION),
+    Family("hgb_reg", {
+        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
+        "max_iter": Int(50, 500, 100, log=True),
+        "max_leaf_nodes": Int(4, 64, 31, log=True),
+        "min_samples_leaf": Int(2, 50, 20, log=True),
+        "l2_regularization": Float(1e-6, 10.0, 0.0, log=True),
+        "max_features": Float(0.3, 1.0, 1.0),
+    }, _hgb_reg, (("learning_rate", "lr"), ("max_iter", "it")), encodings=TREE_ENCODINGS,
+        task_type=_REGRESSION),
+    Family("lgbm_reg", {
+        "n_estimators": Int(50, 500, 100, log=True),
+        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
+        "num_leaves": Int(4, 64, 31, log=True),
+        "min_child_samples": Int(2, 50, 20, log=True),
+        "subsample": Float(0.5, 1.0, 1.0),
+        "colsample_bytree": Float(0.3, 1.0, 1.0),
+        "reg_lambda": Float(1e-6, 10.0, 0.0, log=True),
+    }, _lgbm_reg, (("n_estimators", "n"), ("learning_rate", "lr"), ("num_leaves", "nl")),
+        encodings=TREE_ENCODINGS, task_type=_REGRESSION),
+    Family("xgb_reg", {
+        "n_estimators": Int(50, 500, 100, log=True),
+        "learning_rate": Float(0.01, 0.3, 0.3, log=True),
+        "max_depth": Int(2, 10, 6),
+        "min_child_weight": Float(0.5, 10.0, 1.0, log=True),
+        "subsample": Float(0.5, 1.0, 1.0),
+        "colsample_bytree": Float(0.3, 1.0, 1.0),
+        "reg_lambda": Float(1e-3, 10.0, 1.0, log=True),
+        "reg_alpha": Float(1e-6, 1.0, 0.0, log=True),
+    }, _xgb_reg, (("n_estimators", "n"), ("learning_rate", "lr"), ("max_depth", "d")),
+        encodings=TREE_ENCODINGS, task_type=_REGRESSION),
+    Family("mlp_reg", {
+        "hidden_units": Int(16, 256, 100, log=True),
+        "hidden_layers": Int(1, 2, 1),
+        "activation": Choice(("relu", "tanh"), "relu"),
+        "alpha": Float(1e-6, 1e-1, 1e-4, log=True),
+        "learning_rate_init": Float(1e-4, 1e-2, 1e-3, log=True),
+    }, _seeded(SizedMLPRegressor), (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a")),
+        SCALED, task_type=_REGRESSION),
+    Family("ebm_reg", {
+        "outer_bags": Int(2, 8, 4),
+        "interactions": Choice((0, 5, 10), 0),
+        "learning_rate": Float(0.005, 0.05, 0.015, log=True),
+    }, _seeded(SizedEBMRegressor), (("outer_bags", "b"), ("interactions", "i")),
+        encodings=TREE_ENCODINGS, task_type=_REGRESSION),
+)
+
 #: Every model family by name, in portfolio order.
-MODEL_FAMILIES: dict[str, Family] = {family.name: family for family in _FAMILIES}
+MODEL_FAMILIES: dict[str, Family] = {
+    family.name: family for family in _FAMILIES + _REGRESSION_FAMILIES}
+
+
+def families_for(task_type: str) -> list[str]:
+    """Names of the families that serve ``task_type``, in portfolio order."""
+    return [name for name, family in MODEL_FAMILIES.items() if family.task_type == task_type]
 
 
 def make_model(model: Params, random_state: int = 0) -> BaseEstimator:

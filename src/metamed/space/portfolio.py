@@ -8,13 +8,15 @@ import numpy as np
 
 from metamed.errors import MetamedError
 from metamed.space.config import Config, canonical_config, config_hash
-from metamed.space.families import MODEL_FAMILIES
+from metamed.space.families import MODEL_FAMILIES, families_for
 from metamed.space.params import Scalar
 from metamed.space.schema import FAMILIES, SPACE
 
 _SELECTORS = ("kbest", "l1", "trees")
 #: Random configs each later-generation family adds after its library-default one.
 EXTENSION_SAMPLES = 4
+#: Configs of the regression portfolio: its 13 families at their defaults, then samples.
+REGRESSION_PORTFOLIO_SIZE = 60
 _SHARE_WITHOUT_SELECTION = 0.5
 
 
@@ -76,7 +78,32 @@ def default_portfolio(size: int = 120, seed: int = 0) -> list[Config]:
     MetamedError
         If ``size`` is smaller than the number of first-generation families.
     """
-    base = [name for name in FAMILIES if MODEL_FAMILIES[name].generation == 1]
+    classifiers = families_for("classification")
+    base = [name for name in classifiers if MODEL_FAMILIES[name].generation == 1]
+    portfolio = _sampled(base, size, seed)
+    seen = {config_hash(config) for config in portfolio}
+    for index, family in enumerate(classifiers):
+        if MODEL_FAMILIES[family].generation > 1:
+            _add(portfolio, seen, named_config(family))
+            own = np.random.default_rng([seed, index])
+            for _ in range(EXTENSION_SAMPLES):
+                _add(portfolio, seen, sample_config(own, family))
+    return portfolio
+
+
+def regression_portfolio(size: int = REGRESSION_PORTFOLIO_SIZE, seed: int = 0) -> list[Config]:
+    """The regression families' portfolio, generated as steps 1, 2 and 4 of
+    :func:`default_portfolio` describe (every regression family is of the first generation)."""
+    return _sampled(families_for("regression"), size, seed)
+
+
+def portfolio_for(task_type: str) -> list[Config]:
+    """The default portfolio of one kind of task."""
+    return regression_portfolio() if task_type == "regression" else default_portfolio()
+
+
+def _sampled(base: list[str], size: int, seed: int) -> list[Config]:
+    """Each family of ``base`` at its defaults, then samples of them in turn, up to ``size``."""
     if size < len(base):
         raise MetamedError(
             f"a portfolio holds at least one config per model family ({len(base)}), "
@@ -89,12 +116,6 @@ def default_portfolio(size: int = 120, seed: int = 0) -> list[Config]:
         if len(portfolio) == size:
             break
         _add(portfolio, seen, sample_config(rng, base[attempt % len(base)]))
-    for index, family in enumerate(FAMILIES):
-        if MODEL_FAMILIES[family].generation > 1:
-            _add(portfolio, seen, named_config(family))
-            own = np.random.default_rng([seed, index])
-            for _ in range(EXTENSION_SAMPLES):
-                _add(portfolio, seen, sample_config(own, family))
     return portfolio
 
 
