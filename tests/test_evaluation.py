@@ -123,9 +123,10 @@ def test_the_paired_difference_is_zero_for_the_same_predictions_and_positive_for
     weak = np.clip(0.5 + 0.1 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
     strong = np.clip(0.5 + 0.5 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
     as_proba = lambda p: np.stack([1 - p, p], axis=1)  # noqa: E731
-    same = paired_intervals(codes, as_proba(weak), as_proba(weak), Scorer(positive=1), n_boot=200)
+    scorer = Scorer(positive=1)
+    same = paired_intervals(codes, as_proba(weak), as_proba(weak), scorer, n_boot=200)
     assert (same["roc_auc"].estimate, same["roc_auc"].low, same["roc_auc"].high) == (0, 0, 0)
-    better = paired_intervals(codes, as_proba(strong), as_proba(weak), Scorer(positive=1), n_boot=200)
+    better = paired_intervals(codes, as_proba(strong), as_proba(weak), scorer, n_boot=200)
     assert better["roc_auc"].low > 0 and better["brier"].high < 0
 
 

@@ -31,12 +31,12 @@ from metamed.space import (
     validate_config,
 )
 from metamed.space.components import FeatureSelector
-from metamed.space.families import MODEL_FAMILIES
+from metamed.space.families import MODEL_FAMILIES, families_for
 from metamed.space.models import SizedMLP
 from metamed.space.portfolio import EXTENSION_SAMPLES
 
 PORTFOLIO = default_portfolio()
-NAMED = [named_config(name) for name in list_named_configs()]
+NAMED = [named_config(name) for name in families_for("classification")]
 # Every model at its defaults, plus every preprocessing variant at least once.
 REPRESENTATIVE = NAMED + [
     canonical_config(config) for config in (
@@ -119,7 +119,8 @@ def test_rf_baseline_is_the_library_default_forest():
 
 def test_every_family_has_a_named_config():
     assert list_named_configs() == list(FAMILIES)
-    assert {config["model"]["name"] for config in NAMED} == set(FAMILIES)
+    named = {named_config(name)["model"]["name"] for name in list_named_configs()}
+    assert named == set(FAMILIES)
 
 
 def test_unknown_name_suggests_close_names():
@@ -207,14 +208,16 @@ def test_portfolio_is_large_diverse_and_reproducible():
     hashes = [config_hash(config) for config in PORTFOLIO]
     assert len(PORTFOLIO) >= 100
     assert len(set(hashes)) == len(hashes)
-    assert {config["model"]["name"] for config in PORTFOLIO} == set(FAMILIES)
+    assert {config["model"]["name"] for config in PORTFOLIO} == set(families_for("classification"))
     assert default_portfolio() == PORTFOLIO
     assert default_portfolio(seed=1) != PORTFOLIO
 
 
 def test_portfolio_starts_with_the_library_defaults_and_grows_as_a_prefix():
-    first = [c for c in NAMED if MODEL_FAMILIES[c["model"]["name"]].generation == 1]
-    later = [c for c in NAMED if MODEL_FAMILIES[c["model"]["name"]].generation > 1]
+    classifiers = [c for c in NAMED if MODEL_FAMILIES[c["model"]["name"]].task_type
+                   == "classification"]
+    first = [c for c in classifiers if MODEL_FAMILIES[c["model"]["name"]].generation == 1]
+    later = [c for c in classifiers if MODEL_FAMILIES[c["model"]["name"]].generation > 1]
     assert later and PORTFOLIO[: len(first)] == first
     assert all(c in PORTFOLIO[120:] for c in later)  # appended: the first 120 never move
     assert default_portfolio(size=130)[:120] == PORTFOLIO[:120]

@@ -4,8 +4,9 @@ skops rebuilds an object by looking its type up by name and, for some
 nodes, *calling* it with arguments read from the file; a type it is told to
 trust is therefore code the file can run. metamed trusts only the types its
 own model files hold: every class that a fitted pipeline of the space (each
-model family, each preprocessing variant, binary and multiclass), an
-ensemble of them or a recalibrated one contains, beyond what skops trusts by default. The list is
+model family, each preprocessing variant, binary, multiclass and
+regression), an ensemble of them or a recalibrated one contains, beyond what
+skops trusts by default. The list is
 derived by fitting those pipelines and asking skops what it found
 (:func:`derive`), stored beside this module (``trusted_types.json``), and a
 test checks that the stored list is what the space derives today. No
@@ -30,7 +31,8 @@ import pandas as pd
 from metamed.automl.calibration import Recalibrated
 from metamed.automl.ensemble import WeightedEnsemble
 from metamed.data.validation import make_task
-from metamed.space import FAMILIES, SPACE, named_config, pipeline_for_task
+from metamed.space import SPACE, named_config, pipeline_for_task
+from metamed.space.families import families_for
 
 ALLOW_LIST = Path(__file__).with_name("trusted_types.json")
 
@@ -42,7 +44,7 @@ def derive() -> list[str]:
     found: set[str] = set()
     for n_classes in (2, 3):
         task = _sample_task(n_classes)
-        fitted = [_fit(config, task) for config in _configs()]
+        fitted = [_fit(config, task) for config in _configs("classification")]
         ensemble = WeightedEnsemble(fitted[:2], np.array([0.5, 0.5]))
         ensemble.classes_ = fitted[0].classes_
         recalibrated = Recalibrated(ensemble, 0.1, 0.9)
@@ -51,6 +53,10 @@ def derive() -> list[str]:
             content = {"model": model, "metadata": "{}", "oof_proba": np.zeros((2, n_classes)),
                        "oof_target": np.zeros(2, dtype=int)}
             found.update(sio.get_untrusted_types(data=sio.dumps(content)))
+    regression = _sample_task(0)
+    for config in _configs("regression"):
+        content = {"model": _fit(config, regression), "metadata": "{}"}
+        found.update(sio.get_untrusted_types(data=sio.dumps(content)))
     not_classes = sorted(name for name in found if not _is_class(name))
     if not_classes:
         raise TypeError(f"a fitted model holds callables, which are never trusted: {not_classes}")
@@ -64,30 +70,35 @@ def trusted_types() -> frozenset[str]:
     return frozenset(name for name in names if _is_class(name))
 
 
-def _configs() -> list[dict]:
-    """Each family at its defaults, and logreg behind each variant of each preprocessing step."""
-    configs = [named_config(family) for family in FAMILIES]
+def _configs(task_type: str) -> list[dict]:
+    """Each family at its defaults, and the baseline behind each variant of each
+    preprocessing step (logistic regression, or the tuned ridge)."""
+    configs = [named_config(family) for family in families_for(task_type)]
+    baseline = "ridge_cv" if task_type == "regression" else "logreg"
     for step in ("impute", "encode", "scale", "select"):
         section = SPACE[step]
-        configs += [{step: {section.selector: variant}, "model": "logreg"}
+        configs += [{step: {section.selector: variant}, "model": baseline}
                     for variant in section.variants]
     return configs
 
 
 def _sample_task(n_classes: int):
-    """60 rows: two numeric columns and one categorical, each with missing values."""
+    """60 rows: two numeric columns and one categorical, each with missing values.
+
+    ``n_classes`` = 0 makes the label a number (a regression).
+    """
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
                           "c": rng.choice(["x", "y", "z"], 60)})
     frame.loc[::7, "a"], frame.loc[::9, "c"] = np.nan, None
-    frame["label"] = np.arange(60) % n_classes
+    frame["label"] = np.arange(60) % n_classes if n_classes else rng.normal(size=60)
     return make_task(frame, "label", name="trusted-types")
 
 
 def _fit(config: dict, task):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pipeline_for_task(config, task).fit(task.X, task.codes)
+        return pipeline_for_task(config, task).fit(task.X, task.target_values)
 
 
 def _is_class(name: str) -> bool:

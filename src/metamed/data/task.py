@@ -162,7 +162,7 @@ class Task:
         values = self.y.to_numpy(dtype=float)
         quartiles = np.percentile(values, [0, 25, 50, 75, 100])
         return {"target_quantiles": dict(zip(["min", "q1", "median", "q3", "max"],
-                                             quartiles.round(4).tolist()))}
+                                             quartiles.round(4).tolist(), strict=True))}
 
     def subset(self, rows: np.ndarray, columns: list[str] | None = None,
                note: str | None = None) -> Task:

@@ -36,7 +36,6 @@ from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier, XGBRegressor
 
 from metamed.data.task import TaskType
-
 from metamed.space.models import (
     CalibratedSVM,
     CappedKNN,
