@@ -62,18 +62,20 @@ def main() -> int:
             print(f"{entry.slug:32} FAILED: {error}")
             continue
         seconds = time.perf_counter() - start
-        minority = min(task.class_counts.values()) / task.n_rows
-        sizes[entry.slug] = (task.n_rows, task.n_features, len(task.classes), round(minority, 4))
+        minority = (None if task.is_regression
+                    else round(min(task.class_counts.values()) / task.n_rows, 4))
+        classes = None if task.is_regression else len(task.classes)
+        sizes[entry.slug] = (task.n_rows, task.n_features, classes, minority)
         hashes[task.content_hash()].append(entry.slug)
-        task_prints[entry.slug] = fingerprint(task.X.assign(__label__=task.y.to_numpy()))
+        task_prints[entry.slug] = fingerprint(task.X.assign(__label__=raw_scale(task, entry)))
         raw_prints[entry.slug] = fingerprint(raw)
         if entry.kind == "event":
             follow_up[entry.slug] = time_label_pairs(entry, raw)
         recorded = (entry.n_rows, entry.n_features, entry.n_classes, entry.minority_share)
         flag = "" if recorded == sizes[entry.slug] else "  [registry differs]"
         print(
-            f"{entry.slug:32} {task.n_rows:7d} {task.n_features:6d} {len(task.classes):3d} "
-            f"{minority:6.3f} {seconds:5.1f}  {len(task.warnings)}{flag}"
+            f"{entry.slug:32} {task.n_rows:7d} {task.n_features:6d} {classes or '-':>3} "
+            f"{minority or float('nan'):6.3f} {seconds:5.1f}  {len(task.warnings)}{flag}"
         )
 
     problems = len(failures)
@@ -106,6 +108,13 @@ def main() -> int:
 def prepare_raw(entry: CorpusEntry) -> tuple[pd.DataFrame, list[str]]:
     """The raw table after renames and cleaning, with every column kept."""
     return prepare(replace(entry, keep_columns=(), drop_columns=()), read_raw(entry))
+
+
+def raw_scale(task, entry: CorpusEntry) -> np.ndarray:
+    """The target as the package ships it: the log of whole numbers (counts, days) gives
+    "precise" values that every table with such a log shares, which would read as overlap."""
+    inverse = {"log": np.exp, "log1p": np.expm1}.get(entry.target_transform)
+    return inverse(task.y.to_numpy()).round(6) if inverse else task.y.to_numpy()
 
 
 def time_label_pairs(entry: CorpusEntry, raw: pd.DataFrame) -> Counter:

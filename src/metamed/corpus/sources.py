@@ -48,6 +48,8 @@ def read_raw(entry: CorpusEntry) -> pd.DataFrame:
 def build_task(entry: CorpusEntry) -> Task:
     """Load, prepare and validate one corpus task."""
     frame, steps = prepare(entry, read_raw(entry))
+    if entry.target_transform:
+        frame[entry.target] = _transformed(frame[entry.target], entry)
     positive = _match_label(frame[entry.target], entry.positive_class, entry)
     derivation = "; ".join(s for s in [describe(entry), entry.derivation, *steps] if s)
     provenance = Provenance(
@@ -64,13 +66,30 @@ def build_task(entry: CorpusEntry) -> Task:
         provenance=provenance,
         positive_class=positive,
         group_column=entry.group,
+        task_type=entry.task_type,
     )
+
+
+def _transformed(target: pd.Series, entry: CorpusEntry) -> pd.Series:
+    """The target on the declared scale; a value outside the scale's domain is an error."""
+    values = pd.to_numeric(target, errors="coerce")
+    lowest = 0.0 if entry.target_transform == "log1p" else np.nextafter(0.0, 1.0)
+    if (values < lowest).any():
+        raise MetamedError(
+            f"corpus task {entry.slug!r}: target {entry.target!r} has values below {lowest:g}, "
+            f"where {entry.target_transform} is undefined."
+        )
+    return np.log(values) if entry.target_transform == "log" else np.log1p(values)
 
 
 def describe(entry: CorpusEntry) -> str:
     """How the label is built and which columns go, in words, from the declared fields."""
     if entry.target_rule:
         label = f"label {entry.target!r} = 1 where {entry.target_rule}, else 0"
+    elif entry.target_transform:
+        label = f"target = {entry.target_transform}(column {entry.target!r})"
+    elif entry.task_type == "regression":
+        label = f"target = column {entry.target!r}"
     else:
         label = f"label = column {entry.target!r}"
     if entry.kind == "event":
