@@ -1,6 +1,6 @@
 """metamed: meta-learning for small medical tabular datasets.
 
-``MetaClassifier`` is imported on first use (PEP 562), so the command line
+``MetaClassifier`` and ``MetaRegressor`` are imported on first use (PEP 562), so the command line
 and ``import metamed`` do not pay for scikit-learn until they need it.
 """
 
@@ -9,12 +9,13 @@ from metamed.errors import MetamedError
 
 __version__ = "0.1.0"
 
-__all__ = ["MetaClassifier", "MetamedError", "Provenance", "Task", "__version__"]
+__all__ = ["MetaClassifier", "MetaRegressor", "MetamedError", "Provenance", "Task",
+           "__version__"]
 
 
 def __getattr__(name: str) -> object:
-    if name == "MetaClassifier":
-        from metamed.automl.estimator import MetaClassifier
+    if name in ("MetaClassifier", "MetaRegressor"):
+        from metamed.automl import estimator
 
-        return MetaClassifier
+        return getattr(estimator, name)
     raise AttributeError(f"module 'metamed' has no attribute {name!r}")

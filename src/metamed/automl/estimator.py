@@ -1,4 +1,11 @@
-"""``MetaClassifier``: the whole metamed procedure as a scikit-learn estimator."""
+"""``MetaClassifier`` and ``MetaRegressor``: the whole metamed procedure as scikit-learn
+estimators.
+
+Both run one procedure (:class:`_MetaEstimator`); they differ in the task
+type they make of ``y``, the baseline they must beat (plain logistic
+regression, ridge with its penalty tuned) and what they predict
+(probabilities; numbers with conformal prediction intervals).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from scipy.sparse import issparse
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from metamed.automl.conformal import DEFAULT_LEVEL, LEVELS, coverage
 from metamed.automl.search import Progress, silent
 from metamed.automl.selection import fit_selected, nested_oof, refit_oof, select_model
 from metamed.automl.state import FittedState
@@ -27,10 +35,16 @@ from metamed.evaluation.intervals import (
     paired_intervals,
 )
 from metamed.evaluation.metrics import calibration_slope_intercept
-from metamed.evaluation.scoring import Scorer
+from metamed.evaluation.scoring import BASELINES, Scorer
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
-from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
+from metamed.learners import (
+    DEFAULT_LEARNER,
+    N_CANDIDATES,
+    MetaLearner,
+    PortfolioDefaults,
+    make_learner,
+)
 from metamed.space import config_name, named_config
 from metamed.space.privacy import config_keeps_rows
 
@@ -41,9 +55,19 @@ REFIT_RESERVE = 0.15
 
 
 @lru_cache(maxsize=4)
-def load_metadata(kb: str | None) -> MetaData:
-    """Meta-training data of a knowledge base (the shipped one when ``kb`` is None)."""
-    return MetaData.from_storage(open_storage(kb, read_only=True))
+def load_metadata(kb: str | None, task_type: str = "classification") -> MetaData:
+    """Meta-training data of one task type in a knowledge base (None: the shipped one)."""
+    return MetaData.from_storage(open_storage(kb, read_only=True), task_type)
+
+
+def fitted_learner(name: str, metadata: MetaData, task_type: str) -> tuple[MetaLearner, list[str]]:
+    """The meta-learner ``name`` fitted on ``metadata``; the family defaults, said so, when
+    the knowledge base holds no task of this type."""
+    if metadata.task_ids:
+        return make_learner(name).fit(metadata), []
+    note = (f"the knowledge base holds no {task_type} tasks: the search tries the model "
+            "families at their defaults, without meta-knowledge.")
+    return PortfolioDefaults(task_type).fit(metadata), [note]
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,7 @@ class Honest:
     baseline: dict[str, Interval]
     slope_before: float | None
     recalibrated_folds: int
+    coverage: dict
 
 
 def _learned(name: str) -> property:
@@ -64,7 +89,204 @@ def _learned(name: str) -> property:
                     doc=f"``FittedState.{name}`` of the last fit.")
 
 
-class MetaClassifier(ClassifierMixin, BaseEstimator):
+class _MetaEstimator(BaseEstimator):
+    """The procedure both estimators run: recommend, search, evaluate honestly, refit.
+
+    Subclasses set :attr:`task_type` and how predictions are made; the
+    parameters are documented on :class:`MetaClassifier` and
+    :class:`MetaRegressor`.
+    """
+
+    task_type = "classification"
+    positive_class: object | None = None
+
+    def fit(self, X, y, groups=None):
+        """Choose, evaluate and fit a model for ``(X, y)``; returns ``self``."""
+        started = time.perf_counter()
+        if y is None:
+            raise MetamedError(f"{type(self).__name__} requires y to be passed, but the target "
+                               "y is None.")
+        frame = _as_frame(X, type(self).__name__)
+        task = self._task(frame, column_or_1d(y, warn=True), groups)
+        return self.fit_task(task, started, input_columns=list(frame.columns),
+                             named_input=isinstance(X, pd.DataFrame))
+
+    def fit_task(self, task: Task, started: float | None = None, *,
+                 input_columns: list[str] | None = None, named_input: bool = True,
+                 progress: Progress = silent):
+        """:meth:`fit` on an already validated :class:`Task`.
+
+        ``input_columns`` are the columns the user gave (default: the
+        task's features); ``named_input`` whether they are the user's names;
+        ``progress`` hears each stage as it starts (the command shows it).
+        """
+        started = time.perf_counter() if started is None else started
+        if task.task_type != self.task_type:
+            raise MetamedError(f"{type(self).__name__} fits a {self.task_type} and the table's "
+                               f"target makes a {task.task_type}; use "
+                               f"{'MetaRegressor' if task.is_regression else 'MetaClassifier'}.")
+        learner, notes = self._learner_for(task)
+        deadline = started + self.time_budget
+        options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
+                       n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state,
+                       progress=progress)
+        honest = self._honest(task, learner, deadline, options) if self.outer_splits else None
+        search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
+        nominal = self.time_budget * (1 - REFIT_RESERVE - (HONEST_SHARE if honest else 0))
+        selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
+                                 **options)
+        progress("final fit on every row")
+        self.state_ = FittedState(
+            model=fit_selected(selection, task),
+            classes=np.asarray(task.classes),
+            positive_index=task.positive_index,
+            input_columns=list(task.X.columns) if input_columns is None else input_columns,
+            named_input=named_input,
+            feature_types=dict(task.feature_types),
+            cv_results=honest.metrics if honest else {},
+            baseline_comparison=honest.baseline if honest else {},
+            oof_proba=honest.oof_proba if honest else None,
+            oof_target=task.target_values,
+            leaderboard=selection.search.leaderboard(),
+            recommendations=selection.recommendations,
+            best_config=selection.search.candidates[0].config,
+            ensemble=[(config_name(m.config), float(w))
+                      for m, w in zip(selection.members, selection.weights, strict=True)],
+            task_summary=task.summary(),
+            notes=notes + selection.search.budget_notes(),
+            fit_seconds=time.perf_counter() - started,
+            decision=selection.decision,
+            recalibration=_recalibration(selection, honest),
+            task_type=task.task_type,
+            interval_coverage=honest.coverage if honest else {},
+        )
+        return self
+
+    def _honest(self, task: Task, learner, deadline: float, options: dict) -> Honest:
+        """The whole procedure in outer CV, its intervals, and its difference from the baseline.
+
+        The intervals' expected time (three bootstraps' worth: the metrics,
+        then both sides of the paired difference) is set aside first.
+        """
+        scorer = Scorer.for_task(task)
+        target, positive, groups = task.target_values, task.positive_index, task.group_labels
+        reserve = 3 * expected_seconds(target, n_columns(task), scorer)
+        budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
+        # The plan takes the nominal share: the reserve is timed, so it varies with the load.
+        nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
+                            plan_budget=self.time_budget * HONEST_SHARE, **options)
+        say: Progress = options["progress"]
+        say("intervals and the comparison with the baseline")
+        baseline = refit_oof(task, named_config(BASELINES[task.task_type]), self.outer_splits,
+                             self.random_state)
+        oof = nested.proba
+        slope_before = None
+        if positive is not None:
+            slope_before = calibration_slope_intercept(target == positive,
+                                                       nested.raw[:, positive])[0]
+        return Honest(
+            oof_proba=oof,
+            metrics=bootstrap_intervals(target, oof[None], scorer, groups,
+                                        seed=self.random_state),
+            baseline=paired_intervals(target, oof, baseline, scorer, groups,
+                                      seed=self.random_state),
+            slope_before=slope_before,
+            recalibrated_folds=nested.recalibrated_folds,
+            coverage={} if nested.bounds is None else {
+                f"{level:g}": coverage(target, nested.bounds[:, :, k])
+                for k, level in enumerate(LEVELS)},
+        )
+
+    def _learner_for(self, task: Task) -> tuple[MetaLearner, list[str]]:
+        """The meta-learner fitted on the KB's tasks of this type, without this very table.
+
+        With ``shareable``, only configs that keep no training values are
+        left, so every recommendation (and its reason) is one the search may run.
+        """
+        metadata, notes = load_metadata(self.kb, task.task_type), []
+        if self.shareable:
+            metadata = metadata.with_configs([not config_keeps_rows(c) for c in metadata.configs])
+            notes.append("shareable: only pipelines whose fitted model keeps no patient values "
+                         "were searched.")
+        known = metadata.known_as(task.content_hash())
+        if known is not None:
+            metadata = metadata.without(known)
+            notes.append(f"this table is the knowledge base's task '{known}'; it and its family "
+                         "were left out, so recommendations come from other tasks.")
+        learner, more = fitted_learner(self.learner, metadata, task.task_type)
+        return learner, notes + more
+
+    def _task(self, frame: pd.DataFrame, y: np.ndarray, groups) -> Task:
+        frame = frame.copy()
+        if "__target__" in frame.columns:
+            frame = frame.drop(columns="__target__")
+        frame["__target__"] = np.asarray(y)
+        if groups is not None:
+            frame["__group__"] = np.asarray(groups)
+        return make_task(frame, "__target__", name="data", positive_class=self.positive_class,
+                         group_column="__group__" if groups is not None else None,
+                         task_type=self.task_type)
+
+    def _features(self, X) -> pd.DataFrame:
+        """``X`` in the training schema (columns checked, types converted)."""
+        frame = _as_frame(X, type(self).__name__)
+        if not isinstance(X, pd.DataFrame) and frame.shape[1] != self.n_features_in_:
+            raise MetamedError(f"X has {frame.shape[1]} features, but {type(self).__name__} is "
+                               f"expecting {self.n_features_in_} features as input.")
+        return conform_features(frame, self._state().feature_types)[0]
+
+    def _state(self) -> FittedState:
+        check_is_fitted(self, "state_")
+        return self.state_
+
+    def _set_state(self, state: FittedState):
+        """Adopt a state read from a model file (see :mod:`metamed.automl.persistence`)."""
+        self.state_ = state
+        return self
+
+    # What the fit learned, read from the one state object (scikit-learn's ``name_`` style).
+    model_ = _learned("model")
+    feature_types_ = _learned("feature_types")
+    cv_results_ = _learned("cv_results")
+    baseline_comparison_ = _learned("baseline_comparison")
+    oof_proba_ = _learned("oof_proba")
+    oof_target_ = _learned("oof_target")
+    leaderboard_ = _learned("leaderboard")
+    recommendations_ = _learned("recommendations")
+    best_config_ = _learned("best_config")
+    ensemble_ = _learned("ensemble")
+    decision_ = _learned("decision")
+    task_summary_ = _learned("task_summary")
+    notes_ = _learned("notes")
+    fit_seconds_ = _learned("fit_seconds")
+
+    @property
+    def verdict_(self) -> str | None:
+        """Whether the procedure beat the baseline, in one sentence (None without outer CV)."""
+        comparison = self._state().baseline_comparison
+        return verdict(comparison, self.task_type) if comparison else None
+
+    @property
+    def n_features_in_(self) -> int:
+        return len(self._state().input_columns)
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Column names seen in ``fit``; absent (AttributeError) when ``X`` had none."""
+        state = self._state()
+        if not state.named_input:
+            raise AttributeError("feature_names_in_ is defined only when X has column names.")
+        return np.asarray(state.input_columns, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are imputed inside every pipeline
+        tags.input_tags.string = True  # text columns are categorical features
+        tags.non_deterministic = False
+        return tags
+
+
+class MetaClassifier(ClassifierMixin, _MetaEstimator):
     """A classifier chosen with meta-knowledge and evaluated honestly.
 
     ``fit`` computes the table's meta-features, asks a meta-learner for the
@@ -161,6 +383,7 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
     Interval(estimate=0.83, low=0.78, high=0.88)
     """
 
+
     def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
                  time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
@@ -178,188 +401,77 @@ class MetaClassifier(ClassifierMixin, BaseEstimator):
         self.positive_class = positive_class
         self.random_state = random_state
 
-    def fit(self, X, y, groups=None) -> MetaClassifier:
-        """Choose, evaluate and fit a model for ``(X, y)``; returns ``self``."""
-        started = time.perf_counter()
-        if y is None:
-            raise MetamedError("MetaClassifier requires y to be passed, but the target y is None.")
-        frame = _as_frame(X)
-        task = self._task(frame, column_or_1d(y, warn=True), groups)
-        return self.fit_task(task, started, input_columns=list(frame.columns),
-                             named_input=isinstance(X, pd.DataFrame))
-
-    def fit_task(self, task: Task, started: float | None = None, *,
-                 input_columns: list[str] | None = None, named_input: bool = True,
-                 progress: Progress = silent) -> MetaClassifier:
-        """:meth:`fit` on an already validated :class:`Task`.
-
-        ``input_columns`` are the columns the user gave (default: the
-        task's features); ``named_input`` whether they are the user's names;
-        ``progress`` hears each stage as it starts (the command shows it).
-        """
-        started = time.perf_counter() if started is None else started
-        metadata, notes = self._metadata_for(task)
-        learner = make_learner(self.learner).fit(metadata)
-        deadline = started + self.time_budget
-        options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
-                       n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state,
-                       progress=progress)
-        honest = self._honest(task, learner, deadline, options) if self.outer_splits else None
-        search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
-        nominal = self.time_budget * (1 - REFIT_RESERVE - (HONEST_SHARE if honest else 0))
-        selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
-                                 **options)
-        progress("final fit on every row")
-        self.state_ = FittedState(
-            model=fit_selected(selection, task),
-            classes=np.asarray(task.classes),
-            positive_index=task.positive_index,
-            input_columns=list(task.X.columns) if input_columns is None else input_columns,
-            named_input=named_input,
-            feature_types=dict(task.feature_types),
-            cv_results=honest.metrics if honest else {},
-            baseline_comparison=honest.baseline if honest else {},
-            oof_proba=honest.oof_proba if honest else None,
-            oof_target=task.codes,
-            leaderboard=selection.search.leaderboard(),
-            recommendations=selection.recommendations,
-            best_config=selection.search.candidates[0].config,
-            ensemble=[(config_name(m.config), float(w))
-                      for m, w in zip(selection.members, selection.weights, strict=True)],
-            task_summary=task.summary(),
-            notes=notes + selection.search.budget_notes(),
-            fit_seconds=time.perf_counter() - started,
-            decision=selection.decision,
-            recalibration=_recalibration(selection, honest),
-        )
-        return self
-
-    def _honest(self, task: Task, learner, deadline: float, options: dict) -> Honest:
-        """The whole procedure in outer CV, its intervals, and its difference from plain LR.
-
-        The intervals' expected time (three bootstraps' worth: the metrics,
-        then both sides of the paired difference) is set aside first.
-        """
-        scorer = Scorer.for_task(task)
-        reserve = 3 * expected_seconds(task.target_values, n_columns(task), scorer)
-        budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
-        # The plan takes the nominal share: the reserve is timed, so it varies with the load.
-        nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
-                            plan_budget=self.time_budget * HONEST_SHARE, **options)
-        say: Progress = options["progress"]
-        say("intervals and the comparison with logistic regression")
-        baseline = refit_oof(task, named_config("logreg"), self.outer_splits, self.random_state)
-        codes, positive, groups = task.codes, task.positive_index, task.group_labels
-        oof = nested.proba
-        return Honest(
-            oof_proba=oof,
-            metrics=bootstrap_intervals(codes, oof[None], scorer, groups,
-                                        seed=self.random_state),
-            baseline=paired_intervals(codes, oof, baseline, scorer, groups,
-                                      seed=self.random_state),
-            slope_before=(calibration_slope_intercept(codes == positive, nested.raw[:, positive])[0]
-                          if positive is not None else None),
-            recalibrated_folds=nested.recalibrated_folds,
-        )
-
-    def _metadata_for(self, task: Task) -> tuple[MetaData, list[str]]:
-        """The KB's meta-training data, without this very table if the KB holds it.
-
-        With ``shareable``, only configs that keep no training values are
-        left, so every recommendation (and its reason) is one the search may run.
-        """
-        metadata, notes = load_metadata(self.kb), []
-        if self.shareable:
-            metadata = metadata.with_configs([not config_keeps_rows(c) for c in metadata.configs])
-            notes.append("shareable: only pipelines whose fitted model keeps no patient values "
-                         "were searched.")
-        known = metadata.known_as(task.content_hash())
-        if known is not None:
-            metadata = metadata.without(known)
-            notes.append(f"this table is the knowledge base's task '{known}'; it and its family "
-                         "were left out, so recommendations come from other tasks.")
-        return metadata, notes
-
-    def _task(self, frame: pd.DataFrame, y: np.ndarray, groups) -> Task:
-        frame = frame.copy()
-        if "__target__" in frame.columns:
-            frame = frame.drop(columns="__target__")
-        frame["__target__"] = np.asarray(y)
-        if groups is not None:
-            frame["__group__"] = np.asarray(groups)
-        return make_task(frame, "__target__", name="data", positive_class=self.positive_class,
-                         group_column="__group__" if groups is not None else None)
+    classes_ = _learned("classes")
+    positive_class_ = _learned("positive_class")
+    recalibration_ = _learned("recalibration")
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (columns follow ``classes_``)."""
         state = self._state()
-        frame = _as_frame(X)
-        if not isinstance(X, pd.DataFrame) and frame.shape[1] != self.n_features_in_:
-            raise MetamedError(f"X has {frame.shape[1]} features, but MetaClassifier is expecting "
-                             f"{self.n_features_in_} features as input.")
-        frame, _ = conform_features(frame, state.feature_types)
+        frame = self._features(X)
         proba = np.zeros((len(frame), len(state.classes)))
         proba[:, state.model.classes_.astype(int)] = state.model.predict_proba(frame)
         return proba
-
-    def _state(self) -> FittedState:
-        check_is_fitted(self, "state_")
-        return self.state_
-
-    def _set_state(self, state: FittedState) -> MetaClassifier:
-        """Adopt a state read from a model file (see :mod:`metamed.automl.persistence`)."""
-        self.state_ = state
-        return self
-
-    # What the fit learned, read from the one state object (scikit-learn's ``name_`` style).
-    model_ = _learned("model")
-    classes_ = _learned("classes")
-    positive_class_ = _learned("positive_class")
-    feature_types_ = _learned("feature_types")
-    cv_results_ = _learned("cv_results")
-    baseline_comparison_ = _learned("baseline_comparison")
-    oof_proba_ = _learned("oof_proba")
-    oof_target_ = _learned("oof_target")
-    leaderboard_ = _learned("leaderboard")
-    recommendations_ = _learned("recommendations")
-    best_config_ = _learned("best_config")
-    ensemble_ = _learned("ensemble")
-    decision_ = _learned("decision")
-    recalibration_ = _learned("recalibration")
-    task_summary_ = _learned("task_summary")
-    notes_ = _learned("notes")
-    fit_seconds_ = _learned("fit_seconds")
-
-    @property
-    def verdict_(self) -> str | None:
-        """Whether the procedure beat plain logistic regression, in one sentence (None without
-        outer CV)."""
-        comparison = self._state().baseline_comparison
-        return verdict(comparison) if comparison else None
-
-    @property
-    def n_features_in_(self) -> int:
-        return len(self._state().input_columns)
-
-    @property
-    def feature_names_in_(self) -> np.ndarray:
-        """Column names seen in ``fit``; absent (AttributeError) when ``X`` had none."""
-        state = self._state()
-        if not state.named_input:
-            raise AttributeError("feature_names_in_ is defined only when X has column names.")
-        return np.asarray(state.input_columns, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True  # missing values are imputed inside every pipeline
-        tags.input_tags.string = True  # text columns are categorical features
-        tags.non_deterministic = False
-        return tags
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row."""
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class MetaRegressor(RegressorMixin, _MetaEstimator):
+    """A regressor chosen with meta-knowledge, evaluated honestly, with prediction intervals.
+
+    The procedure of :class:`MetaClassifier` for a continuous outcome
+    (length of stay, a lab value): candidates are ranked by cross-validated
+    R², the model to beat is ridge regression with its penalty tuned by
+    CV, and every prediction comes with conformal (CV+) intervals whose
+    coverage the outer CV measures (:mod:`metamed.automl.conformal`).
+    Parameters are those of :class:`MetaClassifier` (without
+    ``positive_class``).
+
+    Attributes
+    ----------
+    state_ : FittedState
+    cv_results_ : dict of str to Interval
+        Honest R², RMSE, MAE, calibration slope and in-the-large, with 95% CIs.
+    baseline_comparison_ : dict of str to Interval
+        Honest metrics minus the tuned ridge's on the same outer folds.
+    interval_coverage_ : dict
+        Per interval level (``"0.9"``...), the share of held-out outcomes
+        inside their interval in the outer CV, and the mean and median width.
+    model_ : ConformalRegressor
+    leaderboard_, recommendations_, best_config_, ensemble_, decision_,
+    oof_proba_, oof_target_, feature_types_, task_summary_, notes_, fit_seconds_ :
+        As for :class:`MetaClassifier`.
+    """
+
+    task_type = "regression"
+
+    def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
+                 time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
+                 n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
+                 shareable: bool = False, random_state: int = 0) -> None:
+        self.kb = kb
+        self.learner = learner
+        self.time_budget = time_budget
+        self.n_candidates = n_candidates
+        self.n_splits = n_splits
+        self.n_repeats = n_repeats
+        self.outer_splits = outer_splits
+        self.ensemble = ensemble
+        self.shareable = shareable
+        self.random_state = random_state
+
+    interval_coverage_ = _learned("interval_coverage")
+
+    def predict(self, X) -> np.ndarray:
+        """The predicted value of each row."""
+        return np.asarray(self._state().model.predict(self._features(X)), dtype=float)
+
+    def predict_interval(self, X, level: float = DEFAULT_LEVEL) -> np.ndarray:
+        """Lower and upper bound (columns) of each row's ``level`` prediction interval."""
+        return self._state().model.predict_interval(self._features(X), level)
 
 
 def _recalibration(selection, honest: Honest | None) -> dict:
@@ -374,12 +486,12 @@ def _recalibration(selection, honest: Honest | None) -> dict:
     return found
 
 
-def _as_frame(X) -> pd.DataFrame:
+def _as_frame(X, owner: str) -> pd.DataFrame:
     """A DataFrame as it is; an array-like as columns x0, x1, ... (dense, 2-D, real)."""
     if isinstance(X, pd.DataFrame):
         return X
     if issparse(X):
-        raise TypeError("sparse data is not supported by MetaClassifier; pass a dense array or "
+        raise TypeError(f"sparse data is not supported by {owner}; pass a dense array or "
                         "a DataFrame (X.toarray()).")
     array = np.asarray(X)
     if array.ndim != 2:
@@ -390,5 +502,5 @@ def _as_frame(X) -> pd.DataFrame:
         raise MetamedError("Complex data not supported: features must be real numbers or text.")
     if array.shape[1] == 0:
         raise MetamedError(f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
-                           "of 1 is required by MetaClassifier.")
+                           f"of 1 is required by {owner}.")
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])

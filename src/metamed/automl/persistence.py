@@ -21,8 +21,9 @@ from sklearn.pipeline import Pipeline
 
 from metamed import __version__
 from metamed.automl.calibration import Recalibrated
+from metamed.automl.conformal import ConformalRegressor
 from metamed.automl.ensemble import WeightedEnsemble
-from metamed.automl.estimator import MetaClassifier
+from metamed.automl.estimator import MetaClassifier, MetaRegressor
 from metamed.automl.state import BINARY_FIELDS, FittedState
 from metamed.automl.trusted_types import trusted_types
 from metamed.errors import MetamedError, one_line
@@ -32,8 +33,8 @@ FORMAT_VERSION = 2
 _CONTENT_KEYS = frozenset({*BINARY_FIELDS, "metadata"})
 
 
-def save_model(model: MetaClassifier, path: str | Path) -> Path:
-    """Write a fitted :class:`MetaClassifier` to ``path`` (a .skops file).
+def save_model(model: MetaClassifier | MetaRegressor, path: str | Path) -> Path:
+    """Write a fitted :class:`MetaClassifier` or :class:`MetaRegressor` to ``path`` (.skops).
 
     Raises
     ------
@@ -56,7 +57,7 @@ def save_model(model: MetaClassifier, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path) -> MetaClassifier:
+def load_model(path: str | Path) -> MetaClassifier | MetaRegressor:
     """Read a model written by :func:`save_model`; refuse anything else without running it."""
     path = Path(path)
     if not path.is_file():
@@ -66,7 +67,8 @@ def load_model(path: str | Path) -> MetaClassifier:
     try:
         state = FittedState.from_document(document["state"],
                                           **{name: content[name] for name in BINARY_FIELDS})
-        model = MetaClassifier(**document["params"])._set_state(state)
+        kind = MetaRegressor if state.task_type == "regression" else MetaClassifier
+        model = kind(**document["params"])._set_state(state)
     except (KeyError, TypeError, ValueError) as error:
         raise _not_a_model(path, "its metadata is not metamed's") from error
     model.metamed_version_ = document["metamed_version"]
@@ -91,7 +93,8 @@ def _load_trusted(path: Path) -> dict:
         raise _not_a_model(path, error) from error
     if not isinstance(content, dict) or set(content) != _CONTENT_KEYS:
         raise _not_a_model(path, "its contents are not a metamed model's")
-    if not isinstance(content["model"], Pipeline | WeightedEnsemble | Recalibrated):
+    if not isinstance(content["model"],
+                      Pipeline | WeightedEnsemble | Recalibrated | ConformalRegressor):
         raise _not_a_model(path, "it holds no metamed pipeline")
     return content
 

@@ -33,7 +33,7 @@ import numpy as np
 from scipy.stats import norm
 
 from metamed.errors import MetamedError
-from metamed.evaluation.metrics import class_roc_auc
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.learners.similarity import TaskSpace
@@ -169,17 +169,20 @@ def kb_prior(metadata: MetaData, metafeatures: np.ndarray, proposal: dict[str, f
 
 
 def paired_evidence(proposal: list[np.ndarray], baseline: list[np.ndarray],
-                    targets: list[np.ndarray], test_share: float) -> Evidence:
-    """Per-fold ROC AUC differences from each fold's test probabilities and class indices.
+                    targets: list[np.ndarray], test_share: float,
+                    scorer: Scorer | None = None) -> Evidence:
+    """Per-fold differences in the scorer's primary metric (ROC AUC by default, R² for a
+    regression) from each fold's test predictions and targets.
 
-    Folds whose test rows hold a single class (no AUC) are skipped.
+    Folds whose test rows hold a single class (no AUC) or one value (no R²) are skipped.
     """
-    differences = [class_roc_auc(y, p) - class_roc_auc(y, b)
+    scorer = scorer or Scorer()
+    differences = [scorer.primary_score(y, p) - scorer.primary_score(y, b)
                    for p, b, y in zip(proposal, baseline, targets, strict=True)
                    if len(np.unique(y)) > 1]
     if not differences:
-        raise MetamedError("no CV fold holds two classes: the paired comparison with logistic "
-                           "regression has no evidence.")
+        raise MetamedError("no CV fold holds two different outcomes: the paired comparison "
+                           "with the baseline has no evidence.")
     return Evidence(np.asarray(differences), test_share)
 
 

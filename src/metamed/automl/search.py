@@ -6,10 +6,11 @@ the survivors have full cross-validation. Before every fit the search asks
 whether that fit is expected to end within the wall-clock budget (from the
 candidate's own fold times, or the median of the others'), so it stops on
 time with what it has measured instead of starting a fit it cannot finish.
-The plain logistic regression always competes and is never cut: on small
-medical tables it is often the model to beat, every other candidate is
-compared with it fold by fold (:mod:`metamed.automl.policy`), and it keeps
-a tiny dataset from ending with a degenerate choice.
+The plain logistic regression (for a regression, ridge with its penalty
+tuned) always competes and is never cut: on small medical tables it is often
+the model to beat, every other candidate is compared with it fold by fold
+(:mod:`metamed.automl.policy`), and it keeps a tiny dataset from ending with
+a degenerate choice. Candidates are ranked by ROC AUC, or R² for a number.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import pandas as pd
 from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
-from metamed.evaluation.metrics import class_roc_auc
+from metamed.evaluation.evaluate import n_columns
+from metamed.evaluation.scoring import BASELINES, Scorer
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 
 #: Receives a short description of the stage the work is in ("search: pipeline 2/9 ...").
@@ -72,6 +74,7 @@ class SearchResult:
     seconds: float
     tests: list[np.ndarray] = field(default_factory=list)
     planned_out: int = 0
+    metric: str = "roc_auc"
 
     @property
     def complete(self) -> list[Candidate]:
@@ -100,17 +103,19 @@ class SearchResult:
     def leaderboard(self) -> pd.DataFrame:
         return pd.DataFrame([
             {"rank": i + 1, "pipeline": config_name(c.config), "config_hash": config_hash(c.config),
-             "cv_roc_auc": c.mean_score, "folds": len(c.fold_scores), "origin": c.origin,
+             f"cv_{self.metric}": c.mean_score, "folds": len(c.fold_scores), "origin": c.origin,
              "error": c.error}
             for i, c in enumerate(self.candidates)
         ])
 
 
-def candidate_pool(configs: list[tuple[dict, str]]) -> list[Candidate]:
-    """Recommended configs plus the logistic-regression baseline, without duplicates."""
+def candidate_pool(configs: list[tuple[dict, str]],
+                   task_type: str = "classification") -> list[Candidate]:
+    """Recommended configs plus the baseline of ``task_type``, without duplicates."""
     pool, seen = [], set()
-    baseline = config_hash(named_config("logreg"))
-    for config, origin in [*configs, (named_config("logreg"), "always included: baseline")]:
+    reference = named_config(BASELINES[task_type])
+    baseline = config_hash(reference)
+    for config, origin in [*configs, (reference, "always included: baseline")]:
         digest = config_hash(config)
         if digest not in seen:
             seen.add(digest)
@@ -149,9 +154,9 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
         raise MetamedError(f"n_repeats must be at least 1, got {n_repeats}.")
     started = time.perf_counter()
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
-    codes = task.codes
+    scorer = Scorer.for_task(task)
     for c in candidates:
-        c.oof = np.full((task.n_rows, len(task.classes)), np.nan)
+        c.oof = np.full((task.n_rows, n_columns(task)), np.nan)
     alive = list(candidates)
     n_fits = len(plan.splits)
     rungs = _rungs(plan.n_splits, n_repeats)
@@ -162,7 +167,7 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
                 expected = candidate.fold_seconds or _typical_fold(candidates)
                 if time.perf_counter() - started + expected > budget or candidate.error:
                     break
-                _score_fold(candidate, task, split, codes)
+                _score_fold(candidate, task, split, scorer)
         alive = [c for c in alive if not c.error and len(c.fold_scores) == rung_end]
         alive.sort(key=lambda c: -c.mean_score)
         if rung_end < n_fits:
@@ -172,7 +177,7 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
             alive = alive[:keep] + [c for c in alive[keep:] if c.reference]
     ranked = sorted(candidates, key=lambda c: _standing(c, plan.n_splits))
     return SearchResult(ranked, plan.n_splits, time.perf_counter() - started,
-                        [split.test for split in plan.splits])
+                        [split.test for split in plan.splits], metric=scorer.primary)
 
 
 def _standing(candidate: Candidate, n_splits: int) -> tuple:
@@ -195,7 +200,7 @@ def _typical_fold(candidates: list[Candidate]) -> float:
     return float(np.median(measured)) if measured else 0.0
 
 
-def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> None:
+def _score_fold(candidate: Candidate, task: Task, split, scorer: Scorer) -> None:
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -206,6 +211,7 @@ def _score_fold(candidate: Candidate, task: Task, split, codes: np.ndarray) -> N
         return
     candidate.oof[split.test] = fold.proba
     candidate.fold_proba.append(fold.proba)
-    candidate.fold_scores.append(class_roc_auc(codes[split.test], fold.proba))
+    candidate.fold_scores.append(scorer.primary_score(task.target_values[split.test],
+                                                      fold.proba))
     candidate.seconds.append(time.perf_counter() - started)
 

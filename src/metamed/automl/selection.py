@@ -4,7 +4,8 @@
 budgeted search -> one pipeline or a greedy ensemble. :func:`nested_oof`
 runs that same procedure inside each outer fold and predicts the outer
 test rows, so the reported score never comes from the data that chose the
-model (the small-data trap where selection overfits).
+model (the small-data trap where selection overfits). Both serve
+classification and regression; only classification is recalibrated.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from metamed.automl.calibration import Recalibrated, recalibration
+from metamed.automl.conformal import LEVELS, ConformalRegressor
 from metamed.automl.costs import CostModel
-from metamed.automl.ensemble import WeightedEnsemble, caruana_weights
+from metamed.automl.ensemble import WeightedEnsemble, WeightedRegressor, caruana_weights
 from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
 from metamed.automl.search import (
     PLAN_SHARE,
@@ -33,6 +35,8 @@ from metamed.automl.search import (
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import cross_validate_proba, plan_cv
+from metamed.evaluation.evaluate import n_columns
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
 from metamed.space import config_hash, config_name, pipeline_for_task
@@ -55,23 +59,28 @@ class Selection:
     calibration: tuple[float, float] | None = None
 
     def estimator(self, task: Task) -> BaseEstimator:
-        """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated."""
+        """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated;
+        a regression's comes with conformal prediction intervals."""
         pipelines = [pipeline_for_task(m.config, task) for m in self.members]
-        model = pipelines[0] if len(pipelines) == 1 else WeightedEnsemble(pipelines, self.weights)
+        blend = WeightedRegressor if task.is_regression else WeightedEnsemble
+        model = pipelines[0] if len(pipelines) == 1 else blend(pipelines, self.weights)
+        if task.is_regression:
+            return ConformalRegressor(model)
         return Recalibrated(model, *self.calibration) if self.calibration else model
 
     def oof(self) -> np.ndarray:
-        """The final blend's out-of-fold probabilities in the search (NaN where unmeasured)."""
+        """The final blend's out-of-fold predictions in the search (NaN where unmeasured)."""
         return sum(w * m.oof for m, w in zip(self.members, self.weights, strict=True))
 
 
 @dataclass(frozen=True)
 class NestedOOF:
-    """The whole procedure's outer-CV probabilities, before and after any recalibration."""
+    """The whole procedure's outer-CV predictions, before and after any recalibration."""
 
     proba: np.ndarray
     raw: np.ndarray
     recalibrated_folds: int
+    bounds: np.ndarray | None = None
 
 
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
@@ -83,7 +92,9 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
 
     The plan keeps the recommendations whose predicted cost (from the KB's
     fit times) fits in ``plan_budget`` (default ``budget``); ``budget`` is
-    then only a ceiling. A caller that wants the same answer on a busy
+    then only a ceiling. A KB without tasks of this type has no times to
+    plan from: then every recommendation is kept and ``budget`` alone
+    decides what is measured. A caller that wants the same answer on a busy
     machine passes a ``plan_budget`` that does not depend on the clock.
 
     The proposal is the greedy ensemble of the fully evaluated candidates
@@ -94,11 +105,13 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     progress("meta-features and recommendations")
     metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
     recommendations = learner.recommend(metafeatures, n_candidates)
-    cost = CostModel.from_metadata(learner.metadata_)
-    pool, planned_out = plan_pool(
-        candidate_pool([(r.config, r.rationale) for r in recommendations]),
-        lambda c: cost.seconds(c.config, config_hash(c.config), metafeatures),
-        budget if plan_budget is None else plan_budget, n_splits * n_repeats)
+    pool = candidate_pool([(r.config, r.rationale) for r in recommendations], task.task_type)
+    planned_out = 0
+    if learner.metadata_.task_ids:
+        cost = CostModel.from_metadata(learner.metadata_)
+        pool, planned_out = plan_pool(
+            pool, lambda c: cost.seconds(c.config, config_hash(c.config), metafeatures),
+            budget if plan_budget is None else plan_budget, n_splits * n_repeats)
     search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
                                 seed=seed, progress=progress)
     search.planned_out = planned_out
@@ -109,7 +122,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     if policy is not None and baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     oof = selection.oof()
-    if not np.isnan(oof).any():
+    if not task.is_regression and not np.isnan(oof).any():
         selection.calibration = recalibration(task.codes, oof)
     return selection
 
@@ -118,17 +131,18 @@ def _proposal(search: SearchResult, task: Task, ensemble: bool
               ) -> tuple[list[Candidate], np.ndarray]:
     """The search's best candidate, or the greedy ensemble of the fully evaluated ones."""
     complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
-    if not complete:  # nothing measured in time: fall back on the plain logistic regression
+    if not complete:  # nothing measured in time: fall back on the baseline
         complete = [c for c in search.candidates if c.reference]
     if not ensemble or len(complete) < 2:
         return complete[:1], np.ones(1)
-    weights = caruana_weights([c.oof for c in complete], task.codes)
+    weights = caruana_weights([c.oof for c in complete], task.target_values,
+                              loss=Scorer.for_task(task).loss)
     used = weights > 0
     return [c for c, u in zip(complete, used, strict=True) if u], weights[used]
 
 
 def _baseline(search: SearchResult) -> Candidate | None:
-    """The plain logistic regression, if the search measured it on every fold of a CV."""
+    """The baseline (plain LR, tuned ridge), if the search measured it on every fold of a CV."""
     found = [c for c in search.candidates if c.reference]
     return found[0] if found and len(found[0].fold_proba) >= search.n_splits else None
 
@@ -137,7 +151,8 @@ def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, ta
             learner: MetaLearner, metafeatures: np.ndarray) -> Selection:
     """Weigh the proposal against LR fold by fold, with the KB's prior; blend as decided.
 
-    Without any fold holding both classes there is no evidence, and LR is kept.
+    Without any fold holding both classes (or two values) there is no evidence, and the
+    baseline is kept.
     """
     members, weights = selection.members, selection.weights
     n_folds = min(len(c.fold_proba) for c in [*members, baseline])
@@ -146,7 +161,8 @@ def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, ta
                for f in range(n_folds)]
     try:
         evidence = paired_evidence(blended, baseline.fold_proba[:n_folds],
-                                   [task.codes[t] for t in tests], len(tests[0]) / task.n_rows)
+                                   [task.target_values[t] for t in tests],
+                                   len(tests[0]) / task.n_rows, Scorer.for_task(task))
     except MetamedError:  # no fold can compare them (grouped folds of one class): keep LR
         return Selection(selection.recommendations, selection.search, [baseline], np.ones(1))
     proposal = {config_hash(m.config): float(w) for m, w in zip(members, weights, strict=True)}
@@ -168,11 +184,11 @@ def _combine(members: list[Candidate], weights: np.ndarray) -> tuple[list[Candid
 
 
 def fit_selected(selection: Selection, task: Task) -> BaseEstimator:
-    """Fit the chosen model on every row of ``task`` (labels as class indices)."""
+    """Fit the chosen model on every row of ``task`` (class indices, or a regression's numbers)."""
     estimator = selection.estimator(task)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return estimator.fit(task.X, task.codes)
+        return estimator.fit(task.X, task.target_values)
 
 
 def _check_searchable(task: Task, plan) -> None:
@@ -181,6 +197,8 @@ def _check_searchable(task: Task, plan) -> None:
     The search inside each outer fold cross-validates again, which needs two
     rows of every class; with 2 rows in a class, 2 outer folds leave one.
     """
+    if task.is_regression:
+        return
     for split in plan.splits:
         counts = np.bincount(task.codes[split.train], minlength=len(task.classes))
         if counts.min() < 2:
@@ -200,6 +218,10 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     recalibration (the same where none was needed): their calibration is
     the "before" that the recalibration is judged against.
 
+    A regression's folds also predict their conformal intervals at every
+    level of :data:`~metamed.automl.conformal.LEVELS` (``bounds``: rows x
+    2 x levels), whose coverage of the held-out outcomes is the honest one.
+
     Each fold's search is planned on an equal share of ``plan_budget``
     (default ``budget``), which does not depend on the clock. Its ceiling is
     all the time left but what the later folds' planned work needs (less a
@@ -209,8 +231,9 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     deadline = time.perf_counter() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     _check_searchable(task, plan)
-    proba = np.zeros((task.n_rows, len(task.classes)))
+    proba = np.zeros((task.n_rows, n_columns(task)))
     raw, recalibrated = proba.copy(), 0
+    bounds = np.zeros((task.n_rows, 2, len(LEVELS))) if task.is_regression else None
     planned = (budget if plan_budget is None else plan_budget) / len(plan.splits) * (
         1 - REFIT_SHARE)
     for i, split in enumerate(plan.splits):
@@ -224,13 +247,18 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
                                  progress=in_fold, **search_options)
         in_fold("refit")
         model = fit_selected(selection, inner)
-        present = [task.classes.index(c) for c in inner.classes]
         rows = task.X.iloc[split.test]
+        if task.is_regression:
+            proba[split.test, 0] = raw[split.test, 0] = model.predict(rows)
+            for k, level in enumerate(LEVELS):
+                bounds[split.test, :, k] = model.predict_interval(rows, level)
+            continue
+        present = [task.classes.index(c) for c in inner.classes]
         proba[np.ix_(split.test, present)] = model.predict_proba(rows)
         unwrapped = model.estimator if isinstance(model, Recalibrated) else model
         raw[np.ix_(split.test, present)] = unwrapped.predict_proba(rows)
         recalibrated += isinstance(model, Recalibrated)
-    return NestedOOF(proba, raw, recalibrated)
+    return NestedOOF(proba, raw, recalibrated, bounds)
 
 
 def refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:

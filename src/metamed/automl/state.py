@@ -27,14 +27,15 @@ BINARY_FIELDS = ("model", "oof_proba", "oof_target")
 
 @dataclass
 class FittedState:
-    """Everything ``MetaClassifier.fit`` learned.
+    """Everything ``MetaClassifier.fit`` (or ``MetaRegressor.fit``) learned.
 
     Attributes
     ----------
     model : estimator
-        The fitted final pipeline or ensemble (predicts class indices).
+        The fitted final pipeline or ensemble (predicts class indices); for
+        a regression, a :class:`~metamed.automl.conformal.ConformalRegressor`.
     classes : ndarray
-        Class labels; the column order of probabilities.
+        Class labels; the column order of probabilities (empty for a regression).
     positive_index : int or None
         Index into ``classes`` of the positive class (binary tasks only).
     input_columns : list of str
@@ -46,12 +47,13 @@ class FittedState:
     cv_results : dict of str to Interval
         Honest metrics with 95% CIs (empty without outer CV).
     baseline_comparison : dict of str to Interval
-        Each honest metric minus plain logistic regression's on the same
-        outer folds, with a paired 95% CI (empty without outer CV).
+        Each honest metric minus the baseline's (plain logistic regression,
+        or tuned ridge) on the same outer folds, with a paired 95% CI (empty
+        without outer CV).
     oof_proba : ndarray or None
-        Outer-CV probabilities behind ``cv_results``.
+        Outer-CV probabilities (a regression: predictions) behind ``cv_results``.
     oof_target : ndarray
-        True class indices of the training rows.
+        True class indices (a regression: values) of the training rows.
     leaderboard : DataFrame
     recommendations : list of Recommendation
     best_config : dict
@@ -65,6 +67,10 @@ class FittedState:
     task_summary : dict
     notes : list of str
     fit_seconds : float
+    task_type : {"classification", "regression"}
+    interval_coverage : dict
+        A regression's prediction intervals in the outer folds: per level,
+        the share of held-out outcomes inside their interval and the widths.
     """
 
     model: BaseEstimator
@@ -86,6 +92,8 @@ class FittedState:
     fit_seconds: float
     decision: Decision | None = None
     recalibration: dict = dataclasses.field(default_factory=dict)
+    task_type: str = "classification"
+    interval_coverage: dict = dataclasses.field(default_factory=dict)
 
     @property
     def positive_class(self) -> object | None:
@@ -115,6 +123,8 @@ class FittedState:
             "ensemble": [list(member) for member in self.ensemble],
             "decision": dataclasses.asdict(self.decision) if self.decision else None,
             "recalibration": dict(self.recalibration),
+            "task_type": self.task_type,
+            "interval_coverage": dict(self.interval_coverage),
             "task_summary": self.task_summary,
             "notes": list(self.notes),
             "fit_seconds": self.fit_seconds,
@@ -139,6 +149,8 @@ class FittedState:
             ensemble=[(str(n), float(w)) for n, w in document["ensemble"]],
             decision=Decision(**document["decision"]) if document.get("decision") else None,
             recalibration=dict(document.get("recalibration", {})),
+            task_type=document.get("task_type", "classification"),
+            interval_coverage=dict(document.get("interval_coverage", {})),
             task_summary=document["task_summary"],
             notes=list(document["notes"]),
             fit_seconds=float(document["fit_seconds"]),

@@ -5,7 +5,8 @@ nodes, *calling* it with arguments read from the file; a type it is told to
 trust is therefore code the file can run. metamed trusts only the types its
 own model files hold: every class that a fitted pipeline of the space (each
 model family, each preprocessing variant, binary, multiclass and
-regression), an ensemble of them or a recalibrated one contains, beyond what
+regression), an ensemble of them, a recalibrated one or a regression's
+conformal wrapper contains, beyond what
 skops trusts by default. The list is
 derived by fitting those pipelines and asking skops what it found
 (:func:`derive`), stored beside this module (``trusted_types.json``), and a
@@ -29,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from metamed.automl.calibration import Recalibrated
-from metamed.automl.ensemble import WeightedEnsemble
+from metamed.automl.conformal import ConformalRegressor
+from metamed.automl.ensemble import WeightedEnsemble, WeightedRegressor
 from metamed.data.validation import make_task
 from metamed.space import SPACE, named_config, pipeline_for_task
 from metamed.space.families import families_for
@@ -54,8 +56,12 @@ def derive() -> list[str]:
                        "oof_target": np.zeros(2, dtype=int)}
             found.update(sio.get_untrusted_types(data=sio.dumps(content)))
     regression = _sample_task(0)
-    for config in _configs("regression"):
-        content = {"model": _fit(config, regression), "metadata": "{}"}
+    blend = WeightedRegressor([pipeline_for_task(named_config(name), regression)
+                               for name in ("ridge_cv", "rf_reg")], np.array([0.5, 0.5]))
+    conformal = ConformalRegressor(blend)
+    for model in [*(_fit(c, regression) for c in _configs("regression")),
+                  conformal.fit(regression.X, regression.target_values)]:
+        content = {"model": model, "metadata": "{}"}
         found.update(sio.get_untrusted_types(data=sio.dumps(content)))
     not_classes = sorted(name for name in found if not _is_class(name))
     if not_classes:

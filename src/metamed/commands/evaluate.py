@@ -17,6 +17,7 @@ from metamed.commands.options import (
     Group,
     Positive,
     Repeats,
+    TaskKind,
     Target,
 )
 from metamed.errors import MetamedError
@@ -28,23 +29,28 @@ def evaluate(
     data: Data,
     target: Target,
     pipeline: Annotated[str, typer.Option(
-        help="A model family at its defaults (logreg, rf, ...; a wrong name lists them all), "
-             "or a config .json file.")] = "logreg",
+        help="A model family at its defaults (logreg, rf, ridge_cv, rf_reg, ...; a wrong name "
+             "lists them all), or a config .json file. Default: the task's baseline (plain "
+             "logistic regression, or ridge with its penalty tuned).")] = "",
     folds: Folds = 5,
     repeats: Repeats = 3,
     seed: Annotated[int, typer.Option(help="Random seed of splits and bootstrap.")] = 0,
     positive: Positive = None,
     group: Group = None,
     encoding: Encoding = "utf-8",
+    task_type: TaskKind = "auto",
     as_json: AsJson = False,
 ) -> None:
     """Cross-validate one pipeline and print every metric with a 95% CI."""
     from metamed.data.io import load_task
     from metamed.evaluation import evaluate as run_evaluation
+    from metamed.evaluation.scoring import BASELINES
     from metamed.report.terminal import evaluation_summary, print_evaluation
     from metamed.space import pipeline_for_task
 
-    task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
+    task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
+                     task_type=task_type)
+    pipeline = pipeline or BASELINES[task.task_type]
     config = _resolve_config(pipeline)
     estimator = pipeline_for_task(config, task)
     result = run_evaluation(

@@ -19,6 +19,9 @@ KB = Annotated[str | None, typer.Option(
 Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
 Positive = Annotated[str | None, typer.Option(help="Positive class (default: minority).")]
 Group = Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")]
+TaskKind = Annotated[str, typer.Option(
+    "--task", help="auto (a number with fractions or over 20 values is a regression), "
+                   "classification or regression.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 ModelFile = Annotated[Path, typer.Argument(help="A model saved by `metamed fit`.")]
 

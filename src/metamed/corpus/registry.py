@@ -188,8 +188,9 @@ def select(
     """Entries that pass every given filter (``None`` means "any").
 
     ``binary=True`` keeps two-class tasks and ``binary=False`` multi-class
-    ones (neither keeps a regression); ``grouped=True`` keeps tasks with repeated measures. Row filters
-    use the recorded sizes, so selecting never loads data.
+    ones (neither keeps a regression); ``grouped=True`` keeps tasks with
+    repeated measures. Row filters use the recorded sizes, so selecting
+    never loads data.
     """
     chosen = []
     for entry in entries() if items is None else items:

@@ -265,6 +265,7 @@ def load_task(
     positive_class: object | None = None,
     group_column: str | None = None,
     drop_columns: tuple[str, ...] = (),
+    task_type: str = "auto",
 ) -> Task:
     """Read ``source`` (a path or a DataFrame) and validate it into a Task.
 
@@ -284,6 +285,7 @@ def load_task(
         positive_class=positive_class,
         group_column=group_column,
         drop_columns=drop_columns,
+        task_type=task_type,
     )
     task.notes[:0] = notes
     return task

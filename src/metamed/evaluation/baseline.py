@@ -11,21 +11,29 @@ from __future__ import annotations
 
 from metamed.evaluation.intervals import Interval
 
-#: The differences shown beside the verdict: discrimination, accuracy of risks, calibration.
-BASELINE_METRICS = ("roc_auc", "brier", "calibration_slope")
-BASELINE_NAME = "logistic regression"
+#: The differences shown beside the verdict: discrimination (or explained variance), accuracy,
+#: calibration.
+BASELINE_METRICS = {"classification": ("roc_auc", "brier", "calibration_slope"),
+                    "regression": ("r2", "rmse", "calibration_slope")}
+#: The model to beat, in words.
+BASELINE_NAMES = {"classification": "logistic regression",
+                  "regression": "ridge regression (penalty tuned by CV)"}
+_UNITS = {"classification": ("roc_auc", "AUC"), "regression": ("r2", "R²")}
 
 
-def verdict(comparison: dict[str, Interval]) -> str:
-    """Whether the procedure beat the baseline on ROC AUC, with the 95% CI, in words."""
-    auc = comparison["roc_auc"]
-    if auc.low == auc.high == 0:
-        return f"the procedure chose plain {BASELINE_NAME} itself: there is no difference."
-    span = f"{auc.estimate:+.3f} AUC, 95% CI {auc.low:+.3f} to {auc.high:+.3f}"
-    if auc.low > 0:
-        return (f"beat {BASELINE_NAME} by {auc.estimate:.3f} AUC ({auc.low:.3f} to "
-                f"{auc.high:.3f}) on the same outer folds.")
-    if auc.high < 0:
-        return (f"worse than {BASELINE_NAME} on the same outer folds ({span}); plain "
-                f"{BASELINE_NAME} would have done better here.")
-    return f"no better than {BASELINE_NAME} here ({span} on the same outer folds)."
+def verdict(comparison: dict[str, Interval], task_type: str = "classification") -> str:
+    """Whether the procedure beat the baseline on ROC AUC (R² for a regression), with the
+    95% CI, in words."""
+    name, unit = _UNITS[task_type]
+    baseline = BASELINE_NAMES[task_type]
+    gain = comparison[name]
+    if gain.low == gain.high == 0:
+        return f"the procedure chose {baseline} itself: there is no difference."
+    span = f"{gain.estimate:+.3f} {unit}, 95% CI {gain.low:+.3f} to {gain.high:+.3f}"
+    if gain.low > 0:
+        return (f"beat {baseline} by {gain.estimate:.3f} {unit} ({gain.low:.3f} to "
+                f"{gain.high:.3f}) on the same outer folds.")
+    if gain.high < 0:
+        return (f"worse than {baseline} on the same outer folds ({span}); {baseline} "
+                "would have done better here.")
+    return f"no better than {baseline} here ({span} on the same outer folds)."

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamed.data.task import Task, TaskType
-from metamed.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRIC_NAMES, all_metrics
+from metamed.evaluation.metrics import (
+    HIGHER_IS_BETTER,
+    METRIC_LABELS,
+    METRIC_NAMES,
+    all_metrics,
+    class_roc_auc,
+    log_loss,
+)
 from metamed.evaluation.regression_metrics import (
     REGRESSION_HIGHER_IS_BETTER,
     REGRESSION_LABELS,
@@ -24,6 +31,8 @@ from metamed.evaluation.regression_metrics import (
 
 #: Every metric either kind of task reports (the knowledge base's score columns).
 ALL_METRIC_NAMES = tuple(dict.fromkeys(METRIC_NAMES + REGRESSION_METRIC_NAMES))
+#: The named config each kind of task must beat: plain LR, and ridge with its penalty tuned.
+BASELINES = {"classification": "logreg", "regression": "ridge_cv"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,24 @@ class Scorer:
     @classmethod
     def for_task(cls, task: Task) -> Scorer:
         return cls(task.task_type, task.positive_index)
+
+    @property
+    def primary(self) -> str:
+        """The metric the search ranks by and the verdict is stated in."""
+        return "r2" if self.task_type == "regression" else "roc_auc"
+
+    def primary_score(self, target: np.ndarray, predictions: np.ndarray) -> float:
+        """:attr:`primary` alone, fast (a search computes it for every fold it fits)."""
+        if self.task_type == "regression":
+            residual = target - predictions[:, 0]
+            return float(1 - np.sum(residual**2) / np.sum((target - target.mean()) ** 2))
+        return class_roc_auc(target, predictions, self.positive)
+
+    def loss(self, target: np.ndarray, predictions: np.ndarray) -> float:
+        """What a greedy ensemble lowers: log loss of probabilities, squared error of numbers."""
+        if self.task_type == "regression":
+            return float(np.mean((target - predictions[:, 0]) ** 2))
+        return log_loss(target, predictions)
 
     @property
     def names(self) -> tuple[str, ...]:

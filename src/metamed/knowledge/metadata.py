@@ -17,6 +17,7 @@ from metamed.errors import MetamedError
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES, METAFEATURES_VERSION
 from metamed.knowledge.storage import BaseStorage
 from metamed.knowledge.summary import performance_matrix
+from metamed.space.families import MODEL_FAMILIES
 
 
 def check_metafeatures(info: dict[str, str]) -> None:
@@ -52,7 +53,8 @@ class MetaData:
     configs : list of dict
     config_hashes : list of str
     scores : array of shape (n_tasks, n_configs)
-        Mean ROC AUC over folds; NaN where every fold failed.
+        Mean ROC AUC (R² for regression tasks) over folds; NaN where every
+        fold failed.
     seconds : array of shape (n_tasks, n_configs) or None
         Mean seconds of one fold (fit and predict) where it succeeded: what
         a cost model learns from.
@@ -68,13 +70,22 @@ class MetaData:
     seconds: np.ndarray | None = None
 
     @classmethod
-    def from_storage(cls, storage: BaseStorage, metric: str = "roc_auc") -> MetaData:
-        """Every task on which every config has been tried (a build may still be running).
+    def empty(cls, configs: list[dict], hashes: list[str]) -> MetaData:
+        """No known task: what a meta-learner sees for a kind of task the KB does not hold."""
+        return cls(task_ids=[], content_hashes=[], families=[],
+                   metafeatures=np.empty((0, len(METAFEATURE_NAMES))), configs=configs,
+                   config_hashes=hashes, scores=np.empty((0, len(configs))))
 
-        A config that failed on every fold of a task has NaN there, which
-        counts as that task's worst; a config not yet tried would be
-        misread the same way, so tasks still being built are left out.
-        Each table is read once.
+    @classmethod
+    def from_storage(cls, storage: BaseStorage, task_type: str = "classification") -> MetaData:
+        """Every task of ``task_type`` on which every config of that type has been tried.
+
+        A KB may hold both kinds of task; a config's model family says which
+        kind it serves, so a regression never sees a classifier's record.
+        Scores are ROC AUC, or R² for regression. A config that failed on
+        every fold of a task has NaN there, which counts as that task's
+        worst; a config not yet tried would be misread the same way, so
+        tasks still being built are left out. Each table is read once.
 
         Raises
         ------
@@ -82,7 +93,13 @@ class MetaData:
             When the storage's meta-features are not the ones this metamed computes.
         """
         check_metafeatures(storage.info())
-        rows, configs, tasks = storage.evaluations(), storage.configs(), storage.tasks()
+        configs = {h: c for h, c in storage.configs().items()
+                   if MODEL_FAMILIES[c["model"]["name"]].task_type == task_type}
+        rows, tasks = storage.evaluations(), storage.tasks()
+        rows = rows[rows["config_hash"].isin(list(configs))]
+        metric = "r2" if task_type == "regression" else "roc_auc"
+        if rows.empty or metric not in rows.columns:
+            return cls.empty(list(configs.values()), list(configs))
         tried = rows.groupby("task_id")["config_hash"].nunique()
         complete = tried[tried == len(configs)].index
         matrix = performance_matrix(rows, metric)

@@ -16,6 +16,12 @@ Why not pymfe: its speed against this module is measured by
 ``benchmarks/kb_build.py`` (figures in docs/benchmarks.md); these ~30 values
 are cheap and enough to find neighbouring tasks.
 
+A regression's target is described through its quintiles, which play the
+classes' part: the information-theoretic values and the landmarkers then
+measure how well the features tell which fifth of the outcome range a
+patient falls in, and ``n_classes`` is 0, so a regression never looks like a
+five-class task (meta-learners compare tasks of one kind only anyway).
+
 Large tables are subsampled (rows, columns) with a fixed seed so the vector
 is deterministic and cheap; every value is finite (NaN becomes 0 with a
 dedicated ``*_available`` flag where a group can be missing).
@@ -67,11 +73,19 @@ METAFEATURE_NAMES: tuple[str, ...] = SIMPLE + STATISTICAL + INFORMATION + LANDMA
 def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
     """The meta-feature vector of ``task``, ordered as :data:`METAFEATURE_NAMES`."""
     rng = np.random.default_rng(seed)
-    codes = task.codes
+    codes = _quintiles(task.target_values) if task.is_regression else task.codes
     values = {**_simple(task, codes), **_statistical(task, rng), **_information(task, codes, rng)}
     values.update(_landmarkers(task, codes, rng))
+    if task.is_regression:
+        values["n_classes"] = 0
     vector = np.array([values[name] for name in METAFEATURE_NAMES], dtype=float)
     return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _quintiles(values: np.ndarray) -> np.ndarray:
+    """Each row's fifth of the outcome range, by rank (ties split by row order)."""
+    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+    return ranks * 5 // len(values)
 
 
 def metafeature_frame(task: Task, seed: int = 0) -> pd.Series:

@@ -6,7 +6,12 @@ All share :class:`MetaLearner` (``fit(metadata)``, ``recommend(task, n)``);
 
 from metamed.errors import MetamedError
 from metamed.learners.base import N_CANDIDATES, MetaLearner, Recommendation
-from metamed.learners.baselines import LogisticBaseline, RandomConfigs, SingleBest
+from metamed.learners.baselines import (
+    LogisticBaseline,
+    PortfolioDefaults,
+    RandomConfigs,
+    SingleBest,
+)
 from metamed.learners.greedy import GreedyPortfolio
 from metamed.learners.local import LocalPortfolio
 from metamed.learners.nearest import NearestTasks
@@ -36,6 +41,7 @@ def make_learner(name: str) -> MetaLearner:
 
 __all__ = [
     "DEFAULT_LEARNER", "LEARNERS", "N_CANDIDATES", "GreedyPortfolio", "LocalPortfolio",
-    "LogisticBaseline", "MetaLearner", "NearestTasks", "PerformanceRanker", "RandomConfigs",
+    "LogisticBaseline", "MetaLearner", "NearestTasks", "PerformanceRanker", "PortfolioDefaults",
+    "RandomConfigs",
     "Recommendation", "SingleBest", "make_learner",
 ]

@@ -7,6 +7,7 @@ import numpy as np
 from metamed.knowledge.metadata import MetaData
 from metamed.learners.base import MetaLearner, Recommendation, mean_scores
 from metamed.space import config_hash, named_config
+from metamed.space.families import families_for
 
 
 class SingleBest(MetaLearner):
@@ -57,3 +58,24 @@ class LogisticBaseline(MetaLearner):
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
         return [Recommendation(self.config_, config_hash(self.config_), self.expected_,
                                "the standard clinical baseline: plain logistic regression")]
+
+
+class PortfolioDefaults(MetaLearner):
+    """The model families at their library defaults, in portfolio order.
+
+    What the search does for a kind of task the knowledge base holds no
+    record of (before a regression KB is built, a regression): no
+    meta-knowledge, said so in every rationale.
+    """
+
+    def __init__(self, task_type: str = "classification") -> None:
+        self.task_type = task_type
+
+    def _fit(self, metadata: MetaData) -> None:
+        self.configs_ = [named_config(name) for name in families_for(self.task_type)]
+
+    def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
+        return [Recommendation(config, config_hash(config), float("nan"),
+                               f"family default: the knowledge base holds no {self.task_type} "
+                               "tasks to learn from")
+                for config in self.configs_[:n]]

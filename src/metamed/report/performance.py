@@ -63,7 +63,8 @@ def _baseline_table(model) -> str:
     """The paired difference from plain logistic regression on the same outer folds."""
     rows = [[METRIC_LABELS[name].split(" (")[0], f"{d.estimate:+.3f}",
              f"{d.low:+.3f} – {d.high:+.3f}"]
-            for name in BASELINE_METRICS if (d := model.baseline_comparison_.get(name))]
+            for name in BASELINE_METRICS["classification"]
+            if (d := model.baseline_comparison_.get(name))]
     intro = ("The whole procedure minus plain logistic regression (L2, C = 1) refit on the same "
              "outer folds; 95% paired bootstrap intervals (both scored on the same resampled "
              "patients). Verdict: " + model.verdict_)

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
-from metamed.evaluation.baseline import BASELINE_METRICS
-from metamed.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
+from metamed.evaluation.baseline import BASELINE_METRICS, BASELINE_NAMES
+from metamed.evaluation.scoring import Scorer
 from metamed.learners import Recommendation
 from metamed.space import config_name
 
@@ -25,12 +25,10 @@ def evaluation_summary(task: Task, config: dict, result: Evaluation) -> dict:
 
 def print_task(console: Console, task: Task) -> None:
     """Sizes, class balance, notes and warnings, before any result."""
-    counts = ", ".join(f"{c}: {n}" for c, n in task.class_counts.items())
-    positive = f"; positive class: {task.positive_class}" if task.positive_class is not None else ""
     console.print(
         f"[bold]{task.name}[/]: {task.n_rows} rows, {task.n_features} features "
         f"({len(task.columns_of('numeric'))} numeric, {len(task.columns_of('categorical'))} "
-        f"categorical); classes {counts}{positive}",
+        f"categorical); {_target_line(task)}",
         highlight=False,
     )
     for note in task.notes:
@@ -39,16 +37,29 @@ def print_task(console: Console, task: Task) -> None:
         console.print(f"  [yellow]warning:[/] {warning}", highlight=False)
 
 
-def intervals_table(title: str, metrics: dict[str, Interval]) -> Table:
+def _target_line(task: Task) -> str:
+    """Classes with their counts, or a regression target's median and range."""
+    if task.is_regression:
+        q = task.summary()["target_quantiles"]
+        return (f"target: median {q['median']:.4g} (quartiles {q['q1']:.4g} to {q['q3']:.4g}, "
+                f"range {q['min']:.4g} to {q['max']:.4g})")
+    counts = ", ".join(f"{c}: {n}" for c, n in task.class_counts.items())
+    positive = f"; positive class: {task.positive_class}" if task.positive_class is not None else ""
+    return f"classes {counts}{positive}"
+
+
+def intervals_table(title: str, metrics: dict[str, Interval],
+                    task_type: str = "classification") -> Table:
     """Metric, estimate and 95% CI, one row per metric."""
+    scorer = Scorer(task_type)
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("estimate", justify="right")
     table.add_column("95% CI", justify="right")
     for name, interval in metrics.items():
-        arrow = {True: " ↑", False: " ↓", None: ""}[HIGHER_IS_BETTER[name]]
+        arrow = {True: " ↑", False: " ↓", None: ""}[scorer.higher_is_better(name)]
         table.add_row(
-            f"{METRIC_LABELS[name]}{arrow}",
+            f"{scorer.label(name)}{arrow}",
             f"{interval.estimate:.3f}",
             f"{interval.low:.3f} – {interval.high:.3f}",
         )
@@ -60,24 +71,25 @@ def print_evaluation(console: Console, task: Task, pipeline: str, result: Evalua
     print_task(console, task)
     for note in result.notes:
         console.print(f"  note: {note}", highlight=False)
-    averaged = "" if task.is_binary else " (macro-averaged over classes)"
+    averaged = "" if task.is_binary or task.is_regression else " (macro-averaged over classes)"
     title = f"{pipeline}: {result.n_repeats}x repeated {result.n_splits}-fold CV{averaged}"
-    console.print(intervals_table(title, result.metrics))
+    console.print(intervals_table(title, result.metrics, task.task_type))
     console.print(f"fit time: {result.fit_seconds:.1f} s over {len(result.oof_proba)} repeats",
                   highlight=False)
 
 
 def print_baseline_verdict(console: Console, comparison: dict[str, Interval],
-                           sentence: str) -> None:
-    """The paired difference from plain logistic regression, then the verdict in words."""
-    table = Table(title="the whole procedure minus plain logistic regression, same outer folds "
-                  "(paired bootstrap)", title_justify="left")
+                           sentence: str, task_type: str = "classification") -> None:
+    """The paired difference from the baseline (plain LR, tuned ridge), then the verdict."""
+    scorer = Scorer(task_type)
+    table = Table(title=f"the whole procedure minus {BASELINE_NAMES[task_type]}, same outer "
+                  "folds (paired bootstrap)", title_justify="left")
     table.add_column("metric")
     table.add_column("difference", justify="right")
     table.add_column("95% CI", justify="right")
-    for name in BASELINE_METRICS:
+    for name in BASELINE_METRICS[task_type]:
         diff = comparison[name]
-        table.add_row(METRIC_LABELS[name].split(" (")[0], f"{diff.estimate:+.3f}",
+        table.add_row(scorer.label(name).split(" (")[0], f"{diff.estimate:+.3f}",
                       f"{diff.low:+.3f} – {diff.high:+.3f}")
     console.print(table)
     console.print(f"[bold]verdict:[/] {sentence}", highlight=False)
