@@ -91,20 +91,23 @@ class Decision:
     prior_strength: float
     threshold: float
     weight: float
+    task_type: str = "classification"
 
     def sentence(self) -> str:
         """The decision in words, with its numbers."""
+        baseline, unit = (("the tuned ridge", "R²") if self.task_type == "regression"
+                          else ("logistic regression", "AUC"))
         known = (f"similar known tasks: {self.prior_mean:+.3f}, won on "
                  f"{self.prior_share_won:.0%}{'' if self.prior_strength else ', not weighed'}")
-        odds = (f"P(real gain over logistic regression) = {self.probability:.2f} (this table: "
-                f"{self.evidence_mean:+.3f} AUC over the CV folds, SE {self.evidence_se:.3f}; "
-                f"{known})")
+        odds = (f"P(real gain over {baseline}) = {self.probability:.2f} (this table: "
+                f"{self.evidence_mean:+.3f} {unit} over the CV folds, SE "
+                f"{self.evidence_se:.3f}; {known})")
         if self.weight == 0:
-            return (f"logistic regression kept: {odds}, too little to leave it (threshold "
+            return (f"{baseline} kept: {odds}, too little to leave it (threshold "
                     f"{self.threshold:.2f}).")
         if self.weight == 1:
-            return f"logistic regression left: {odds}."
-        return (f"blended with logistic regression at weight {1 - self.weight:.2f}: {odds}.")
+            return f"{baseline} left: {odds}."
+        return f"blended with {baseline} at weight {1 - self.weight:.2f}: {odds}."
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ classification and regression; only classification is recalibrated.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from dataclasses import dataclass
@@ -167,7 +168,7 @@ def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, ta
         return Selection(selection.recommendations, selection.search, [baseline], np.ones(1))
     proposal = {config_hash(m.config): float(w) for m, w in zip(members, weights, strict=True)}
     prior = kb_prior(learner.metadata_, metafeatures, proposal, config_hash(baseline.config))
-    decision = policy.decide(prior, evidence)
+    decision = dataclasses.replace(policy.decide(prior, evidence), task_type=task.task_type)
     final, final_weights = _combine([baseline, *members],
                                     np.r_[1 - decision.weight, decision.weight * weights])
     return Selection(selection.recommendations, selection.search, final, final_weights, decision)

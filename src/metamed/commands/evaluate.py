@@ -17,8 +17,8 @@ from metamed.commands.options import (
     Group,
     Positive,
     Repeats,
-    TaskKind,
     Target,
+    TaskKind,
 )
 from metamed.errors import MetamedError
 

@@ -24,6 +24,7 @@ from metamed.commands.options import (
     PredictionsOut,
     ReportFile,
     Target,
+    TaskKind,
     TimeBudget,
 )
 
@@ -44,14 +45,15 @@ def fit(
              "SVM or quantile scaling).")] = False,
     positive: Positive = None, group: Group = None, encoding: Encoding = "utf-8",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0, as_json: AsJson = False,
-    report: ReportFile = None,
+    report: ReportFile = None, task_type: TaskKind = "auto",
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
-    from metamed.automl.estimator import MetaClassifier
+    from metamed.automl.estimator import MetaClassifier, MetaRegressor
     from metamed.automl.persistence import save_model
     from metamed.data.io import load_task
     from metamed.learners import DEFAULT_LEARNER
     from metamed.report.terminal import (
+        coverage_sentence,
         intervals_table,
         print_baseline_verdict,
         print_leaderboard,
@@ -62,10 +64,13 @@ def fit(
     )
 
     started = time.perf_counter()  # reading and checking the table count against the budget
-    task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group)
-    model = MetaClassifier(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
-                           outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
-                           random_state=seed)
+    task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
+                     task_type=task_type)
+    settings = dict(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
+                    outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
+                    random_state=seed)
+    model = (MetaRegressor(**settings) if task.is_regression
+             else MetaClassifier(**settings, positive_class=positive))
     with console.status(f"meta-learning on {task.n_rows} rows...") as status:
         def show(stage: str) -> None:
             used = time.perf_counter() - started
@@ -87,10 +92,12 @@ def fit(
     if model.cv_results_:
         title = (f"honest performance: the whole procedure re-run in {outer_folds}-fold outer CV "
                  "(scores never used to choose the model)")
-        console.print(intervals_table(title, model.cv_results_))
-        print_baseline_verdict(console, model.baseline_comparison_, model.verdict_)
-    recalibrated = recalibration_sentence(model.recalibration_)
-    if recalibrated:
+        console.print(intervals_table(title, model.cv_results_, task.task_type))
+        print_baseline_verdict(console, model.baseline_comparison_, model.verdict_,
+                               task.task_type)
+    if task.is_regression:
+        console.print(coverage_sentence(model.interval_coverage_), highlight=False)
+    elif recalibrated := recalibration_sentence(model.recalibration_):
         console.print(f"calibration: {recalibrated}", highlight=False)
     console.print(f"fit in {model.fit_seconds_:.1f} s; model saved to {out}", highlight=False)
     console.print(privacy_sentence(model.state_.training_values), highlight=False)
@@ -120,8 +127,8 @@ def predict(
         help="Refuse text in a numeric column and rows with every feature missing, instead of "
              "imputing them with a note.")] = False,
 ) -> None:
-    """Predict each row's class and class probabilities with a saved model."""
-    import pandas as pd
+    """Predict each row's class and class probabilities (a regression: its value and 90%
+    prediction interval) with a saved model."""
 
     from metamed.automl.persistence import load_model
     from metamed.data.io import read_table_with_notes
@@ -131,30 +138,49 @@ def predict(
     frame, notes = read_table_with_notes(data, encoding=encoding)
     frame, checked = conform_features(frame, model.feature_types_, strict=strict)
     notes += checked
-    proba = model.predict_proba(frame)
-    result = pd.DataFrame({"predicted": model.classes_[proba.argmax(axis=1)]})
-    for i, label in enumerate(model.classes_):
-        result[f"proba_{label}"] = proba[:, i]
+    result = _predictions(model, frame)
     result.to_csv(out, index=False)
     for note in notes:
         console.print(f"note: {note}", highlight=False)
     console.print(f"{len(result)} predictions written to {out}", highlight=False)
 
 
+def _predictions(model, frame):
+    """The predictions table: class and probabilities, or value and interval bounds."""
+    import pandas as pd
+
+    from metamed.automl.conformal import DEFAULT_LEVEL
+
+    if model.task_type == "regression":
+        bounds = model.predict_interval(frame, DEFAULT_LEVEL)
+        return pd.DataFrame({"predicted": model.predict(frame),
+                             f"lower_{DEFAULT_LEVEL:g}": bounds[:, 0],
+                             f"upper_{DEFAULT_LEVEL:g}": bounds[:, 1]})
+    proba = model.predict_proba(frame)
+    result = pd.DataFrame({"predicted": model.classes_[proba.argmax(axis=1)]})
+    for i, label in enumerate(model.classes_):
+        result[f"proba_{label}"] = proba[:, i]
+    return result
+
+
 def recommend(
     data: Data, target: Target, kb: KB = None, learner: Learner = None,
     n: Annotated[int, typer.Option(help="How many pipelines.")] = 5,
-    encoding: Encoding = "utf-8", as_json: AsJson = False,
+    encoding: Encoding = "utf-8", as_json: AsJson = False, task_type: TaskKind = "auto",
 ) -> None:
     """Zero-shot: rank pipelines for this table from the knowledge base, without fitting."""
-    from metamed.automl.estimator import load_metadata
+    from metamed.automl.estimator import fitted_learner, load_metadata
     from metamed.data.io import load_task
-    from metamed.learners import DEFAULT_LEARNER, make_learner
+    from metamed.learners import DEFAULT_LEARNER
     from metamed.report.terminal import print_recommendations
 
-    task = load_task(data, target, encoding=encoding)
-    recommendations = make_learner(learner or DEFAULT_LEARNER).fit(load_metadata(kb)).recommend(
-        task, n)
+    task = load_task(data, target, encoding=encoding, task_type=task_type)
+    learner, notes = fitted_learner(learner or DEFAULT_LEARNER,
+                                    load_metadata(kb, task.task_type), task.task_type)
+    recommendations = learner.recommend(task, n)
+    if not as_json:
+        for note in notes:
+            console.print(f"note: {note}", highlight=False)
     if as_json:
         console.print_json(json.dumps([dataclasses.asdict(r) for r in recommendations]))
     else:

@@ -19,7 +19,7 @@ from metamed.evaluation.metrics import METRIC_LABELS
 from metamed.report import explain
 from metamed.report import figures as fig
 from metamed.report import html as h
-from metamed.report.terminal import recalibration_sentence
+from metamed.report.terminal import recalibration_sentence, score_column
 from metamed.space import config_name
 
 #: Rows used for permutation importance and partial dependence (cost grows with rows).
@@ -91,7 +91,8 @@ def pipelines_section(model) -> h.Section:
             for i, (name, r, reason) in enumerate(zip(names, model.recommendations_, reasons,
                                                       strict=True), 1)]
     board = [[row["rank"], row["pipeline"],
-              "failed" if row.get("error") else float(row["cv_roc_auc"]), row["folds"],
+              "failed" if row.get("error") else float(row[score_column(model.leaderboard_)]),
+              row["folds"],
               f"recommended #{names.index(row['pipeline']) + 1}"
               if row["pipeline"] in names else row.get("origin", "")]
              for row in model.leaderboard_.to_dict(orient="records")]

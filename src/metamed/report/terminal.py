@@ -10,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from metamed.automl.conformal import DEFAULT_LEVEL
 from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
 from metamed.evaluation.baseline import BASELINE_METRICS, BASELINE_NAMES
@@ -104,7 +105,7 @@ def print_recommendations(console: Console, recommendations: list[Recommendation
     table = Table(title="recommended pipelines (from the knowledge base)", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("pipeline")
-    table.add_column("expected AUC", justify="right")
+    table.add_column("expected", justify="right")
     table.add_column("why")
     for i, rec in enumerate(recommendations, 1):
         why = rec.rationale
@@ -116,19 +117,30 @@ def print_recommendations(console: Console, recommendations: list[Recommendation
 
 def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
                       ensemble: list[tuple[str, float]], decision: str | None = None) -> None:
-    """What the search measured on this task, the decision against LR, the final model."""
-    table = Table(title="leaderboard on your data (CV ROC AUC; halving stops weak pipelines "
+    """What the search measured on this task, the decision against the baseline, the final
+    model."""
+    column = score_column(leaderboard)
+    label = f"CV {Scorer(_TYPE_OF_SCORE[column]).label(column[3:])}"
+    table = Table(title=f"leaderboard on your data ({label}; halving stops weak pipelines "
                   "early)", title_justify="left")
-    for column in ("rank", "pipeline", "CV ROC AUC", "folds"):
-        table.add_column(column, justify="right" if column != "pipeline" else "left")
-    for row in leaderboard.itertuples():
-        score = "failed" if row.error else f"{row.cv_roc_auc:.3f}"
-        table.add_row(str(row.rank), row.pipeline, score, str(row.folds))
+    for name in ("rank", "pipeline", label, "folds"):
+        table.add_column(name, justify="right" if name != "pipeline" else "left")
+    for row in leaderboard.to_dict(orient="records"):
+        score = "failed" if row["error"] else f"{row[column]:.3f}"
+        table.add_row(str(row["rank"]), row["pipeline"], score, str(row["folds"]))
     console.print(table)
     if decision:
         console.print(f"decision: {decision}", highlight=False)
     parts = ", ".join(f"{name} ({weight:.0%})" for name, weight in ensemble)
     console.print(f"final model: {parts}", highlight=False)
+
+
+_TYPE_OF_SCORE = {"cv_roc_auc": "classification", "cv_r2": "regression"}
+
+
+def score_column(leaderboard: pd.DataFrame) -> str:
+    """The leaderboard's score column: ``cv_roc_auc``, or ``cv_r2`` for a regression."""
+    return next((c for c in leaderboard.columns if c in _TYPE_OF_SCORE), "cv_roc_auc")
 
 
 def recalibration_sentence(found: dict) -> str | None:
@@ -146,6 +158,17 @@ def recalibration_sentence(found: dict) -> str | None:
                      f"recalibration, {found['honest_slope_after']:.2f} after (recalibrated in "
                      f"{found['outer_folds_recalibrated']} outer folds)")
     return "; ".join(parts) + "." if parts else None
+
+
+def coverage_sentence(coverage: dict) -> str:
+    """The prediction intervals in words: stated level, coverage reached in the outer folds."""
+    if not coverage:
+        return ("prediction intervals: 90% conformal (CV+); their coverage was not measured "
+                "(no outer CV).")
+    at = coverage[f"{DEFAULT_LEVEL:g}"]
+    return (f"prediction intervals: {DEFAULT_LEVEL:.0%} conformal (CV+) intervals held "
+            f"{at['coverage']:.1%} of the held-out outcomes in the outer folds (median width "
+            f"{at['median_width']:.4g}).")
 
 
 def privacy_sentence(training_values: list[str]) -> str:
