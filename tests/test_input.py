@@ -120,8 +120,8 @@ def test_target_with_one_value():
     frame = _frame().assign(diagnosis="yes")
     with pytest.raises(MetamedError) as caught:
         make_task(frame, "diagnosis")
-    assert str(caught.value) == "column 'diagnosis' has 1 distinct value ('yes'); there is " \
-        "nothing to predict, choose another target."
+    assert str(caught.value) == "column 'diagnosis' has 1 distinct value ('yes'), i.e. one " \
+        "class and no variation: there is nothing to predict, choose another target."
 
 
 def test_a_constant_number_is_refused_as_a_regression_target_too():

@@ -76,9 +76,13 @@ def test_a_version_one_kb_reads_without_predictions_and_upgrades_when_written(tm
     storage.close()
     with sqlite3.connect(path) as connection:  # what a schema-1 file looks like
         connection.execute("DROP TABLE predictions")
+        for name in ("r2", "rmse", "mae"):  # added in version 3
+            connection.execute(f"ALTER TABLE evaluations DROP COLUMN {name}")
         connection.execute("UPDATE info SET value = '1' WHERE key = 'schema_version'")
     old = RDBStorage(str(path), read_only=True)
     assert len(old.evaluations()) == 3 and old.predictions("toy2").empty
+    assert "r2" not in old.evaluations() and "roc_auc" in old.evaluations()
     old.close()
     upgraded = open_storage(str(path))
-    assert upgraded.info()["schema_version"] == "2" and upgraded.predictions("toy2").empty
+    assert upgraded.info()["schema_version"] == "3" and upgraded.predictions("toy2").empty
+    assert upgraded.evaluations()["r2"].isna().all()  # the new columns, empty for old rows

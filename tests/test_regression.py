@@ -6,11 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+from typer.testing import CliRunner
 
+from metamed import MetaClassifier, MetaRegressor
+from metamed.automl.conformal import LEVELS, ConformalRegressor, coverage
+from metamed.automl.persistence import load_model, save_model
+from metamed.cli import app
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.evaluation import evaluate, plan_cv
 from metamed.evaluation.regression_metrics import regression_metrics
+from metamed.knowledge import open_storage
+from metamed.knowledge.build import BuildSettings, build
+from metamed.knowledge.metadata import MetaData
+from metamed.knowledge.predictions import oof_predictions
 from metamed.space import (
     build_pipeline,
     canonical_config,
@@ -150,3 +159,118 @@ def test_a_fold_with_degenerate_columns_and_a_wide_table_still_fit(config):
             warnings.simplefilter("ignore")
             model = build_pipeline(config, numeric, categorical).fit(train, y)
         assert np.isfinite(model.predict(new)).all()
+
+
+# --- the whole procedure: MetaRegressor, conformal intervals, model files, commands --------
+
+def test_cv_plus_intervals_cover_new_patients_at_their_stated_level():
+    train = make_task(_table(n=300, seed=1), "los")
+    fresh = make_task(_table(n=3000, seed=2), "los")
+    model = ConformalRegressor(pipeline_for_task(named_config("ridge_cv"), train))
+    model.fit(train.X, train.target_values)
+    covered = {level: coverage(fresh.target_values, model.predict_interval(fresh.X, level))
+               for level in LEVELS}
+    for level, found in covered.items():
+        # Given its 300 training rows, an interval's coverage varies by sqrt(l (1 - l) / 300).
+        assert abs(found["coverage"] - level) < 3 * np.sqrt(level * (1 - level) / 300), level
+    widths = [covered[level]["mean_width"] for level in LEVELS]
+    assert widths == sorted(widths) and widths[0] > 0
+    with pytest.raises(MetamedError, match="interval level 0.99 is not one of 0.5, 0.8, 0.9"):
+        model.predict_interval(fresh.X, 0.99)
+
+
+@pytest.fixture(scope="module")
+def fitted_regressor(tiny_kb):
+    frame = _table(n=150, seed=3)
+    model = MetaRegressor(kb=tiny_kb, time_budget=20, outer_splits=3, n_candidates=3)
+    return model.fit(frame.drop(columns="los"), frame["los"]), frame
+
+
+def test_meta_regressor_reports_its_honest_r2_verdict_and_interval_coverage(fitted_regressor):
+    model, frame = fitted_regressor
+    assert model.notes_[0].startswith("the knowledge base holds no regression tasks")
+    assert set(model.cv_results_) == {"r2", "rmse", "mae", "calibration_slope",
+                                      "calibration_intercept"}
+    assert 0.3 < model.cv_results_["r2"].estimate < 0.8
+    assert "ridge regression (penalty tuned by CV)" in model.verdict_
+    at_90 = model.interval_coverage_["0.9"]
+    assert 0.8 <= at_90["coverage"] <= 1.0 and at_90["median_width"] > 0
+    assert "cv_r2" in model.leaderboard_.columns
+    predicted = model.predict(frame.head(20))
+    bounds = model.predict_interval(frame.head(20))
+    assert ((bounds[:, 0] <= predicted) & (predicted <= bounds[:, 1])).all()
+
+
+def test_a_saved_regressor_loads_as_one_and_predicts_the_same(fitted_regressor, tmp_path):
+    model, frame = fitted_regressor
+    loaded = load_model(save_model(model, tmp_path / "los.skops"))
+    assert isinstance(loaded, MetaRegressor)
+    np.testing.assert_allclose(loaded.predict(frame), model.predict(frame))
+    np.testing.assert_allclose(loaded.predict_interval(frame, 0.8),
+                               model.predict_interval(frame, 0.8))
+    assert loaded.interval_coverage_ == model.interval_coverage_
+
+
+def test_each_estimator_refuses_the_other_kind_of_target():
+    frame = _table(n=60)
+    with pytest.raises(MetamedError, match="cannot be classes .*use --task regression"):
+        MetaClassifier(time_budget=5).fit(frame.drop(columns="los"), frame["los"])
+    labels = np.where(frame["los"] > 0, "long", "short")
+    with pytest.raises(MetamedError, match="holds text such as '(long|short)'.*numbers only"):
+        MetaRegressor(time_budget=5).fit(frame.drop(columns="los"), labels)
+
+
+def test_fit_and_predict_commands_give_values_with_their_intervals(tmp_path, tiny_kb):
+    _table(n=120, seed=4).to_csv(tmp_path / "stays.csv", index=False)
+    runner = CliRunner()
+    fitted = runner.invoke(app, ["fit", str(tmp_path / "stays.csv"), "--target", "los",
+                                 "--kb", tiny_kb, "--time-budget", "20", "--outer-folds", "3",
+                                 "--out", str(tmp_path / "m.skops")])
+    assert fitted.exit_code == 0, fitted.output
+    assert "regression: 'los' holds fractions" in fitted.output
+    assert "90% conformal (CV+) intervals held" in fitted.output
+    assert "verdict:" in fitted.output and "ridge regression" in fitted.output
+    predicted = runner.invoke(app, ["predict", str(tmp_path / "m.skops"),
+                                    str(tmp_path / "stays.csv"), "--out",
+                                    str(tmp_path / "p.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    table = pd.read_csv(tmp_path / "p.csv")
+    assert list(table.columns) == ["predicted", "lower_0.9", "upper_0.9"] and len(table) == 120
+    assert (table["lower_0.9"] < table["upper_0.9"]).all()
+
+
+def test_the_task_option_forces_a_score_to_be_predicted_as_a_number(tmp_path):
+    frame = _table(n=80).assign(score=lambda f: (f["los"] * 2).round().clip(-5, 5).astype(int))
+    frame.drop(columns="los").to_csv(tmp_path / "score.csv", index=False)
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "score.csv"), "--target",
+                                      "score", "--task", "regression", "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    assert "regression, as requested" in result.output and "ridge_cv" in result.output
+
+
+# --- the knowledge base holds both kinds of task --------------------------------------------
+
+def test_one_kb_holds_classification_and_regression_each_with_its_own_configs(tmp_path):
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    stays = make_task(_table(n=90, seed=5), "los", name="stays")
+    labelled = make_task(_table(n=90, seed=6).assign(long=lambda f: f["los"] > 0), "long",
+                         name="long_stay")
+    configs = [named_config("logreg"), named_config("ridge_cv"), named_config("rf_reg")]
+    build(storage, [stays, labelled], configs, BuildSettings(n_splits=3))
+    rows = storage.evaluations()
+    assert rows.groupby("task_id")["config_hash"].nunique().to_dict() == {"long_stay": 1,
+                                                                          "stays": 2}
+    regression = MetaData.from_storage(storage, "regression")
+    assert regression.task_ids == ["stays"] and len(regression.configs) == 2
+    measured = rows[rows["task_id"] == "stays"].groupby("config_hash")["r2"].mean()
+    assert regression.scores[0].tolist() == measured[regression.config_hashes].tolist()
+    assert MetaData.from_storage(storage).task_ids == ["long_stay"]
+    # the stored predictions are float32 values that give back each fold's R²
+    oof = oof_predictions(storage.predictions("stays"), stays, n_splits=3, seed=0)
+    ridge = config_hash(named_config("ridge_cv"))
+    plan = plan_cv(stays, n_splits=3, n_repeats=1)
+    by_fold = rows[(rows["task_id"] == "stays") & (rows["config_hash"] == ridge)]
+    for split in plan.splits:
+        stored = by_fold[by_fold["fold"] == split.fold]["r2"].item()
+        again = r2_score(stays.target_values[split.test], oof[ridge][split.test, 0])
+        assert again == pytest.approx(stored, abs=1e-5)

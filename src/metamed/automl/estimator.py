@@ -26,7 +26,7 @@ from metamed.automl.state import FittedState
 from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
-from metamed.evaluation.baseline import verdict
+from metamed.evaluation.baseline import BASELINE_NAMES, verdict
 from metamed.evaluation.evaluate import n_columns
 from metamed.evaluation.intervals import (
     Interval,
@@ -176,7 +176,7 @@ class _MetaEstimator(BaseEstimator):
         nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
                             plan_budget=self.time_budget * HONEST_SHARE, **options)
         say: Progress = options["progress"]
-        say("intervals and the comparison with the baseline")
+        say(f"intervals and the comparison with {BASELINE_NAMES[task.task_type]}")
         baseline = refit_oof(task, named_config(BASELINES[task.task_type]), self.outer_splits,
                              self.random_state)
         oof = nested.proba

@@ -23,11 +23,13 @@ console = Console()
 @app.command("build")
 def build_command(
     db: Annotated[str, typer.Option(help="SQLite file or database URL to fill.")] = "kb.sqlite",
-    tasks: Annotated[str, typer.Option(help="Comma-separated corpus slugs, or 'all'.")] = "all",
+    tasks: Annotated[str, typer.Option(
+        help="Comma-separated corpus slugs, 'all', 'classification' or 'regression'.")] = "all",
     portfolio: Annotated[
         str,
         typer.Option(
-            help="Number of default-portfolio configs, or a JSON file with a list of configs."
+            help="Number of configs of each default portfolio (classification, regression), "
+                 "or a JSON file with a list of configs; each task gets those of its type."
         ),
     ] = "all",
     folds: Annotated[int, typer.Option(help="CV folds per task.")] = 3,
@@ -91,11 +93,12 @@ def _progress_bar() -> Progress:
 
 def _portfolio(spec: str) -> list[dict]:
     from metamed.space import default_portfolio, validate_config
+    from metamed.space.portfolio import regression_portfolio
 
     if spec == "all":
-        return default_portfolio()
+        return default_portfolio() + regression_portfolio()
     if spec.isdigit():
-        return default_portfolio()[: int(spec)]
+        return default_portfolio()[: int(spec)] + regression_portfolio()[: int(spec)]
     path = Path(spec)
     if not path.is_file():
         raise MetamedError(f"portfolio '{spec}' is neither a number nor an existing JSON file.")
@@ -110,6 +113,8 @@ def _slugs(spec: str) -> list[str]:
 
     if spec == "all":
         return [e.slug for e in corpus.entries()]
+    if spec in ("classification", "regression"):
+        return [e.slug for e in corpus.select(task_type=spec)]
     slugs = [s.strip() for s in spec.split(",") if s.strip()]
     for slug in slugs:
         corpus.get_entry(slug)

@@ -90,8 +90,8 @@ def _check_not_constant(y: pd.Series, target: str) -> None:
     values = y.unique()
     if len(values) < 2:
         raise MetamedError(
-            f"column {target!r} has 1 distinct value ({_plain(values[0])!r}); there is nothing to "
-            "predict, choose another target."
+            f"column {target!r} has 1 distinct value ({_plain(values[0])!r}), i.e. one class "
+            "and no variation: there is nothing to predict, choose another target."
         )
 
 

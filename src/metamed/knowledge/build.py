@@ -24,6 +24,7 @@ from metamed.knowledge.predictions import PREDICTIONS_FORMAT
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
 from metamed.knowledge.units import Loader, Unit, cap_task
 from metamed.space import config_hash
+from metamed.space.families import MODEL_FAMILIES
 
 Progress = Callable[[list[EvaluationRecord]], None]
 
@@ -115,7 +116,9 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
                load: Loader | None = None) -> BuildPlan:
     """Units for every (task, config) with at least one fold not yet stored.
 
-    Small tasks come first, so an interrupted build leaves as many complete
+    A task gets the configs of its own type only (classifiers for a
+    classification, regressors for a regression), so one KB holds both
+    kinds and one list of configs serves a mixed build. Small tasks come first, so an interrupted build leaves as many complete
     tasks as possible (meta-learners use only tasks evaluated on every config).
     """
     done = storage.done_keys()
@@ -124,7 +127,7 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
     for ref, task in pairs:
         plan = plan_cv(task, settings.n_splits, settings.n_repeats, settings.seed)
         folds = [(s.repeat, s.fold) for s in plan.splits]
-        for config in configs:
+        for config in [c for c in configs if serves(c, task)]:
             digest = config_hash(config)
             skip = frozenset(f for f in folds if (task.name, digest, *f, settings.seed) in done)
             n_done += len(skip)
@@ -133,6 +136,11 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
                 units.append(Unit(ref, config, settings.n_splits, settings.n_repeats,
                                   settings.seed, settings.timeout, skip, load))
     return BuildPlan(units, n_fits, n_done)
+
+
+def serves(config: dict, task: Task) -> bool:
+    """Whether ``config``'s model is of ``task``'s type."""
+    return MODEL_FAMILIES[str(config["model"]["name"])].task_type == task.task_type
 
 
 def execute(storage: BaseStorage, plan: BuildPlan, settings: BuildSettings,

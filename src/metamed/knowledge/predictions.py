@@ -8,7 +8,9 @@ Format (``PREDICTIONS_FORMAT``, recorded in the KB's ``info`` table): one
 blob per (task, config, repeat, fold, seed), little-endian float16; for a
 binary task the positive class's probability per test row, for a
 multiclass task a rows x classes matrix in row-major order (classes in
-``Task.classes`` order). Rows follow the fold's test indices in
+``Task.classes`` order). A regression's blob holds its predicted value per
+test row as little-endian float32: float16 keeps three digits and stops at
+65,504, too coarse for costs or counts. Rows follow the fold's test indices in
 :func:`metamed.evaluation.plan_cv` of the *capped* task (the build's CV
 plan and seed), so the labels come from reloading the task, never from the KB.
 float16 keeps three significant digits, ample for AUC and calibration.
@@ -22,20 +24,26 @@ import pandas as pd
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import plan_cv
+from metamed.evaluation.evaluate import n_columns
 
 PREDICTIONS_FORMAT = "float16-le/1"
 _DTYPE = np.dtype("<f2")
+_VALUE_DTYPE = np.dtype("<f4")
 
 
-def encode(proba: np.ndarray, positive: int | None) -> bytes:
+def encode(proba: np.ndarray, positive: int | None, regression: bool = False) -> bytes:
     """The blob of one fold's test probabilities (rows x classes in, compact bytes out)."""
     kept = proba[:, positive] if positive is not None else proba
-    return np.ascontiguousarray(kept, dtype=_DTYPE).tobytes()
+    dtype = _VALUE_DTYPE if regression else _DTYPE
+    return np.ascontiguousarray(kept, dtype=dtype).tobytes()
 
 
-def decode(blob: bytes, n_classes: int, positive: int | None) -> np.ndarray:
-    """Rows x classes probabilities back from :func:`encode`'s blob."""
-    values = np.frombuffer(blob, dtype=_DTYPE).astype(float)
+def decode(blob: bytes, n_classes: int, positive: int | None,
+           regression: bool = False) -> np.ndarray:
+    """Rows x classes probabilities (a regression: rows x 1 values) from :func:`encode`'s blob."""
+    values = np.frombuffer(blob, dtype=_VALUE_DTYPE if regression else _DTYPE).astype(float)
+    if regression:
+        return values.reshape(-1, 1)
     if positive is None:
         return values.reshape(-1, n_classes)
     proba = np.empty((len(values), 2))
@@ -59,9 +67,9 @@ def oof_predictions(rows: pd.DataFrame, task: Task, n_splits: int, seed: int,
     for digest, group in mine.groupby("config_hash"):
         if set(group["fold"]) != set(tests):
             continue
-        oof = np.empty((task.n_rows, len(task.classes)))
+        oof = np.empty((task.n_rows, n_columns(task)))
         for fold, blob in zip(group["fold"], group["proba"], strict=True):
-            part = decode(blob, len(task.classes), positive)
+            part = decode(blob, len(task.classes), positive, task.is_regression)
             if len(part) != len(tests[fold]):
                 raise MetamedError(f"the stored predictions of task '{task.name}' do not match "
                                    "its folds; was the KB built with other --folds or seed?")

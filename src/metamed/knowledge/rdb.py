@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from metamed.errors import MetamedError, one_line
-from metamed.evaluation.metrics import METRIC_NAMES
+from metamed.evaluation.scoring import ALL_METRIC_NAMES
 from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
 from metamed.space import config_hash, config_name
 
@@ -59,7 +59,7 @@ _evaluations = sa.Table(
     sa.Column("error", sa.Text, nullable=False),
     sa.Column("fit_seconds", sa.Float, nullable=False),
     sa.Column("predict_seconds", sa.Float, nullable=False),
-    *[sa.Column(name, sa.Float, nullable=True) for name in METRIC_NAMES],
+    *[sa.Column(name, sa.Float, nullable=True) for name in ALL_METRIC_NAMES],
     sa.UniqueConstraint("task_id", "config_hash", "repeat", "fold", "seed", name="one_fit"),
 )
 #: Kept apart from the scores so that reading scores (every ``fit``) never reads blobs.
@@ -100,10 +100,11 @@ class RDBStorage(BaseStorage):
         self._check_version()
 
     def _check_version(self) -> None:
-        """Refuse another layout; a version-1 KB (no predictions) is read, or upgraded if writable.
+        """Refuse a later layout; an earlier one is read as it is, or upgraded if writable.
 
         Version 2 only added a table, which ``_create_schema`` has just
-        created empty in a writable file.
+        created empty in a writable file; version 3 added metric columns,
+        which the upgrade adds (empty) to the stored evaluations.
         """
         with self._engine.begin() as connection:
             if not self.read_only:
@@ -112,16 +113,28 @@ class RDBStorage(BaseStorage):
             stored = int(connection.execute(
                 sa.select(_info.c.value).where(_info.c.key == "schema_version")
             ).scalar_one())
-            if stored == 1 and not self.read_only:
-                _upsert(connection, _info, {"key": "schema_version",
-                                            "value": str(SCHEMA_VERSION)}, "key")
-                stored = SCHEMA_VERSION
-        self._has_predictions = stored == SCHEMA_VERSION
-        if stored not in (1, SCHEMA_VERSION):
+        if not 1 <= stored <= SCHEMA_VERSION:
             raise MetamedError(
                 f"knowledge base {self.url} has schema version {stored}, this metamed reads "
-                f"version {SCHEMA_VERSION}; rebuild it with `metamed kb build`."
+                f"versions up to {SCHEMA_VERSION}; rebuild it with `metamed kb build`."
             )
+        if stored < SCHEMA_VERSION and not self.read_only:
+            _retrying(lambda: self._upgrade(), sa.exc.DBAPIError, attempts=5)
+            stored = SCHEMA_VERSION
+        self._has_predictions = stored >= 2
+        with self._engine.connect() as connection:
+            self._evaluation_columns = {c["name"] for c in
+                                        sa.inspect(connection).get_columns("evaluations")}
+
+    def _upgrade(self) -> None:
+        """Add the metric columns an earlier version lacks, and record the version."""
+        with self._engine.begin() as connection:
+            present = {c["name"] for c in sa.inspect(connection).get_columns("evaluations")}
+            for name in ALL_METRIC_NAMES:
+                if name not in present:
+                    connection.execute(sa.text(f"ALTER TABLE evaluations ADD COLUMN {name} FLOAT"))
+            _upsert(connection, _info, {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    "key")
 
     def add_tasks(self, tasks: list[TaskRecord]) -> None:
         rows = [
@@ -147,7 +160,7 @@ class RDBStorage(BaseStorage):
             {"task_id": r.task_id, "config_hash": r.config_hash, "repeat": r.repeat,
              "fold": r.fold, "seed": r.seed, "status": r.status, "error": r.error[:2000],
              "fit_seconds": r.fit_seconds, "predict_seconds": r.predict_seconds,
-             **{m: _finite_or_none(r.metrics.get(m)) for m in METRIC_NAMES}}
+             **{m: _finite_or_none(r.metrics.get(m)) for m in ALL_METRIC_NAMES}}
             for r in rows
         ]
         blobs = [dict(zip(_KEY, r.key, strict=True), proba=r.proba) for r in rows if r.proba]
@@ -187,7 +200,12 @@ class RDBStorage(BaseStorage):
         return dict(zip(frame["config_hash"], frame["config"].map(json.loads), strict=True))
 
     def evaluations(self) -> pd.DataFrame:
-        return self._read(_evaluations).drop(columns=["id"])
+        """Every stored evaluation (the metric columns an earlier layout lacks are absent)."""
+        stored = [c for c in _evaluations.c if c.name in self._evaluation_columns]
+        with self._engine.connect() as connection:
+            result = connection.execute(sa.select(*stored))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return frame.drop(columns=["id"])
 
     def predictions(self, task_id: str) -> pd.DataFrame:
         if not self._has_predictions:

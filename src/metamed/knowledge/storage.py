@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-#: Version of the table layout; a storage refuses a file of another version.
-#: Version 2 added the ``predictions`` table; a version-1 file reads as one without any.
-SCHEMA_VERSION = 2
+#: Version of the table layout; a storage refuses a file of a later version.
+#: Version 2 added the ``predictions`` table; version 3 the regression metrics (R², RMSE,
+#: MAE). An older file reads as one without them, and is upgraded when opened writable.
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import numpy as np
 from metamed.data.task import Task
 from metamed.errors import one_line
 from metamed.evaluation import fit_predict_split, plan_cv
-from metamed.evaluation.metrics import all_metrics
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.predictions import encode
 from metamed.knowledge.storage import EvaluationRecord
 from metamed.space import config_hash, pipeline_for_task
@@ -56,6 +56,8 @@ def cap_task(
 ) -> Task:
     """A stratified row subsample and a random column subset of a task too big to build on.
 
+    A regression is stratified on its outcome's deciles.
+
     Columns are chosen at random, not by relevance: choosing them with the
     labels before cross-validation would leak and inflate every score.
     """
@@ -63,7 +65,7 @@ def cap_task(
     notes = []
     rows = np.arange(task.n_rows)
     if task.n_rows > max_rows:
-        codes = task.codes
+        codes = deciles(task.target_values) if task.is_regression else task.codes
         rows = np.sort(
             np.concatenate(
                 [
@@ -86,6 +88,11 @@ def cap_task(
     return task.subset(rows, columns, note="; ".join(notes))
 
 
+def deciles(values: np.ndarray) -> np.ndarray:
+    """Each row's tenth of the outcome range, by rank."""
+    return np.argsort(np.argsort(values, kind="stable"), kind="stable") * 10 // len(values)
+
+
 @lru_cache(maxsize=4)
 def prepared_task(load: Loader, name: str) -> Task:
     """A named task, capped for the build; cached so a worker loads each task once."""
@@ -96,8 +103,6 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
     """Evaluate one config on every not-yet-stored fold of one task, keeping its predictions."""
     task = prepared_task(unit.load, unit.task) if isinstance(unit.task, str) else unit.task
     plan = plan_cv(task, n_splits=unit.n_splits, n_repeats=unit.n_repeats, seed=unit.seed)
-    codes = task.codes
-    positive = task.positive_index
     digest = config_hash(unit.config)
     records = []
     for split in plan.splits:
@@ -111,7 +116,7 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
             seed=unit.seed,
         )
         outcome, error = _call_with_timeout(
-            _fit_and_score, unit.timeout, unit.config, task, split, codes, positive
+            _fit_and_score, unit.timeout, unit.config, task, split
         )
         if error:
             status = "timeout" if error.startswith("timed out") else "failed"
@@ -125,18 +130,18 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
                     metrics=metrics,
                     fit_seconds=fit_s,
                     predict_seconds=predict_s,
-                    proba=encode(proba, positive),
+                    proba=encode(proba, task.positive_index, task.is_regression),
                 )
             )
     return records
 
 
-def _fit_and_score(config, task, split, codes, positive):
+def _fit_and_score(config, task, split):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator = pipeline_for_task(config, task)
         fold = fit_predict_split(estimator, task, split)
-        metrics = all_metrics(codes[split.test], fold.proba, positive)
+        metrics = Scorer.for_task(task)(task.target_values[split.test], fold.proba)
     return metrics, fold.fit_seconds, fold.predict_seconds, fold.proba
 
 
