@@ -1,5 +1,6 @@
 """Regression end to end: metrics, CV, the space's regression families and their portfolio."""
 
+import json
 import warnings
 
 import numpy as np
@@ -20,6 +21,8 @@ from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.predictions import oof_predictions
+from metamed.report import build_report
+from metamed.report.regression import calibration_groups
 from metamed.space import (
     build_pipeline,
     canonical_config,
@@ -274,3 +277,29 @@ def test_one_kb_holds_classification_and_regression_each_with_its_own_configs(tm
         stored = by_fold[by_fold["fold"] == split.fold]["r2"].item()
         again = r2_score(stays.target_values[split.test], oof[ridge][split.test, 0])
         assert again == pytest.approx(stored, abs=1e-5)
+
+
+def test_the_report_of_a_regression_shows_residuals_calibration_and_coverage(fitted_regressor):
+    model, frame = fitted_regressor
+    task = make_task(frame, "los", task_type="regression")
+    page = build_report(model, task, include_rows=True)
+    for expected in ("Honest R²", "coverage in outer folds", "Residuals (observed minus",
+                     "Mean observed against mean predicted", "R² drop", "Against ridge "
+                     "regression with its penalty tuned", "outcome (a number)", "upper 90%"):
+        assert expected in page, expected
+    assert "logistic regression" not in page and "ROC AUC" not in page
+    lowest, highest = calibration_groups(np.arange(20.0), np.arange(20.0))
+    assert lowest.tolist() == highest.tolist() and len(lowest) == 10
+
+
+def test_explain_gives_a_regression_patients_value_and_its_drivers(fitted_regressor, tmp_path):
+    model, frame = fitted_regressor
+    save_model(model, tmp_path / "m.skops")
+    frame.to_csv(tmp_path / "rows.csv", index=False)
+    result = CliRunner().invoke(app, ["explain", str(tmp_path / "m.skops"),
+                                      str(tmp_path / "rows.csv"), "--row", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    value = summary["probabilities"]["prediction"]
+    assert value == pytest.approx(model.predict(frame.iloc[[2]])[0])
+    assert {c["feature"] for c in summary["contributions"]} <= set(model.feature_types_)

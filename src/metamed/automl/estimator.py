@@ -256,6 +256,7 @@ class _MetaEstimator(BaseEstimator):
     best_config_ = _learned("best_config")
     ensemble_ = _learned("ensemble")
     decision_ = _learned("decision")
+    recalibration_ = _learned("recalibration")
     task_summary_ = _learned("task_summary")
     notes_ = _learned("notes")
     fit_seconds_ = _learned("fit_seconds")
@@ -403,7 +404,6 @@ class MetaClassifier(ClassifierMixin, _MetaEstimator):
 
     classes_ = _learned("classes")
     positive_class_ = _learned("positive_class")
-    recalibration_ = _learned("recalibration")
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (columns follow ``classes_``)."""

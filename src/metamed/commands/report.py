@@ -38,7 +38,8 @@ def report(
         raise MetamedError("--data and --target go together: give both, or neither.")
     model = load_model(model_file)
     task = None if data is None else load_task(
-        data, target, encoding=encoding, positive_class=model.positive_class_)
+        data, target, encoding=encoding, task_type=model.task_type,
+        positive_class=model.state_.positive_class)
     with console.status("writing the report..."):
         path = write_report(model, out, task, include_rows=include_rows)
     console.print(f"report written to {path}", highlight=False)
@@ -56,16 +57,17 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
         = False,
 ) -> None:
-    """Why the model gives one patient their risk: each feature's contribution.
+    """Why the model gives one patient their risk (or value): each feature's contribution.
 
-    A contribution is the patient's predicted probability minus the average
-    probability when that one feature is replaced by values of typical
-    patients (see `metamed.report.explain` for the method and its limits).
+    A contribution is the patient's predicted probability (a regression: the
+    predicted value) minus the average one when that one feature is replaced
+    by values of typical patients (see `metamed.report.explain` for the
+    method and its limits).
     """
     from metamed.automl.persistence import load_model
     from metamed.data.io import read_table
     from metamed.data.validation import conform_features
-    from metamed.report.explain import background_sample, explain_rows
+    from metamed.report.explain import background_sample, explain_rows, outputs
 
     model = load_model(model_file)
     rows, _ = conform_features(read_table(data, encoding=encoding), model.feature_types_)
@@ -74,14 +76,14 @@ def explain(
                            f"(0 to {len(rows) - 1}).")
     reference = rows if background is None else conform_features(
         read_table(background, encoding=encoding), model.feature_types_)[0]
-    proba = model.predict_proba(rows.iloc[[row]])[0]
+    proba = outputs(model, rows.iloc[[row]])[0]
     positive = model.state_.positive_index
     index = positive if positive is not None else int(proba.argmax())
     sample = background_sample(reference)
     result = explain_rows(model, rows.iloc[[row]], sample, index)
     result = result.reindex(result["contribution"].abs().sort_values(ascending=False).index)
     summary = _explanation(model, row, proba, index, result.head(top), len(sample))
-    summary["background_mean_probability"] = float(model.predict_proba(sample)[:, index].mean())
+    summary["background_mean_probability"] = float(outputs(model, sample)[:, index].mean())
     if as_json:
         console.print_json(json.dumps(summary, default=str))
     else:
@@ -89,7 +91,8 @@ def explain(
 
 
 def _explanation(model, row: int, proba, index: int, result, n_background: int) -> dict:
-    labels = [str(c) for c in model.classes_]
+    labels = ["prediction"] if model.task_type == "regression" else [str(c)
+                                                                     for c in model.classes_]
     return {
         "row": row,
         "probabilities": {label: float(p) for label, p in zip(labels, proba, strict=True)},
@@ -112,9 +115,10 @@ def _plain(value: object) -> object:
 def _print_explanation(summary: dict) -> None:
     label = summary["explained_class"]
     risk = summary["probabilities"][label]
-    console.print(f"row {summary['row']}: P({label}) = {risk:.3f} (background patients' "
-                  f"average: {summary['background_mean_probability']:.3f})", highlight=False)
-    table = Table(title=f"what moves P({label}) for this patient (vs "
+    shown = label if label == "prediction" else f"P({label})"
+    console.print(f"row {summary['row']}: {shown} = {risk:.4g} (background patients' "
+                  f"average: {summary['background_mean_probability']:.4g})", highlight=False)
+    table = Table(title=f"what moves {shown} for this patient (vs "
                         f"{summary['background_rows']} background patients)",
                   title_justify="left")
     table.add_column("feature")
@@ -124,7 +128,8 @@ def _print_explanation(summary: dict) -> None:
         value = "missing" if item["value"] is None else str(item["value"])
         colour = "red" if item["contribution"] > 0 else "green"
         table.add_row(item["feature"], value,
-                      f"[{colour}]{item['contribution']:+.3f}[/]")
+                      f"[{colour}]{item['contribution']:+.4g}[/]")
     console.print(table)
-    console.print("positive: raises the probability; contributions are one-feature-at-a-time "
+    console.print(f"positive: raises the {'value' if label == 'prediction' else 'probability'}; "
+                  "contributions are one-feature-at-a-time "
                   "and need not add up.", highlight=False)

@@ -118,7 +118,8 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
 
     A task gets the configs of its own type only (classifiers for a
     classification, regressors for a regression), so one KB holds both
-    kinds and one list of configs serves a mixed build. Small tasks come first, so an interrupted build leaves as many complete
+    kinds and one list of configs serves a mixed build. Small tasks come
+    first, so an interrupted build leaves as many complete
     tasks as possible (meta-learners use only tasks evaluated on every config).
     """
     done = storage.done_keys()

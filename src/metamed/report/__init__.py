@@ -18,6 +18,7 @@ from metamed import __version__
 from metamed.data.task import Task
 from metamed.report import html as h
 from metamed.report.performance import performance_section
+from metamed.report.regression import regression_performance_section
 from metamed.report.sections import (
     data_section,
     importance_section,
@@ -45,10 +46,12 @@ def build_report(model, task: Task | None = None, *, include_rows: bool = False)
         a report is often shared more widely than the data).
     """
     positive = model.state_.positive_index
+    regression = model.task_type == "regression"
     sections = [
         data_section(model, task),
         pipelines_section(model),
-        performance_section(model, positive),
+        regression_performance_section(model) if regression
+        else performance_section(model, positive),
         importance_section(model, task, positive),
         model_card_section(model, task, positive),
     ]
@@ -64,6 +67,13 @@ def build_report(model, task: Task | None = None, *, include_rows: bool = False)
 def _headline(model) -> str:
     """One sentence with the honest result, for readers who stop after the title."""
     results = model.cv_results_
+    if "r2" in results:
+        r2, slope = results["r2"], results["calibration_slope"]
+        return (f"Honest R² {r2.estimate:.3f} (95% CI {r2.low:.3f}–{r2.high:.3f}), calibration "
+                f"slope {slope.estimate:.2f} ({slope.low:.2f}–{slope.high:.2f}), from "
+                f"{model.outer_splits}-fold cross-validation of the whole procedure on "
+                f"{model.task_summary_.get('rows')} rows. Against ridge regression with its "
+                f"penalty tuned: {model.verdict_}")
     if "roc_auc" not in results:
         return ("No honest estimate: the model was fit without outer cross-validation "
                 "(outer folds 0), so its performance on new patients is unknown.")

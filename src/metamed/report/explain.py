@@ -1,9 +1,10 @@
 """What drives a fitted model: global importance, partial dependence, per-patient reasons.
 
-All three methods are model-agnostic: they only call ``predict_proba``, so
-they work the same for a logistic regression, a boosted tree and a weighted
-ensemble of both, with the preprocessing inside each pipeline. They describe
-what the *model* relies on, not causes in the patients.
+All three methods are model-agnostic: they only call ``predict_proba`` (a
+regression's ``predict``: :func:`outputs`), so they work the same for a
+logistic regression, a boosted tree and a weighted ensemble of both, with
+the preprocessing inside each pipeline. They describe what the *model*
+relies on, not causes in the patients.
 
 Per-patient explanation (:func:`explain_rows`)
     For a patient ``x`` and feature ``j``, the contribution is
@@ -19,8 +20,8 @@ Per-patient explanation (:func:`explain_rows`)
     or unlike the training data makes every contribution noisy.
 
 Global importance (:func:`permutation_importance`)
-    The drop in ROC AUC (macro one-vs-rest for several classes) when one
-    column is shuffled. Computed on the rows given, which for a report are
+    The drop in ROC AUC (macro one-vs-rest for several classes; R² for a
+    regression) when one column is shuffled. Computed on the rows given, which for a report are
     the rows the final model was fit on: it shows reliance, not how well
     each feature generalises.
 """
@@ -32,30 +33,39 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from metamed.evaluation.metrics import class_roc_auc
+from metamed.evaluation.scoring import Scorer
 
 #: Background patients for per-patient explanations (cost: rows x features x this).
 BACKGROUND_SIZE = 50
 
 
+def outputs(model, X: pd.DataFrame) -> np.ndarray:
+    """Rows x classes probabilities, or a regression's predictions as one column."""
+    if getattr(model, "task_type", "classification") == "regression":
+        return np.asarray(model.predict(X), dtype=float).reshape(-1, 1)
+    return model.predict_proba(X)
+
+
 def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: int | None,
                            n_repeats: int = 5, seed: int = 0) -> pd.DataFrame:
-    """Mean and SD of the AUC drop when each column is shuffled, largest first.
+    """Mean and SD of the AUC (a regression: R²) drop when each column is shuffled.
 
-    ``model`` is a fitted MetaClassifier (or anything with ``predict_proba``
-    on the frame); ``codes`` are the true class indices of ``X``'s rows.
-    All shuffled copies of one column are predicted in a single call.
+    ``model`` is a fitted MetaClassifier or MetaRegressor (or anything with
+    ``predict_proba`` on the frame); ``codes`` are the true class indices
+    (a regression: values) of ``X``'s rows. All shuffled copies of one
+    column are predicted in a single call. Largest drop first.
     """
     rng = np.random.default_rng(seed)
-    baseline = class_roc_auc(codes, model.predict_proba(X), positive)
+    score = Scorer(getattr(model, "task_type", "classification"), positive).primary_score
+    baseline = score(codes, outputs(model, X))
     rows = []
     for column in X.columns:
         stacked = pd.concat([X] * n_repeats, ignore_index=True)
         values = np.concatenate([X[column].to_numpy()[rng.permutation(len(X))]
                                  for _ in range(n_repeats)])
         stacked[column] = values
-        proba = model.predict_proba(stacked).reshape(n_repeats, len(X), -1)
-        drops = [baseline - class_roc_auc(codes, p, positive) for p in proba]
+        proba = outputs(model, stacked).reshape(n_repeats, len(X), -1)
+        drops = [baseline - score(codes, p) for p in proba]
         rows.append({"feature": column, "importance": float(np.mean(drops)),
                      "sd": float(np.std(drops))})
     table = pd.DataFrame(rows, columns=["feature", "importance", "sd"])
@@ -64,7 +74,8 @@ def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: 
 
 @dataclass(frozen=True)
 class PartialDependence:
-    """Average predicted probability of each class as one feature is set to each grid value."""
+    """Average predicted probability of each class (a regression: the average prediction)
+    as one feature is set to each grid value."""
 
     feature: str
     kind: str
@@ -89,7 +100,7 @@ def partial_dependence(model, X: pd.DataFrame, feature: str, kind: str, n_points
         grid = list(values.astype(str).value_counts().index[:n_points])
     stacked = pd.concat([sample] * len(grid), ignore_index=True)
     stacked[feature] = np.repeat(np.asarray(grid, dtype=object), len(sample))
-    proba = model.predict_proba(stacked).reshape(len(grid), len(sample), -1)
+    proba = outputs(model, stacked).reshape(len(grid), len(sample), -1)
     return PartialDependence(feature, kind, grid, proba.mean(axis=1))
 
 
@@ -109,7 +120,7 @@ def explain_rows(model, rows: pd.DataFrame, background: pd.DataFrame,
     records = []
     for position in range(len(rows)):
         patient = rows.iloc[[position]]
-        base = float(model.predict_proba(patient)[0, class_index])
+        base = float(outputs(model, patient)[0, class_index])
         for feature, mean in _replaced_means(model, patient, background, class_index).items():
             records.append({"row": rows.index[position], "feature": feature,
                             "value": patient[feature].iloc[0], "contribution": base - mean})
@@ -125,6 +136,6 @@ def _replaced_means(model, patient: pd.DataFrame, background: pd.DataFrame,
         block = pd.concat([patient] * size, ignore_index=True)
         block[feature] = background[feature].to_numpy()
         blocks.append(block)
-    proba = model.predict_proba(pd.concat(blocks, ignore_index=True))[:, class_index]
+    proba = outputs(model, pd.concat(blocks, ignore_index=True))[:, class_index]
     means = proba.reshape(len(patient.columns), size).mean(axis=1)
     return dict(zip(patient.columns, map(float, means), strict=True))

@@ -123,11 +123,31 @@ def importance_figure(features: list[str], means: np.ndarray, sds: np.ndarray) -
     return to_png(figure)
 
 
+def residual_figure(predicted: np.ndarray, residuals: np.ndarray) -> str:
+    """A regression's residuals against its predictions, with the zero line."""
+    figure, axes = _axes("Residuals", "predicted", "observed − predicted")
+    axes.scatter(predicted, residuals, s=8, alpha=0.5, color=COLOURS[0])
+    axes.axhline(0, ls="--", color="grey", lw=1)
+    return to_png(figure)
+
+
+def observed_predicted_figure(predicted: np.ndarray, observed: np.ndarray) -> str:
+    """Mean observed against mean predicted value per group; the diagonal is perfect."""
+    figure, axes = _axes("Calibration (groups of the prediction)", "mean predicted",
+                         "mean observed")
+    axes.plot(predicted, observed, marker="o", color=COLOURS[0], label="model")
+    low, high = min(predicted.min(), observed.min()), max(predicted.max(), observed.max())
+    axes.plot([low, high], [low, high], ls="--", color="grey", lw=1, label="perfect")
+    axes.legend(loc="upper left", fontsize=8)
+    return to_png(figure)
+
+
 def dependence_figure(pd_: PartialDependence, class_labels: list[str],
-                      class_indices: list[int]) -> str:
-    """Partial dependence of the chosen classes' probability on one feature."""
-    figure, axes = _axes(f"Partial dependence: {pd_.feature}", pd_.feature,
-                         "mean predicted probability", size=(4.2, 3.2))
+                      class_indices: list[int], ylabel: str = "mean predicted probability"
+                      ) -> str:
+    """Partial dependence of the chosen classes' probability (or the prediction) on a feature."""
+    figure, axes = _axes(f"Partial dependence: {pd_.feature}", pd_.feature, ylabel,
+                         size=(4.2, 3.2))
     positions = pd_.grid if pd_.kind == "numeric" else np.arange(len(pd_.grid))
     for i, (label, k) in enumerate(zip(class_labels, class_indices, strict=True)):
         values = pd_.mean_proba[:, k]

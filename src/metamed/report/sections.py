@@ -15,7 +15,8 @@ import pandas as pd
 from metamed import __version__
 from metamed.data.task import Task
 from metamed.data.validation import conform_features
-from metamed.evaluation.metrics import METRIC_LABELS
+from metamed.evaluation.baseline import BASELINE_NAMES
+from metamed.evaluation.scoring import Scorer
 from metamed.report import explain
 from metamed.report import figures as fig
 from metamed.report import html as h
@@ -31,7 +32,10 @@ NEEDS_DATA = ("Pass the table with `metamed report MODEL --data DATA --target CO
 
 
 def task_codes(model, task: Task) -> np.ndarray:
-    """The task's classes as indices into the model's ``classes_`` (-1 for an unknown class)."""
+    """The task's classes as indices into the model's ``classes_`` (-1 for an unknown class);
+    a regression's values as they are."""
+    if task.is_regression:
+        return task.target_values
     index = {str(c): i for i, c in enumerate(model.classes_)}
     return task.y.astype(str).map(index).fillna(-1).to_numpy(dtype=int)
 
@@ -39,12 +43,10 @@ def task_codes(model, task: Task) -> np.ndarray:
 def data_section(model, task: Task | None) -> h.Section:
     """Size, class balance, column types, missingness and every warning from validation."""
     summary = model.task_summary_
-    rows = summary.get("rows") or 1
-    classes = ", ".join(f"{c}: {n} ({n / rows:.0%})" for c, n in summary["class_counts"].items())
     facts = [["rows (patients or visits)", summary.get("rows")],
              ["features used", f"{summary.get('features')} ({summary.get('numeric_features')} "
                                f"numeric, {summary.get('categorical_features')} categorical)"],
-             ["classes", classes]]
+             _outcome_fact(summary)]
     if summary.get("positive_class") is not None:
         facts.append(["positive class", summary["positive_class"]])
     if summary.get("grouped"):
@@ -54,6 +56,17 @@ def data_section(model, task: Task | None) -> h.Section:
     body.append(h.boxes(summary.get("notes", []) + list(model.notes_), "note"))
     body.append("<h3>Columns</h3>" + _columns_table(model, task))
     return h.Section("data", "Data", "".join(body))
+
+
+def _outcome_fact(summary: dict) -> list[str]:
+    """The classes with their shares, or a number's median, quartiles and range."""
+    if "target_quantiles" in summary:
+        q = summary["target_quantiles"]
+        return ["outcome (a number)", f"median {q['median']:.4g} (IQR {q['q1']:.4g}–"
+                                      f"{q['q3']:.4g}; range {q['min']:.4g}–{q['max']:.4g})"]
+    rows = summary.get("rows") or 1
+    return ["classes", ", ".join(f"{c}: {n} ({n / rows:.0%})"
+                                 for c, n in summary["class_counts"].items())]
 
 
 def _columns_table(model, task: Task | None) -> str:
@@ -97,29 +110,34 @@ def pipelines_section(model) -> h.Section:
               if row["pipeline"] in names else row.get("origin", "")]
              for row in model.leaderboard_.to_dict(orient="records")]
     members = [[name, f"{weight:.0%}"] for name, weight in model.ensemble_]
+    regression = model.task_type == "regression"
+    score = "R²" if regression else "AUC"
+    baseline = BASELINE_NAMES[model.task_type]
+    loss, blended = (("squared error", "predictions") if regression
+                     else ("log loss", "probabilities"))
     body = [
         h.paragraph("The knowledge base holds cross-validated results of many pipelines on "
                     "real medical tasks. The meta-learner described this table by its "
                     "meta-features (size, types, missingness, class balance, simple models' "
                     "scores), found the most similar known tasks, and proposed the pipelines "
-                    "that did well there. 'Expected AUC' is its guess before seeing any result "
-                    "on this table."),
+                    f"that did well there. 'Expected {score}' is its guess before seeing any "
+                    "result on this table."),
         "<h3>Recommended pipelines</h3>",
         h.paragraph(_capitalised(shared) + ".", "note") if shared else "",
-        h.table(["#", "pipeline", "expected AUC", "why"], recs, numeric={0, 2}),
+        h.table(["#", "pipeline", f"expected {score}", "why"], recs, numeric={0, 2}),
         "<h3>Leaderboard on this table</h3>",
-        h.paragraph("Inner cross-validated ROC AUC of each candidate on all rows. Successive "
+        h.paragraph(f"Inner cross-validated {score} of each candidate on all rows. Successive "
                     "halving stops weak candidates early (fewer folds); these scores chose the "
                     "model, so they are optimistic: the honest estimate is in the next "
                     "section.", "muted"),
-        h.table(["rank", "pipeline", "CV ROC AUC", "folds", "origin"], board,
+        h.table(["rank", "pipeline", f"CV {score}", "folds", "origin"], board,
                 numeric={0, 2, 3}),
         "<h3>Final model</h3>",
-        h.paragraph("The search's proposal (a greedy ensemble on out-of-fold log loss, or its "
-                    "best pipeline) replaces plain logistic regression only as far as the "
+        h.paragraph(f"The search's proposal (a greedy ensemble on out-of-fold {loss}, or its "
+                    f"best pipeline) replaces {baseline} only as far as the "
                     "fold-by-fold evidence on this table makes a real gain probable. "
                     + (_capitalised(model.decision_.sentence()) if model.decision_ else "")),
-        h.paragraph("A weighted average of these pipelines' probabilities, refit on all rows. "
+        h.paragraph(f"A weighted average of these pipelines' {blended}, refit on all rows. "
                     + _capitalised(recalibration_sentence(model.recalibration_) or "")),
         h.table(["pipeline", "weight"], members, numeric={1}),
     ]
@@ -149,7 +167,7 @@ def importance_section(model, task: Task | None, positive: int | None) -> h.Sect
         return h.Section("importance", title,
                          h.paragraph(NEEDS_DATA.format(what="feature importance"), "muted"))
     codes = task_codes(model, task)
-    known = codes >= 0
+    known = np.ones(len(codes), bool) if task.is_regression else codes >= 0
     X = conform_features(task.X, model.feature_types_)[0].loc[known].reset_index(drop=True)
     codes = codes[known]
     if len(X) > MAX_IMPORTANCE_ROWS:
@@ -158,9 +176,10 @@ def importance_section(model, task: Task | None, positive: int | None) -> h.Sect
     repeats = 5 if X.shape[1] <= 30 else 2
     table = explain.permutation_importance(model, X, codes, positive, n_repeats=repeats)
     top = table.head(TOP_FEATURES_SHOWN)
+    score = "R²" if task.is_regression else "ROC AUC"
     figures = [h.Figure("importance", fig.importance_figure(
         top["feature"].tolist(), top["importance"].to_numpy(), top["sd"].to_numpy()),
-        f"Drop in ROC AUC when each feature's values are shuffled ({repeats} shuffles, "
+        f"Drop in {score} when each feature's values are shuffled ({repeats} shuffles, "
         f"{len(X)} rows); bars show the mean, whiskers the SD.",
         {"features": float(len(top))})]
     figures += _dependence_figures(model, X, top["feature"].tolist(), positive)
@@ -174,23 +193,26 @@ def importance_section(model, task: Task | None, positive: int | None) -> h.Sect
         "not causal effects, and correlated features share (and may hide) each other's "
         "importance. Per-patient explanations: `metamed explain MODEL DATA --row i`."),
         h.figures(figures), h.paragraph(shap, "muted"),
-        h.table(["feature", "AUC drop", "SD"],
+        h.table(["feature", f"{score} drop", "SD"],
                 [[r.feature, r.importance, r.sd] for r in table.itertuples()], numeric={1, 2})]
     return h.Section("importance", title, "".join(body))
 
 
 def _dependence_figures(model, X: pd.DataFrame, ranked: list[str],
                         positive: int | None) -> list[h.Figure]:
-    labels = [str(c) for c in model.classes_]
+    regression = model.task_type == "regression"
+    labels = ["prediction"] if regression else [str(c) for c in model.classes_]
     indices = [positive] if positive is not None else list(range(min(len(labels), 8)))
+    what = "prediction" if regression else "probability"
     items = []
     for feature in ranked[:PARTIAL_DEPENDENCE_FEATURES]:
         kind = model.feature_types_[feature]
         result = explain.partial_dependence(model, X, feature, kind)
-        png = fig.dependence_figure(result, [labels[k] for k in indices], indices)
+        png = fig.dependence_figure(result, [labels[k] for k in indices], indices,
+                                    f"mean predicted {'value' if regression else what}")
         items.append(h.Figure("dependence", png,
                               f"Partial dependence on {feature}: the average predicted "
-                              "probability when every patient is given this value.",
+                              f"{what} when every patient is given this value.",
                               {"points": float(len(result.grid))}))
     return items
 
@@ -198,27 +220,31 @@ def _dependence_figures(model, X: pd.DataFrame, ranked: list[str],
 def model_card_section(model, task: Task | None, positive: int | None) -> h.Section:
     """The TRIPOD+AI items that a single-table development study can answer."""
     s, params = model.task_summary_, model.get_params()
-    counts = s["class_counts"]
-    events = min(counts.values())
+    regression = model.task_type == "regression"
+    counts = s.get("class_counts", {})
+    events = s.get("rows") if regression else min(counts.values())
     outcome = (f"'{task.y.name}'" if task is not None and task.y.name is not None else
                "the target column (name not stored in the model file)")
-    results = model.cv_results_
-    perf = "; ".join(f"{METRIC_LABELS[k]} {v.estimate:.3f} (95% CI {v.low:.3f} to {v.high:.3f})"
+    results, scorer = model.cv_results_, Scorer(model.task_type)
+    perf = "; ".join(f"{scorer.label(k)} {v.estimate:.3f} (95% CI {v.low:.3f} to {v.high:.3f})"
                      for k, v in results.items()
-                     if k in ("roc_auc", "pr_auc", "brier", "calibration_slope",
-                              "calibration_intercept")) or "not estimated (no outer CV)"
+                     if k in ("roc_auc", "pr_auc", "brier", "r2", "rmse", "mae",
+                              "calibration_slope", "calibration_intercept")
+                     ) or "not estimated (no outer CV)"
     imputation = model.best_config_.get("impute", {})
     items = [
         ("Data source", f"{s.get('source', 'not recorded')}; {s.get('rows')} rows."),
-        ("Outcome", f"{outcome} with classes {', '.join(map(str, counts))}"
+        ("Outcome", f"{outcome}, " + (f"a number ({_outcome_fact(s)[1]})" if regression
+                                      else f"with classes {', '.join(map(str, counts))}")
                     + (f"; positive class '{s['positive_class']}'" if positive is not None
                        else "") + "."),
         ("Predictors", f"{s.get('features')} candidate predictors "
                        f"({', '.join(list(model.feature_types_)[:30])}"
                        f"{', …' if len(model.feature_types_) > 30 else ''})."),
-        ("Sample size", f"{s.get('rows')} rows; smallest class {events} rows, "
-                        f"{events / max(s.get('features') or 1, 1):.1f} per candidate predictor "
-                        "(below about 10, expect optimism and wide intervals)."),
+        ("Sample size", f"{s.get('rows')} rows; "
+                        + ("" if regression else f"smallest class {events} rows, ")
+                        + f"{events / max(s.get('features') or 1, 1):.1f} per candidate "
+                        "predictor (below about 10, expect optimism and wide intervals)."),
         ("Missing data", f"Imputed inside each pipeline, fit on training folds only (best "
                          f"single pipeline: numeric {imputation.get('numeric', '?')}, "
                          f"categorical {imputation.get('categorical', '?')}, missingness "
@@ -246,11 +272,16 @@ def model_card_section(model, task: Task | None, positive: int | None) -> h.Sect
 def rows_section(model, task: Task) -> h.Section:
     """Patient rows with the final model's probabilities; only when asked for."""
     X = conform_features(task.X, model.feature_types_)[0].head(500)
-    proba = model.predict_proba(X)
     frame = X.copy()
-    frame.insert(0, "true class", task.y.head(500).astype(str).to_numpy())
-    for i, label in enumerate(model.classes_):
-        frame[f"P({label})"] = proba[:, i]
+    if model.task_type == "regression":
+        frame.insert(0, "observed", task.target_values[:500])
+        frame["predicted"] = model.predict(X)
+        frame[["lower 90%", "upper 90%"]] = model.predict_interval(X)
+    else:
+        proba = model.predict_proba(X)
+        frame.insert(0, "true class", task.y.head(500).astype(str).to_numpy())
+        for i, label in enumerate(model.classes_):
+            frame[f"P({label})"] = proba[:, i]
     body = (h.paragraph("Included on request (--include-rows). Probabilities are from the "
                         "final model, fit on these rows, so they are optimistic; the honest "
                         "ones are behind the performance section. First 500 rows.", "warn")
