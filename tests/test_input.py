@@ -396,8 +396,9 @@ def test_a_target_with_fractions_is_a_regression():
 def test_fractions_cannot_be_forced_into_classes():
     with pytest.raises(MetamedError) as caught:
         make_task(_frame(), "bp", task_type="classification")
-    assert str(caught.value) == "target column 'bp' cannot be classes (it holds fractions " \
-        f"such as {_frame()['bp'][0]:g}); use --task regression or bin it first."
+    assert str(caught.value) == "target column 'bp' looks continuous and cannot be classes " \
+        f"(it holds fractions such as {_frame()['bp'][0]:g}); use --task regression or bin it " \
+        "first."
 
 
 def test_a_score_can_be_forced_to_be_a_regression():

@@ -60,7 +60,7 @@ def test_paired_evidence_skips_folds_without_two_classes():
     poor = [np.c_[1 - p, p] for p in [np.array([0.6, 0.4, 0.8, 0.2])] * 3]
     evidence = paired_evidence(good, poor, y, test_share=1 / 3)
     assert len(evidence.differences) == 2 and evidence.mean > 0
-    with pytest.raises(MetamedError, match="no CV fold holds two classes"):
+    with pytest.raises(MetamedError, match="no CV fold holds two different outcomes"):
         paired_evidence(good[:1], poor[:1], y[1:2], test_share=1 / 3)
 
 

@@ -42,4 +42,4 @@ def test_metaregressor_passes_scikit_learns_estimator_checks(tiny_kb):
                                   expected_failed_checks=REGRESSOR_EXPECTED_FAILURES)
     failed = [f"{r['check_name']}: {r['exception']}" for r in results if r["status"] == "failed"]
     assert not failed, "\n".join(failed)
-    assert sum(r["status"] == "passed" for r in results) >= 50
+    assert sum(r["status"] == "passed" for r in results) >= 40  # regressors get fewer checks

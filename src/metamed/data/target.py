@@ -45,8 +45,8 @@ def resolve_task_type(y: pd.Series, requested: str, target: str) -> tuple[TaskTy
     if requested == "classification":
         if reason and reason.startswith("holds fractions"):
             raise MetamedError(
-                f"target column {target!r} cannot be classes (it {reason}); use --task "
-                "regression or bin it first."
+                f"target column {target!r} looks continuous and cannot be classes (it {reason}); "
+                "use --task regression or bin it first."
             )
         return "classification", "classification, as requested"
     _check_numbers_typed_as_text(y, target)
