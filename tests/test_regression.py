@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from metamed import MetaClassifier, MetaRegressor
 from metamed.automl.conformal import LEVELS, ConformalRegressor, coverage
+from metamed.automl.loto import loto_search, loto_zero_shot, summarize
 from metamed.automl.persistence import load_model, save_model
 from metamed.cli import app
 from metamed.data.validation import make_task
@@ -303,3 +304,47 @@ def test_explain_gives_a_regression_patients_value_and_its_drivers(fitted_regres
     value = summary["probabilities"]["prediction"]
     assert value == pytest.approx(model.predict(frame.iloc[[2]])[0])
     assert {c["feature"] for c in summary["contributions"]} <= set(model.feature_types_)
+
+
+# --- leave-one-task-out over regression tasks ------------------------------------------------
+
+def _stay_task(task_id: str):
+    i = int(task_id.removeprefix("stay"))
+    return make_task(_table(n=80 + 20 * i, seed=10 + i, noise=0.5 + 0.5 * i), "los",
+                     name=task_id)
+
+
+@pytest.fixture(scope="module")
+def regression_kb(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("regkb") / "kb.sqlite")
+    configs = [named_config(name) for name in ("ridge_cv", "ridge", "rf_reg", "knn_reg")]
+    build(open_storage(path), [_stay_task(f"stay{i}") for i in range(4)], configs,
+          BuildSettings(n_splits=3))
+    return path
+
+
+def test_leave_one_task_out_judges_regression_learners_in_r2_against_the_tuned_ridge(
+        regression_kb):
+    metadata = MetaData.from_storage(open_storage(regression_kb, read_only=True), "regression")
+    assert metadata.task_type == "regression" and len(metadata.task_ids) == 4
+    rows = loto_zero_shot(metadata, ["single_best", "ridge_cv"])
+    ridge = metadata.config_hashes.index(config_hash(named_config("ridge_cv")))
+    for task, score in rows[rows["learner"] == "ridge_cv"][["task", "r2"]].itertuples(False):
+        assert score == metadata.scores[metadata.task_ids.index(task), ridge]
+    (searched,) = loto_search(metadata, ["nearest", "ridge_cv"], _stay_task, budget=6,
+                              task_ids=["stay1"])
+    by_learner = {row["learner"]: row for row in searched}
+    assert 0 <= by_learner["nearest"]["coverage_90"] <= 1
+    assert by_learner["nearest"]["width_90"] > 0 and "coverage_90" not in by_learner["ridge_cv"]
+    table = summarize(pd.DataFrame(searched))
+    assert {"mean_r2", "wins", "mean_coverage_90"} <= set(table.columns)
+
+
+def test_bench_loto_runs_on_a_kbs_regression_tasks(regression_kb, run_cli):
+    code, out, err = run_cli("bench", "loto", "--kb", regression_kb, "--task", "regression",
+                             "--markdown")
+    assert code == 0, err
+    shown = {line.split("|")[1].strip() for line in out.splitlines()[2:] if line.startswith("|")}
+    assert "ridge_cv" in shown and "logreg" not in shown and "mean_r2" in out
+    code, _, err = run_cli("bench", "loto", "--kb", regression_kb)
+    assert code == 2 and "holds no complete classification tasks" in err

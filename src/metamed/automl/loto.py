@@ -12,6 +12,8 @@ For every task of the knowledge base, each learner is fitted on the KB
 
 Scores are also normalised per task against the portfolio stored in the
 KB: 0 = the worst config on that task, 1 = the best one (the oracle).
+A regression KB is evaluated the same way in R², against the tuned ridge,
+and its search rows add the 90% prediction intervals' coverage and width.
 """
 
 from __future__ import annotations
@@ -23,17 +25,20 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
+from metamed.automl.conformal import DEFAULT_LEVEL, LEVELS, coverage
 from metamed.automl.policy import DEFAULT_POLICY, LeaveLRPolicy
 from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
-from metamed.evaluation.metrics import calibration_slope_intercept, class_roc_auc
+from metamed.evaluation.metrics import calibration_slope_intercept
+from metamed.evaluation.scoring import BASELINES, Scorer
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import N_CANDIDATES, MetaLearner, make_learner
 from metamed.space import named_config
 
-#: Two ROC AUCs closer than this count as a tie in wins / ties / losses.
+#: Two ROC AUCs (or R²) closer than this count as a tie in wins / ties / losses.
 TIE = 0.005
-BASELINE = "logreg"
+#: The rows every learner is compared with: plain LR, or the tuned ridge for regression.
+REFERENCES = tuple(BASELINES.values())
 #: Search mode only, and not a meta-learner: it peeks at the held-out task's KB scores
 #: and refits that task's best config on the outer folds. Its normalised score shows
 #: how far below 1 fresh CV noise alone puts even a perfect single-config choice.
@@ -66,7 +71,8 @@ def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
             learner = make_learner(name).fit(visible)
             top = learner.recommend(metadata.metafeatures[t], 1)[0]
             score = metadata.scores[t, metadata.config_hashes.index(top.config_hash)]
-            rows.append(_row(metadata, t, name, score, time.perf_counter() - started))
+            rows.append(_row(metadata, t, name, score, time.perf_counter() - started,
+                             metadata.task_type))
     return pd.DataFrame(rows)
 
 
@@ -81,8 +87,8 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
     done, so a caller can save them and a stopped run loses at most the
     ``jobs`` tasks in progress. Each row records its budget.
     ``n_candidates`` and ``n_repeats`` are the search's settings (see
-    :func:`metamed.automl.selection.select_model`); the logistic-regression
-    baseline is always one candidate, once.
+    :func:`metamed.automl.selection.select_model`); the baseline (plain LR,
+    or the tuned ridge) is always one candidate, once.
     """
     run = delayed(_search_one_task)
     search = {"n_candidates": n_candidates, "n_repeats": n_repeats, "policy": policy}
@@ -95,7 +101,7 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
 def procedure_label(learner: str, n_candidates: int = N_CANDIDATES, n_repeats: int = 1,
                     policy: LeaveLRPolicy = DEFAULT_POLICY) -> str:
     """A row's learner name, which names the search settings when they are not the default."""
-    if learner in (BASELINE, ORACLE):
+    if learner in (*REFERENCES, ORACLE):
         return learner
     if policy != DEFAULT_POLICY:
         learner = f"{learner} (P>={policy.threshold:g} k={policy.prior_strength:g} " \
@@ -114,48 +120,66 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
     rows = []
     for name in learners:
         started = time.perf_counter()
+        extra: dict = {}
         if name == ORACLE:
             best = metadata.configs[int(np.nanargmax(metadata.scores[t]))]
             oof = refit_oof(task, best, outer_splits, seed)
-        elif name == BASELINE:  # plain LR, never recalibrated: the reference every row beats
-            oof = refit_oof(task, named_config("logreg"), outer_splits, seed)
+        elif name in REFERENCES:  # never recalibrated: the reference every row beats
+            oof = refit_oof(task, named_config(name), outer_splits, seed)
         else:
             learner: MetaLearner = make_learner(name).fit(visible)
-            oof = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
-                             **search).proba
-        score = class_roc_auc(task.codes, oof)
+            nested = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
+                                **search)
+            oof, extra = nested.proba, _coverage(task, nested.bounds)
+        score = Scorer.for_task(task).primary_score(task.target_values, oof)
         row = _row(metadata, t, procedure_label(name, **search), score,
-                   time.perf_counter() - started)
-        rows.append({**row, "budget": budget, "calibration_slope": _slope(task, oof)})
+                   time.perf_counter() - started, task.task_type)
+        rows.append({**row, "budget": budget, "calibration_slope": _slope(task, oof), **extra})
     return rows
 
 
+def _coverage(task: Task, bounds: np.ndarray | None) -> dict:
+    """A regression's 90% intervals in the outer folds: coverage and median width."""
+    if bounds is None:
+        return {}
+    found = coverage(task.target_values, bounds[:, :, LEVELS.index(DEFAULT_LEVEL)])
+    return {"coverage_90": found["coverage"], "width_90": found["median_width"]}
+
+
 def _slope(task: Task, oof: np.ndarray) -> float:
-    """Calibration slope of the outer-CV probabilities (binary tasks; NaN otherwise)."""
+    """Calibration slope of the outer-CV predictions (binary and regression; NaN otherwise)."""
+    if task.is_regression:
+        return Scorer("regression")(task.target_values, oof)["calibration_slope"]
     if task.positive_index is None:
         return float("nan")
     positive = task.positive_index
     return calibration_slope_intercept(task.codes == positive, oof[:, positive])[0]
 
 
-def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float) -> dict:
+def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float,
+         task_type: str) -> dict:
     known = metadata.scores[t][~np.isnan(metadata.scores[t])]
     low, high = known.min(), known.max()
     normalized = (score - low) / (high - low) if high > low else 1.0
-    return {"task": metadata.task_ids[t], "learner": learner, "roc_auc": float(score),
-            "normalized": float(normalized), "oracle_auc": float(high), "seconds": seconds}
+    metric = Scorer(task_type).primary
+    return {"task": metadata.task_ids[t], "learner": learner, metric: float(score),
+            "normalized": float(normalized), f"oracle_{metric}": float(high),
+            "seconds": seconds}
 
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per learner: mean ROC AUC, mean rank, mean normalised score, W/T/L vs logreg, time.
+    """Per learner: mean ROC AUC (R²), mean rank, mean normalised score, W/T/L vs the
+    baseline (plain LR, tuned ridge), time; for regression searches the intervals' coverage.
 
     Ranks are among the learners only: the oracle reference gets none.
     """
-    wide = rows.pivot(index="task", columns="learner", values="roc_auc")
+    metric = "r2" if "r2" in rows else "roc_auc"
+    baseline = BASELINES["regression" if metric == "r2" else "classification"]
+    wide = rows.pivot(index="task", columns="learner", values=metric)
     ranks = wide.drop(columns=ORACLE, errors="ignore").rank(axis=1, ascending=False,
                                                             method="average")
     table = pd.DataFrame({
-        "mean_roc_auc": wide.mean(),
+        f"mean_{metric}": wide.mean(),
         "mean_rank": ranks.mean(),
         "mean_normalized": rows.groupby("learner")["normalized"].mean(),
         "seconds_per_task": rows.groupby("learner")["seconds"].mean(),
@@ -163,8 +187,11 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     })
     if "calibration_slope" in rows:
         table["median_slope"] = rows.groupby("learner")["calibration_slope"].median()
-    if BASELINE in wide:
-        delta = wide.sub(wide[BASELINE], axis=0)
+    if "coverage_90" in rows:
+        table["mean_coverage_90"] = rows.groupby("learner")["coverage_90"].mean()
+        table["median_width_90"] = rows.groupby("learner")["width_90"].median()
+    if baseline in wide:
+        delta = wide.sub(wide[baseline], axis=0)
         table["wins"] = (delta > TIE).sum()
         table["ties"] = (delta.abs() <= TIE).sum()
         table["losses"] = (delta < -TIE).sum()

@@ -50,15 +50,24 @@ def loto(
              "when it exists, skips the tasks already in it (resume).")] = None,
     jobs: Annotated[int, typer.Option(help="Search mode: tasks run in parallel.")] = 1,
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
+    task_type: Annotated[str, typer.Option(
+        "--task", help="The KB's classification tasks (against plain logistic regression) or "
+                       "its regression tasks (against the tuned ridge).")] = "classification",
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.estimator import load_metadata
     from metamed.automl.loto import loto_zero_shot, size_order, summarize
     from metamed.automl.policy import DEFAULT_POLICY
-    from metamed.learners import LEARNERS, N_CANDIDATES
+    from metamed.evaluation.scoring import BASELINES
+    from metamed.learners import N_CANDIDATES
 
-    metadata = load_metadata(kb)
-    names = list(LEARNERS) if learners is None else [
+    if task_type not in BASELINES:
+        raise MetamedError(f"task type {task_type!r} is not one of {', '.join(BASELINES)}.")
+    metadata = load_metadata(kb, task_type)
+    if not metadata.task_ids:
+        raise MetamedError(f"the knowledge base holds no complete {task_type} tasks to hold "
+                           f"out; build them with `metamed kb build --tasks {task_type}`.")
+    names = _default_learners(task_type) if learners is None else [
         n.strip() for n in learners.split(",") if n.strip()]
     if mode == "zero-shot":
         rows = loto_zero_shot(metadata, names)
@@ -79,6 +88,13 @@ def loto(
         rows.to_csv(out, index=False)
     _show(summarize(rows), markdown, f"leave-one-task-out, {mode}"
           + (f", {budget:g} s per task" if mode == "search" else ""))
+
+
+def _default_learners(task_type: str) -> list[str]:
+    """Every meta-learner that serves ``task_type``."""
+    from metamed.learners import LEARNERS, ONE_TYPE_LEARNERS
+
+    return [name for name in LEARNERS if ONE_TYPE_LEARNERS.get(name, task_type) == task_type]
 
 
 @app.command("summary")

@@ -69,6 +69,12 @@ class MetaData:
     scores: np.ndarray
     seconds: np.ndarray | None = None
 
+    @property
+    def task_type(self) -> str:
+        """The kind of task these configs serve (a MetaData holds one kind)."""
+        names = {MODEL_FAMILIES[c["model"]["name"]].task_type for c in self.configs}
+        return names.pop() if len(names) == 1 else "classification"
+
     @classmethod
     def empty(cls, configs: list[dict], hashes: list[str]) -> MetaData:
         """No known task: what a meta-learner sees for a kind of task the KB does not hold."""

@@ -10,6 +10,7 @@ from metamed.learners.baselines import (
     LogisticBaseline,
     PortfolioDefaults,
     RandomConfigs,
+    RidgeBaseline,
     SingleBest,
 )
 from metamed.learners.greedy import GreedyPortfolio
@@ -25,7 +26,10 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "single_best": SingleBest,
     "random": RandomConfigs,
     "logreg": LogisticBaseline,
+    "ridge_cv": RidgeBaseline,
 }
+#: Learners that serve one task type only (they always recommend its baseline).
+ONE_TYPE_LEARNERS = {"logreg": "classification", "ridge_cv": "regression"}
 
 #: What ``metamed fit`` uses unless told otherwise: chosen by leave-one-task-out on
 #: the development half of the corpus tasks (docs/benchmarks.md, search mode).
@@ -42,6 +46,6 @@ def make_learner(name: str) -> MetaLearner:
 __all__ = [
     "DEFAULT_LEARNER", "LEARNERS", "N_CANDIDATES", "GreedyPortfolio", "LocalPortfolio",
     "LogisticBaseline", "MetaLearner", "NearestTasks", "PerformanceRanker", "PortfolioDefaults",
-    "RandomConfigs",
+    "RandomConfigs", "RidgeBaseline", "ONE_TYPE_LEARNERS",
     "Recommendation", "SingleBest", "make_learner",
 ]

@@ -48,8 +48,11 @@ class RandomConfigs(MetaLearner):
 class LogisticBaseline(MetaLearner):
     """Always the plain logistic regression (median imputation, one-hot, scaling, L2, C=1)."""
 
+    baseline = "logreg"
+    rationale = "the standard clinical baseline: plain logistic regression"
+
     def _fit(self, metadata: MetaData) -> None:
-        self.config_ = named_config("logreg")
+        self.config_ = named_config(self.baseline)
         digest = config_hash(self.config_)
         known = digest in metadata.config_hashes
         self.expected_ = (mean_scores(metadata)[metadata.config_hashes.index(digest)]
@@ -57,7 +60,14 @@ class LogisticBaseline(MetaLearner):
 
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
         return [Recommendation(self.config_, config_hash(self.config_), self.expected_,
-                               "the standard clinical baseline: plain logistic regression")]
+                               self.rationale)]
+
+
+class RidgeBaseline(LogisticBaseline):
+    """Always ridge regression with its penalty tuned by CV: the regression baseline."""
+
+    baseline = "ridge_cv"
+    rationale = "the regression baseline: ridge with its penalty tuned by cross-validation"
 
 
 class PortfolioDefaults(MetaLearner):
