@@ -217,7 +217,8 @@ def test_a_saved_regressor_loads_as_one_and_predicts_the_same(fitted_regressor, 
 
 def test_each_estimator_refuses_the_other_kind_of_target():
     frame = _table(n=60)
-    with pytest.raises(MetamedError, match="looks continuous and cannot be classes .*use --task regression"):
+    with pytest.raises(MetamedError,
+                       match="looks continuous and cannot be classes .*use --task regression"):
         MetaClassifier(time_budget=5).fit(frame.drop(columns="los"), frame["los"])
     labels = np.where(frame["los"] > 0, "long", "short")
     with pytest.raises(MetamedError, match="holds text such as '(long|short)'.*numbers only"):
