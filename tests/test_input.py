@@ -421,6 +421,13 @@ def test_text_in_a_numeric_target_names_the_row():
         make_task(frame, "bp", task_type="regression")
 
 
+def test_numbers_read_as_text_make_a_regression_of_numbers():
+    frame = _frame().assign(bp=lambda f: f["bp"].round(1).astype(str))
+    task = make_task(frame, "bp")
+    assert task.is_regression and task.y.dtype == float
+    assert task.y.tolist() == frame["bp"].astype(float).tolist()
+
+
 def test_a_regression_needs_twenty_rows():
     with pytest.raises(MetamedError) as caught:
         make_task(_frame(n=19), "bp")

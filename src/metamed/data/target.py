@@ -49,7 +49,8 @@ def resolve_task_type(y: pd.Series, requested: str, target: str) -> tuple[TaskTy
                 "use --task regression or bin it first."
             )
         return "classification", "classification, as requested"
-    _check_numbers_typed_as_text(y, target)
+    numbers = _numbers_written_as_text(y, target)
+    reason = continuous_reason(numbers) if numbers is not None else reason
     if reason:
         return "regression", f"regression: {target!r} {reason}"
     return "classification", f"classification: {target!r} has {y.nunique()} classes"
@@ -95,13 +96,18 @@ def _check_not_constant(y: pd.Series, target: str) -> None:
         )
 
 
-def _check_numbers_typed_as_text(y: pd.Series, target: str) -> None:
-    """A column of measurements with a stray word ('12.5', 'n/a') is a typing error, not classes."""
+def _numbers_written_as_text(y: pd.Series, target: str) -> pd.Series | None:
+    """A text column whose every value is a number, as numbers; None otherwise.
+
+    A column of measurements with a stray word ('12.5', 'n/a') is a typing
+    error, not classes, and is refused in one sentence.
+    """
     if _is_number(y):
-        return
+        return None
     numbers = pd.to_numeric(y, errors="coerce")
-    share = numbers.notna().mean()
-    if share >= NUMERIC_SHARE and continuous_reason(numbers.dropna()):
+    if numbers.notna().all():
+        return numbers
+    if numbers.notna().mean() >= NUMERIC_SHARE and continuous_reason(numbers.dropna()):
         text = y[numbers.isna()]
         raise MetamedError(
             f"target column {target!r} holds numbers and text such as {text.iloc[0]!r} (row "

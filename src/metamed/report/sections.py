@@ -234,8 +234,8 @@ def model_card_section(model, task: Task | None, positive: int | None) -> h.Sect
     imputation = model.best_config_.get("impute", {})
     items = [
         ("Data source", f"{s.get('source', 'not recorded')}; {s.get('rows')} rows."),
-        ("Outcome", f"{outcome}, " + (f"a number ({_outcome_fact(s)[1]})" if regression
-                                      else f"with classes {', '.join(map(str, counts))}")
+        ("Outcome", f"{outcome}" + (f", a number ({_outcome_fact(s)[1]})" if regression
+                                    else f" with classes {', '.join(map(str, counts))}")
                     + (f"; positive class '{s['positive_class']}'" if positive is not None
                        else "") + "."),
         ("Predictors", f"{s.get('features')} candidate predictors "

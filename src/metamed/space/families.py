@@ -150,31 +150,83 @@ def _forest_params(bootstrap: bool) -> dict[str, Domain]:
     }
 
 
-def _hgb(p: Params, seed: int) -> BaseEstimator:
+def _hgb(cls: type, wrap: type) -> Builder:
     # No early stopping: its stratified hold-out fails on a class of one row,
     # and without it cost depends on max_iter alone.
-    return SingleThreaded(HistGradientBoostingClassifier(**p, early_stopping=False,
-                                                         random_state=seed))
+    return lambda p, seed: wrap(cls(**p, early_stopping=False, random_state=seed))
 
 
-def _lgbm(p: Params, seed: int) -> BaseEstimator:
+def _lgbm(cls: type) -> Builder:
     # Row subsampling in LightGBM only happens when subsample_freq > 0.
-    return LGBMClassifier(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
-                          random_state=seed, verbose=-1)
+    return lambda p, seed: cls(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
+                               random_state=seed, verbose=-1)
 
 
 def _xgb(p: Params, seed: int) -> BaseEstimator:
-    return EncodedLabels(XGBClassifier(**p, tree_method="hist", n_jobs=1, random_state=seed,
-                                       verbosity=0))
+    return EncodedLabels(_xgb_reg(p, seed, XGBClassifier))
 
 
-def _mlp(p: Params, seed: int) -> BaseEstimator:
-    return SizedMLP(**p, random_state=seed)
+def _xgb_reg(p: Params, seed: int, cls: type = XGBRegressor) -> BaseEstimator:
+    return cls(**p, tree_method="hist", n_jobs=1, random_state=seed, verbosity=0)
 
 
 def _seeded(cls: type) -> Builder:
     return lambda p, seed: cls(**p, random_state=seed)
 
+
+# Domains shared by a family's classifier and regressor (the classifier adds class_weight,
+# last, so that sampling draws the shared ones in the same order).
+_KNN: dict[str, Domain] = {
+    "n_neighbors": Int(1, 50, 5, log=True),
+    "weights": Choice(("uniform", "distance"), "uniform"),
+    "p": Choice((2, 1), 2),
+}
+_HGB: dict[str, Domain] = {
+    "learning_rate": Float(0.01, 0.3, 0.1, log=True),
+    "max_iter": Int(50, 500, 100, log=True),
+    "max_leaf_nodes": Int(4, 64, 31, log=True),
+    "min_samples_leaf": Int(2, 50, 20, log=True),
+    "l2_regularization": Float(1e-6, 10.0, 0.0, log=True),
+    "max_features": Float(0.3, 1.0, 1.0),
+}
+_LGBM: dict[str, Domain] = {
+    "n_estimators": Int(50, 500, 100, log=True),
+    "learning_rate": Float(0.01, 0.3, 0.1, log=True),
+    "num_leaves": Int(4, 64, 31, log=True),
+    "min_child_samples": Int(2, 50, 20, log=True),
+    "subsample": Float(0.5, 1.0, 1.0),
+    "colsample_bytree": Float(0.3, 1.0, 1.0),
+    "reg_lambda": Float(1e-6, 10.0, 0.0, log=True),
+}
+_XGB: dict[str, Domain] = {
+    "n_estimators": Int(50, 500, 100, log=True),
+    "learning_rate": Float(0.01, 0.3, 0.3, log=True),
+    "max_depth": Int(2, 10, 6),
+    "min_child_weight": Float(0.5, 10.0, 1.0, log=True),
+    "subsample": Float(0.5, 1.0, 1.0),
+    "colsample_bytree": Float(0.3, 1.0, 1.0),
+    "reg_lambda": Float(1e-3, 10.0, 1.0, log=True),
+    "reg_alpha": Float(1e-6, 1.0, 0.0, log=True),
+}
+# hidden_layer_sizes is a tuple; two integers keep the config JSON-flat.
+_MLP: dict[str, Domain] = {
+    "hidden_units": Int(16, 256, 100, log=True),
+    "hidden_layers": Int(1, 2, 1),
+    "activation": Choice(("relu", "tanh"), "relu"),
+    "alpha": Float(1e-6, 1e-1, 1e-4, log=True),
+    "learning_rate_init": Float(1e-4, 1e-2, 1e-3, log=True),
+}
+_EBM: dict[str, Domain] = {
+    "outer_bags": Int(2, 8, 4),
+    "interactions": Choice((0, 5, 10), 0),
+    "learning_rate": Float(0.005, 0.05, 0.015, log=True),
+}
+_BOOSTING_LABELS = {"hgb": (("learning_rate", "lr"), ("max_iter", "it")),
+                    "lgbm": (("n_estimators", "n"), ("learning_rate", "lr"), ("num_leaves", "nl")),
+                    "xgb": (("n_estimators", "n"), ("learning_rate", "lr"), ("max_depth", "d"))}
+_MLP_LABEL = (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a"))
+_EBM_LABEL = (("outer_bags", "b"), ("interactions", "i"))
+_KNN_LABEL = (("n_neighbors", "k"), ("weights", ""))
 
 _FAMILIES = (
     Family("logreg", {
@@ -192,11 +244,7 @@ _FAMILIES = (
         "gamma": Float(1e-2, 1e1, 1.0, log=True),
         "class_weight": _CLASS_WEIGHT,
     }, _svm("rbf"), (("C", "C"), ("gamma", "g")), SCALED),
-    Family("knn", {
-        "n_neighbors": Int(1, 50, 5, log=True),
-        "weights": Choice(("uniform", "distance"), "uniform"),
-        "p": Choice((2, 1), 2),
-    }, _knn, (("n_neighbors", "k"), ("weights", "")), SCALED),
+    Family("knn", _KNN, _knn, _KNN_LABEL, SCALED),
     Family("gnb", {"var_smoothing": Float(1e-11, 1e-1, 1e-9, log=True)}, _gnb,
            (("var_smoothing", "vs"),), ("none", "quantile")),
     Family("tree", {
@@ -209,45 +257,13 @@ _FAMILIES = (
            (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS),
     Family("et", _forest_params(bootstrap=False), _forest(ExtraTreesClassifier),
            (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS),
-    Family("hgb", {
-        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
-        "max_iter": Int(50, 500, 100, log=True),
-        "max_leaf_nodes": Int(4, 64, 31, log=True),
-        "min_samples_leaf": Int(2, 50, 20, log=True),
-        "l2_regularization": Float(1e-6, 10.0, 0.0, log=True),
-        "max_features": Float(0.3, 1.0, 1.0),
-        "class_weight": _CLASS_WEIGHT,
-    }, _hgb, (("learning_rate", "lr"), ("max_iter", "it")), encodings=TREE_ENCODINGS),
-    Family("lgbm", {
-        "n_estimators": Int(50, 500, 100, log=True),
-        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
-        "num_leaves": Int(4, 64, 31, log=True),
-        "min_child_samples": Int(2, 50, 20, log=True),
-        "subsample": Float(0.5, 1.0, 1.0),
-        "colsample_bytree": Float(0.3, 1.0, 1.0),
-        "reg_lambda": Float(1e-6, 10.0, 0.0, log=True),
-        "class_weight": _CLASS_WEIGHT,
-    }, _lgbm, (("n_estimators", "n"), ("learning_rate", "lr"), ("num_leaves", "nl")),
-        encodings=TREE_ENCODINGS),
-    Family("xgb", {
-        "n_estimators": Int(50, 500, 100, log=True),
-        "learning_rate": Float(0.01, 0.3, 0.3, log=True),
-        "max_depth": Int(2, 10, 6),
-        "min_child_weight": Float(0.5, 10.0, 1.0, log=True),
-        "subsample": Float(0.5, 1.0, 1.0),
-        "colsample_bytree": Float(0.3, 1.0, 1.0),
-        "reg_lambda": Float(1e-3, 10.0, 1.0, log=True),
-        "reg_alpha": Float(1e-6, 1.0, 0.0, log=True),
-    }, _xgb, (("n_estimators", "n"), ("learning_rate", "lr"), ("max_depth", "d")),
-        encodings=TREE_ENCODINGS),
-    # hidden_layer_sizes is a tuple; two integers keep the config JSON-flat.
-    Family("mlp", {
-        "hidden_units": Int(16, 256, 100, log=True),
-        "hidden_layers": Int(1, 2, 1),
-        "activation": Choice(("relu", "tanh"), "relu"),
-        "alpha": Float(1e-6, 1e-1, 1e-4, log=True),
-        "learning_rate_init": Float(1e-4, 1e-2, 1e-3, log=True),
-    }, _mlp, (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a")), SCALED),
+    Family("hgb", {**_HGB, "class_weight": _CLASS_WEIGHT},
+           _hgb(HistGradientBoostingClassifier, SingleThreaded), _BOOSTING_LABELS["hgb"],
+           encodings=TREE_ENCODINGS),
+    Family("lgbm", {**_LGBM, "class_weight": _CLASS_WEIGHT}, _lgbm(LGBMClassifier),
+           _BOOSTING_LABELS["lgbm"], encodings=TREE_ENCODINGS),
+    Family("xgb", _XGB, _xgb, _BOOSTING_LABELS["xgb"], encodings=TREE_ENCODINGS),
+    Family("mlp", _MLP, _seeded(SizedMLP), _MLP_LABEL, SCALED),
     # The clinical statistician's candidates (issue 13): the penalty chosen by
     # inner CV, Harrell's restricted cubic splines, and a glass-box EBM.
     Family("logreg_cv", {"n_cs": Int(5, 20, 10), "class_weight": _CLASS_WEIGHT},
@@ -257,12 +273,8 @@ _FAMILIES = (
         "C": Float(1e-2, 1e2, 1.0, log=True),
         "class_weight": _CLASS_WEIGHT,
     }, _seeded(SplineLogistic), (("n_knots", "k"), ("C", "C")), SCALED, generation=2),
-    Family("ebm", {
-        "outer_bags": Int(2, 8, 4),
-        "interactions": Choice((0, 5, 10), 0),
-        "learning_rate": Float(0.005, 0.05, 0.015, log=True),
-    }, _seeded(SizedEBM), (("outer_bags", "b"), ("interactions", "i")),
-        encodings=TREE_ENCODINGS, generation=2),
+    Family("ebm", _EBM, _seeded(SizedEBM), _EBM_LABEL, encodings=TREE_ENCODINGS,
+           generation=2),
 )
 
 
@@ -275,20 +287,6 @@ def _forest_regression_params(bootstrap: bool) -> dict[str, Domain]:
         "max_depth": Choice((None, 4, 8, 16), None),
         "bootstrap": Choice((True, False), bootstrap),
     }
-
-
-def _hgb_reg(p: Params, seed: int) -> BaseEstimator:
-    return SingleThreadedRegressor(HistGradientBoostingRegressor(**p, early_stopping=False,
-                                                                 random_state=seed))
-
-
-def _lgbm_reg(p: Params, seed: int) -> BaseEstimator:
-    return LGBMRegressor(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
-                         random_state=seed, verbose=-1)
-
-
-def _xgb_reg(p: Params, seed: int) -> BaseEstimator:
-    return XGBRegressor(**p, tree_method="hist", n_jobs=1, random_state=seed, verbosity=0)
 
 
 def _enet(p: Params, seed: int) -> BaseEstimator:
@@ -305,7 +303,7 @@ _REGRESSION_FAMILIES = (
     Family("ridge_cv", {"n_alphas": Int(5, 30, 15)}, _plain(InnerCVRidge),
            (("n_alphas", "a"),), SCALED, task_type=_REGRESSION),
     Family("ridge", {"alpha": Float(1e-3, 1e3, 1.0, log=True)},
-           lambda p, seed: Ridge(**p), (("alpha", "a"),), SCALED, task_type=_REGRESSION),
+           _plain(Ridge), (("alpha", "a"),), SCALED, task_type=_REGRESSION),
     Family("enet", {
         "alpha": Float(1e-4, 1.0, 1e-2, log=True),
         "l1_ratio": Float(0.05, 1.0, 0.5),
@@ -317,62 +315,24 @@ _REGRESSION_FAMILIES = (
         "gamma": Float(1e-2, 1e1, 1.0, log=True),
         "epsilon": Float(0.01, 0.5, 0.1, log=True),
     }, _plain(ScaledSVR), (("C", "C"), ("gamma", "g")), SCALED, task_type=_REGRESSION),
-    Family("knn_reg", {
-        "n_neighbors": Int(1, 50, 5, log=True),
-        "weights": Choice(("uniform", "distance"), "uniform"),
-        "p": Choice((2, 1), 2),
-    }, _plain(CappedKNNRegressor), (("n_neighbors", "k"), ("weights", "")), SCALED,
-        task_type=_REGRESSION),
+    Family("knn_reg", _KNN, _plain(CappedKNNRegressor), _KNN_LABEL, SCALED,
+           task_type=_REGRESSION),
     Family("rf_reg", _forest_regression_params(bootstrap=True), _forest(RandomForestRegressor),
            (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS,
            task_type=_REGRESSION),
     Family("et_reg", _forest_regression_params(bootstrap=False), _forest(ExtraTreesRegressor),
            (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS,
            task_type=_REGRESSION),
-    Family("hgb_reg", {
-        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
-        "max_iter": Int(50, 500, 100, log=True),
-        "max_leaf_nodes": Int(4, 64, 31, log=True),
-        "min_samples_leaf": Int(2, 50, 20, log=True),
-        "l2_regularization": Float(1e-6, 10.0, 0.0, log=True),
-        "max_features": Float(0.3, 1.0, 1.0),
-    }, _hgb_reg, (("learning_rate", "lr"), ("max_iter", "it")), encodings=TREE_ENCODINGS,
-        task_type=_REGRESSION),
-    Family("lgbm_reg", {
-        "n_estimators": Int(50, 500, 100, log=True),
-        "learning_rate": Float(0.01, 0.3, 0.1, log=True),
-        "num_leaves": Int(4, 64, 31, log=True),
-        "min_child_samples": Int(2, 50, 20, log=True),
-        "subsample": Float(0.5, 1.0, 1.0),
-        "colsample_bytree": Float(0.3, 1.0, 1.0),
-        "reg_lambda": Float(1e-6, 10.0, 0.0, log=True),
-    }, _lgbm_reg, (("n_estimators", "n"), ("learning_rate", "lr"), ("num_leaves", "nl")),
-        encodings=TREE_ENCODINGS, task_type=_REGRESSION),
-    Family("xgb_reg", {
-        "n_estimators": Int(50, 500, 100, log=True),
-        "learning_rate": Float(0.01, 0.3, 0.3, log=True),
-        "max_depth": Int(2, 10, 6),
-        "min_child_weight": Float(0.5, 10.0, 1.0, log=True),
-        "subsample": Float(0.5, 1.0, 1.0),
-        "colsample_bytree": Float(0.3, 1.0, 1.0),
-        "reg_lambda": Float(1e-3, 10.0, 1.0, log=True),
-        "reg_alpha": Float(1e-6, 1.0, 0.0, log=True),
-    }, _xgb_reg, (("n_estimators", "n"), ("learning_rate", "lr"), ("max_depth", "d")),
-        encodings=TREE_ENCODINGS, task_type=_REGRESSION),
-    Family("mlp_reg", {
-        "hidden_units": Int(16, 256, 100, log=True),
-        "hidden_layers": Int(1, 2, 1),
-        "activation": Choice(("relu", "tanh"), "relu"),
-        "alpha": Float(1e-6, 1e-1, 1e-4, log=True),
-        "learning_rate_init": Float(1e-4, 1e-2, 1e-3, log=True),
-    }, _seeded(SizedMLPRegressor), (("hidden_units", "h"), ("hidden_layers", "x"), ("alpha", "a")),
-        SCALED, task_type=_REGRESSION),
-    Family("ebm_reg", {
-        "outer_bags": Int(2, 8, 4),
-        "interactions": Choice((0, 5, 10), 0),
-        "learning_rate": Float(0.005, 0.05, 0.015, log=True),
-    }, _seeded(SizedEBMRegressor), (("outer_bags", "b"), ("interactions", "i")),
-        encodings=TREE_ENCODINGS, task_type=_REGRESSION),
+    Family("hgb_reg", _HGB, _hgb(HistGradientBoostingRegressor, SingleThreadedRegressor),
+           _BOOSTING_LABELS["hgb"], encodings=TREE_ENCODINGS, task_type=_REGRESSION),
+    Family("lgbm_reg", _LGBM, _lgbm(LGBMRegressor), _BOOSTING_LABELS["lgbm"],
+           encodings=TREE_ENCODINGS, task_type=_REGRESSION),
+    Family("xgb_reg", _XGB, _xgb_reg, _BOOSTING_LABELS["xgb"], encodings=TREE_ENCODINGS,
+           task_type=_REGRESSION),
+    Family("mlp_reg", _MLP, _seeded(SizedMLPRegressor), _MLP_LABEL, SCALED,
+           task_type=_REGRESSION),
+    Family("ebm_reg", _EBM, _seeded(SizedEBMRegressor), _EBM_LABEL, encodings=TREE_ENCODINGS,
+           task_type=_REGRESSION),
 )
 
 #: Every model family by name, in portfolio order.
