@@ -349,3 +349,10 @@ def test_bench_loto_runs_on_a_kbs_regression_tasks(regression_kb, run_cli):
     assert "ridge_cv" in shown and "logreg" not in shown and "mean_r2" in out
     code, _, err = run_cli("bench", "loto", "--kb", regression_kb)
     assert code == 2 and "holds no complete classification tasks" in err
+
+
+def test_kb_info_counts_regression_wins_by_r2(regression_kb):
+    from metamed.knowledge.summary import summarize as summarize_kb
+
+    found = summarize_kb(open_storage(regression_kb, read_only=True))
+    assert found["best_families"] == {} and sum(found["best_regression_families"].values()) == 4

@@ -150,6 +150,10 @@ def info_command(
     console.print(
         f"tasks won by model family (best mean ROC AUC): {wins or 'none yet'}", highlight=False
     )
+    if "best_regression_families" in summary:
+        wins = ", ".join(f"{f} {n}" for f, n in summary["best_regression_families"].items())
+        console.print(f"regression tasks won by model family (best mean R²): {wins}",
+                      highlight=False)
     errors = top_errors(storage)
     for reason, count in errors.items():
         console.print(f"  {count} x {reason}", highlight=False)

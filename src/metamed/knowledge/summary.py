@@ -30,14 +30,18 @@ def summarize(storage: BaseStorage) -> dict:
         "timeout": int(status.get("timeout", 0)),
         "failed_share": float((len(rows) - status.get("ok", 0)) / len(rows)) if len(rows) else 0.0,
         "fit_hours": float(rows["fit_seconds"].sum() / 3600) if len(rows) else 0.0,
-        "best_families": _best_families(rows, configs),
+        "best_families": _best_families(rows, configs, "roc_auc"),
     }
+    if "r2" in rows and rows["r2"].notna().any():
+        summary["best_regression_families"] = _best_families(rows, configs, "r2")
     return summary
 
 
-def _best_families(rows: pd.DataFrame, configs: dict[str, dict]) -> dict[str, int]:
-    """How many tasks each model family wins (best mean ROC AUC), most wins first."""
-    matrix = performance_matrix(rows)
+def _best_families(rows: pd.DataFrame, configs: dict[str, dict],
+                   metric: str) -> dict[str, int]:
+    """How many tasks each model family wins (best mean ROC AUC, or R² for regression tasks),
+    most wins first."""
+    matrix = performance_matrix(rows, metric)
     if matrix.empty:
         return {}
     winners = matrix.idxmax(axis=1).dropna()
