@@ -356,3 +356,16 @@ def test_kb_info_counts_regression_wins_by_r2(regression_kb):
 
     found = summarize_kb(open_storage(regression_kb, read_only=True))
     assert found["best_families"] == {} and sum(found["best_regression_families"].values()) == 4
+
+
+def test_repeated_measures_get_intervals_refitted_without_the_whole_patient():
+    frame = _table(n=120, seed=7)
+    patients = np.repeat(np.arange(30), 4)
+    frame["los"] += np.repeat(np.random.default_rng(7).normal(0, 2, 30), 4)  # patient effect
+    task = make_task(frame.assign(patient=patients), "los", group_column="patient")
+    model = ConformalRegressor(pipeline_for_task(named_config("ridge_cv"), task))
+    model.fit(task.X, task.target_values, groups=task.group_labels)
+    folds = model.folds_.split(task.X, task.target_values, task.group_labels)
+    for train, test in folds:
+        assert not set(patients[train]) & set(patients[test])
+    assert np.isfinite(model.predict_interval(task.X)).all()

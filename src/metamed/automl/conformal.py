@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.validation import check_is_fitted
 
 from metamed.errors import MetamedError
@@ -49,18 +49,22 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.random_state = random_state
 
-    def fit(self, X, y) -> ConformalRegressor:
+    def fit(self, X, y, groups=None) -> ConformalRegressor:
+        """Fit the model on every row and its CV+ refits; with ``groups`` (repeated
+        measures) the refits hold out whole patients, so an interval is for a new patient."""
         from mapie.regression import CrossConformalRegressor  # 1 s import: only for regression
 
         y = np.asarray(y, dtype=float)
-        folds = KFold(max(2, min(self.cv, len(y) // 2)), shuffle=True,
-                      random_state=self.random_state)
+        units = len(y) if groups is None else len(np.unique(groups))
+        splitter = KFold if groups is None else GroupKFold
+        self.folds_ = splitter(max(2, min(self.cv, units // 2)), shuffle=True,
+                               random_state=self.random_state)
         self.conformal_ = CrossConformalRegressor(
-            self.estimator, confidence_level=list(LEVELS), method="plus", cv=folds,
+            self.estimator, confidence_level=list(LEVELS), method="plus", cv=self.folds_,
             random_state=self.random_state)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.conformal_.fit_conformalize(X, y)
+            self.conformal_.fit_conformalize(X, y, groups=groups)
         return self
 
     def predict(self, X) -> np.ndarray:

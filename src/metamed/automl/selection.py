@@ -187,9 +187,10 @@ def _combine(members: list[Candidate], weights: np.ndarray) -> tuple[list[Candid
 def fit_selected(selection: Selection, task: Task) -> BaseEstimator:
     """Fit the chosen model on every row of ``task`` (class indices, or a regression's numbers)."""
     estimator = selection.estimator(task)
+    grouped = {"groups": task.group_labels} if task.is_regression else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return estimator.fit(task.X, task.target_values)
+        return estimator.fit(task.X, task.target_values, **grouped)
 
 
 def _check_searchable(task: Task, plan) -> None:

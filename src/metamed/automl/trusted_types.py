@@ -58,9 +58,10 @@ def derive() -> list[str]:
     regression = _sample_task(0)
     blend = WeightedRegressor([pipeline_for_task(named_config(name), regression)
                                for name in ("ridge_cv", "rf_reg")], np.array([0.5, 0.5]))
-    conformal = ConformalRegressor(blend)
-    for model in [*(_fit(c, regression) for c in _configs("regression")),
-                  conformal.fit(regression.X, regression.target_values)]:
+    patients = np.arange(len(regression.y)) // 3  # repeated measures: grouped CV+ refits
+    conformal = [ConformalRegressor(blend).fit(regression.X, regression.target_values, groups=g)
+                 for g in (None, patients)]
+    for model in [*(_fit(c, regression) for c in _configs("regression")), *conformal]:
         content = {"model": model, "metadata": "{}"}
         found.update(sio.get_untrusted_types(data=sio.dumps(content)))
     not_classes = sorted(name for name in found if not _is_class(name))
