@@ -65,3 +65,16 @@ def test_sigterm_stops_cleanly_with_exit_code_130_and_keeps_the_rows(tmp_path):
     assert process.wait(timeout=120) == 130
     assert "interrupted; work already saved is kept." in process.stderr.read().decode()
     assert _stored(db) >= 3
+
+
+def test_the_build_command_records_its_protocol_and_refuses_another(tmp_path, run_cli):
+    db = str(tmp_path / "kb.sqlite")
+    code, _, err = run_cli("kb", "build", "--db", db, "--tasks", "rpart_kyphosis",
+                           "--portfolio", "1", "--folds", "3")
+    assert code == 0, err
+    info = open_storage(db).info()
+    assert info["cv_protocol"] == '{"n_splits": 3, "n_repeats": 1, "seed": 0}'
+    assert info["predictions_format"] == "float16-le/1"
+    code, _, err = run_cli("kb", "build", "--db", db, "--tasks", "rpart_kyphosis",
+                           "--portfolio", "1", "--folds", "5")
+    assert code == 2 and "built with CV protocol" in err

@@ -45,12 +45,19 @@ def build_command(
     """Evaluate every config x task x fold not yet stored (resumable; Ctrl-C safe)."""
     from metamed import corpus
     from metamed.knowledge import open_storage
-    from metamed.knowledge.build import BuildSettings, execute, plan_build, register_tasks
+    from metamed.knowledge.build import (
+        BuildSettings,
+        execute,
+        plan_build,
+        record_protocol,
+        register_tasks,
+    )
 
     storage = open_storage(db)
     configs = _portfolio(portfolio)
     slugs = _slugs(tasks)
     settings = BuildSettings(folds, repeats, seed, timeout, workers, backend, scheduler)
+    record_protocol(storage, settings)
     storage.add_configs(configs)
     storage.set_info("build_command", "metamed kb build " + shlex.join(sys.argv[3:]))
     with console.status(f"describing {len(slugs)} tasks (meta-features)..."):
