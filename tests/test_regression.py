@@ -369,3 +369,13 @@ def test_repeated_measures_get_intervals_refitted_without_the_whole_patient():
     for train, test in folds:
         assert not set(patients[train]) & set(patients[test])
     assert np.isfinite(model.predict_interval(task.X)).all()
+
+
+def test_few_shot_learning_refuses_a_regression_in_one_sentence(tmp_path):
+    from metamed.fewshot.sources import corpus_data, table_data
+
+    with pytest.raises(MetamedError, match="'reg_mass_birthwt' is a regression; few-shot"):
+        corpus_data("reg_mass_birthwt", ways=2)
+    _table(n=60).to_csv(tmp_path / "stays.csv", index=False)
+    with pytest.raises(MetamedError, match="looks continuous and cannot be classes"):
+        table_data(tmp_path / "stays.csv", "los", ways=2)

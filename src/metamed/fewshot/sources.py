@@ -151,6 +151,9 @@ def corpus_data(slug: str, ways: int, seed: int = 0) -> FewShotData:
     from metamed.corpus import load_task
 
     task = load_task(slug)
+    if task.is_regression:
+        raise MetamedError(f"corpus task {slug!r} is a regression; few-shot learning needs "
+                           "classes (`metamed corpus list --multiclass` lists candidates).")
     return _from_frame(task.X, task.y, task.feature_types, ways, None, seed,
                        f"corpus task {slug}, split by class")
 
@@ -160,7 +163,7 @@ def table_data(path: Path, target: str, ways: int, *, task_column: str | None = 
     """A user table: split by class, or into tasks by ``task_column`` (one task per value)."""
     from metamed.data.io import load_task
 
-    task = load_task(path, target)
+    task = load_task(path, target, task_type="classification")  # few-shot learns classes
     tasks = None
     if task_column is not None:
         if task_column not in task.X.columns:
