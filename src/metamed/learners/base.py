@@ -32,7 +32,7 @@ class Recommendation:
     config : dict
     config_hash : str
     expected_score : float
-        The learner's estimate of the config's ROC AUC on the new task.
+        The learner's estimate of the config's ROC AUC (R² for a regression) on the new task.
     rationale : str
         Why it is recommended, in words.
     """
@@ -74,5 +74,6 @@ class MetaLearner(BaseEstimator, abc.ABC):
 
 
 def mean_scores(metadata: MetaData) -> np.ndarray:
-    """Each config's mean ROC AUC over tasks (a failure counts as the task's worst)."""
+    """Each config's mean score (ROC AUC, or R²) over tasks; a failure counts as the task's
+    worst."""
     return metadata.filled_scores().mean(axis=0)

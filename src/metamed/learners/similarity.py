@@ -34,7 +34,7 @@ class TaskSpace:
 
 
 def config_ranks(scores: np.ndarray) -> np.ndarray:
-    """Rank of each config within each task (1 = best ROC AUC; failures rank last)."""
+    """Rank of each config within each task (1 = best score; failures rank last)."""
     filled = np.where(np.isnan(scores), -np.inf, scores)
     order = np.argsort(-filled, axis=1, kind="stable")
     ranks = np.empty_like(order)
