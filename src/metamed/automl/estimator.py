@@ -27,7 +27,6 @@ from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
 from metamed.evaluation.baseline import BASELINE_NAMES, verdict
-from metamed.evaluation.evaluate import n_columns
 from metamed.evaluation.intervals import (
     Interval,
     bootstrap_intervals,
@@ -170,7 +169,7 @@ class _MetaEstimator(BaseEstimator):
         """
         scorer = Scorer.for_task(task)
         target, positive, groups = task.target_values, task.positive_index, task.group_labels
-        reserve = 3 * expected_seconds(target, n_columns(task), scorer)
+        reserve = 3 * expected_seconds(target, task.n_outputs, scorer)
         budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
         # The plan takes the nominal share: the reserve is timed, so it varies with the load.
         nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,

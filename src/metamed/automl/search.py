@@ -26,7 +26,6 @@ import pandas as pd
 from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
-from metamed.evaluation.evaluate import n_columns
 from metamed.evaluation.scoring import BASELINES, Scorer
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 
@@ -156,7 +155,7 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     scorer = Scorer.for_task(task)
     for c in candidates:
-        c.oof = np.full((task.n_rows, n_columns(task)), np.nan)
+        c.oof = np.full((task.n_rows, task.n_outputs), np.nan)
     alive = list(candidates)
     n_fits = len(plan.splits)
     rungs = _rungs(plan.n_splits, n_repeats)

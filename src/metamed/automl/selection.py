@@ -36,7 +36,6 @@ from metamed.automl.search import (
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import cross_validate_proba, plan_cv
-from metamed.evaluation.evaluate import n_columns
 from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
@@ -233,7 +232,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     deadline = time.perf_counter() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     _check_searchable(task, plan)
-    proba = np.zeros((task.n_rows, n_columns(task)))
+    proba = np.zeros((task.n_rows, task.n_outputs))
     raw, recalibrated = proba.copy(), 0
     bounds = np.zeros((task.n_rows, 2, len(LEVELS))) if task.is_regression else None
     planned = (budget if plan_budget is None else plan_budget) / len(plan.splits) * (

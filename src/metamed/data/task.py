@@ -112,6 +112,11 @@ class Task:
         return self.y.map(index).to_numpy(dtype=int)
 
     @property
+    def n_outputs(self) -> int:
+        """Columns of the task's predictions: one per class, or one predicted value."""
+        return 1 if self.is_regression else len(self.classes)
+
+    @property
     def target_values(self) -> np.ndarray:
         """What models are fitted on: class codes, or the numbers of a regression."""
         return self.y.to_numpy(dtype=float) if self.is_regression else self.codes

@@ -10,6 +10,7 @@ that difference into the sentence a clinician reads.
 from __future__ import annotations
 
 from metamed.evaluation.intervals import Interval
+from metamed.evaluation.scoring import Scorer
 
 #: The differences shown beside the verdict: discrimination (or explained variance), accuracy,
 #: calibration.
@@ -19,6 +20,14 @@ BASELINE_METRICS = {"classification": ("roc_auc", "brier", "calibration_slope"),
 BASELINE_NAMES = {"classification": "logistic regression",
                   "regression": "ridge regression (penalty tuned by CV)"}
 _UNITS = {"classification": ("roc_auc", "AUC"), "regression": ("r2", "R²")}
+
+
+def difference_rows(comparison: dict[str, Interval], task_type: str) -> list[list[str]]:
+    """The table beside the verdict: metric, difference and its 95% CI, as text."""
+    scorer = Scorer(task_type)
+    return [[scorer.label(name).split(" (")[0], f"{d.estimate:+.3f}",
+             f"{d.low:+.3f} – {d.high:+.3f}"]
+            for name in BASELINE_METRICS[task_type] if (d := comparison.get(name))]
 
 
 def verdict(comparison: dict[str, Interval], task_type: str = "classification") -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from metamed.data.target import rank_bins
 from metamed.data.task import Task
 
 
@@ -62,16 +63,12 @@ def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) ->
 
 
 def _splitter(task: Task, folds: int, seed: int):
-    y = _quantile_bins(task.target_values, folds) if task.is_regression else task.codes
+    # Up to 10 bins by rank, each large enough to give every fold a row.
+    bins = max(1, min(10, task.n_rows // folds))
+    y = rank_bins(task.target_values, bins) if task.is_regression else task.codes
     placeholder = np.zeros(len(y))
     if task.groups is None:
         return StratifiedKFold(folds, shuffle=True, random_state=seed).split(placeholder, y)
     splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
     return splitter.split(placeholder, y, task.group_labels)
 
-
-def _quantile_bins(values: np.ndarray, folds: int) -> np.ndarray:
-    """Up to 10 bins of equal size by rank, each large enough to give every fold a row."""
-    n_bins = max(1, min(10, len(values) // folds))
-    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
-    return ranks * n_bins // len(values)

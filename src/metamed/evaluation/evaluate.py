@@ -150,7 +150,7 @@ def _bootstrap_note(task: Task, n_boot: int) -> str | None:
     """Say so when the intervals come from fewer or smaller resamples than asked."""
     unit = "rows" if task.groups is None else "groups"
     units = task.n_rows if task.groups is None else int(task.groups.nunique())
-    drawn, size = resamples(task.n_rows, n_columns(task), n_boot), resampled_units(units)
+    drawn, size = resamples(task.n_rows, task.n_outputs, n_boot), resampled_units(units)
     if (drawn, size) == (n_boot, units):
         return None
     return (f"95% intervals from {drawn} bootstrap resamples of {size:,} of the {units:,} "
@@ -176,12 +176,7 @@ def _run_fold(estimator: BaseEstimator, task: Task, split: Split, name: str) -> 
 
 
 def _assemble(folds: list[FoldResult], plan: CVPlan, task: Task) -> np.ndarray:
-    oof = np.full((plan.n_repeats, task.n_rows, n_columns(task)), np.nan)
+    oof = np.full((plan.n_repeats, task.n_rows, task.n_outputs), np.nan)
     for fold in folds:
         oof[fold.split.repeat, fold.split.test] = fold.proba
     return oof
-
-
-def n_columns(task: Task) -> int:
-    """Columns of a task's predictions: one per class, or one predicted value."""
-    return 1 if task.is_regression else len(task.classes)

@@ -24,7 +24,7 @@ from metamed.knowledge.predictions import PREDICTIONS_FORMAT
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
 from metamed.knowledge.units import Loader, Unit, cap_task
 from metamed.space import config_hash
-from metamed.space.families import MODEL_FAMILIES
+from metamed.space.families import task_type_of
 
 Progress = Callable[[list[EvaluationRecord]], None]
 
@@ -128,7 +128,7 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
     for ref, task in pairs:
         plan = plan_cv(task, settings.n_splits, settings.n_repeats, settings.seed)
         folds = [(s.repeat, s.fold) for s in plan.splits]
-        for config in [c for c in configs if serves(c, task)]:
+        for config in [c for c in configs if task_type_of(c) == task.task_type]:
             digest = config_hash(config)
             skip = frozenset(f for f in folds if (task.name, digest, *f, settings.seed) in done)
             n_done += len(skip)
@@ -137,11 +137,6 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
                 units.append(Unit(ref, config, settings.n_splits, settings.n_repeats,
                                   settings.seed, settings.timeout, skip, load))
     return BuildPlan(units, n_fits, n_done)
-
-
-def serves(config: dict, task: Task) -> bool:
-    """Whether ``config``'s model is of ``task``'s type."""
-    return MODEL_FAMILIES[str(config["model"]["name"])].task_type == task.task_type
 
 
 def execute(storage: BaseStorage, plan: BuildPlan, settings: BuildSettings,

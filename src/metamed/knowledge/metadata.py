@@ -17,7 +17,7 @@ from metamed.errors import MetamedError
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES, METAFEATURES_VERSION
 from metamed.knowledge.storage import BaseStorage
 from metamed.knowledge.summary import performance_matrix
-from metamed.space.families import MODEL_FAMILIES
+from metamed.space.families import task_type_of
 
 
 def check_metafeatures(info: dict[str, str]) -> None:
@@ -72,7 +72,7 @@ class MetaData:
     @property
     def task_type(self) -> str:
         """The kind of task these configs serve (a MetaData holds one kind)."""
-        names = {MODEL_FAMILIES[c["model"]["name"]].task_type for c in self.configs}
+        names = {task_type_of(c) for c in self.configs}
         return names.pop() if len(names) == 1 else "classification"
 
     @classmethod
@@ -99,8 +99,7 @@ class MetaData:
             When the storage's meta-features are not the ones this metamed computes.
         """
         check_metafeatures(storage.info())
-        configs = {h: c for h, c in storage.configs().items()
-                   if MODEL_FAMILIES[c["model"]["name"]].task_type == task_type}
+        configs = {h: c for h, c in storage.configs().items() if task_type_of(c) == task_type}
         rows, tasks = storage.evaluations(), storage.tasks()
         rows = rows[rows["config_hash"].isin(list(configs))]
         metric = "r2" if task_type == "regression" else "roc_auc"

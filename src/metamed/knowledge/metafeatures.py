@@ -42,6 +42,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
+from metamed.data.target import rank_bins
 from metamed.data.task import Task
 
 METAFEATURES_VERSION = 1
@@ -73,19 +74,13 @@ METAFEATURE_NAMES: tuple[str, ...] = SIMPLE + STATISTICAL + INFORMATION + LANDMA
 def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
     """The meta-feature vector of ``task``, ordered as :data:`METAFEATURE_NAMES`."""
     rng = np.random.default_rng(seed)
-    codes = _quintiles(task.target_values) if task.is_regression else task.codes
+    codes = rank_bins(task.target_values, 5) if task.is_regression else task.codes
     values = {**_simple(task, codes), **_statistical(task, rng), **_information(task, codes, rng)}
     values.update(_landmarkers(task, codes, rng))
     if task.is_regression:
         values["n_classes"] = 0
     vector = np.array([values[name] for name in METAFEATURE_NAMES], dtype=float)
     return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
-
-
-def _quintiles(values: np.ndarray) -> np.ndarray:
-    """Each row's fifth of the outcome range, by rank (ties split by row order)."""
-    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
-    return ranks * 5 // len(values)
 
 
 def metafeature_frame(task: Task, seed: int = 0) -> pd.Series:

@@ -24,7 +24,6 @@ import pandas as pd
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import plan_cv
-from metamed.evaluation.evaluate import n_columns
 
 PREDICTIONS_FORMAT = "float16-le/1"
 _DTYPE = np.dtype("<f2")
@@ -67,7 +66,7 @@ def oof_predictions(rows: pd.DataFrame, task: Task, n_splits: int, seed: int,
     for digest, group in mine.groupby("config_hash"):
         if set(group["fold"]) != set(tests):
             continue
-        oof = np.empty((task.n_rows, n_columns(task)))
+        oof = np.empty((task.n_rows, task.n_outputs))
         for fold, blob in zip(group["fold"], group["proba"], strict=True):
             part = decode(blob, len(task.classes), positive, task.is_regression)
             if len(part) != len(tests[fold]):

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from metamed.data.target import rank_bins
 from metamed.data.task import Task
 from metamed.errors import one_line
 from metamed.evaluation import fit_predict_split, plan_cv
@@ -65,7 +66,7 @@ def cap_task(
     notes = []
     rows = np.arange(task.n_rows)
     if task.n_rows > max_rows:
-        codes = deciles(task.target_values) if task.is_regression else task.codes
+        codes = rank_bins(task.target_values, 10) if task.is_regression else task.codes
         rows = np.sort(
             np.concatenate(
                 [
@@ -86,11 +87,6 @@ def cap_task(
     if not notes:
         return task
     return task.subset(rows, columns, note="; ".join(notes))
-
-
-def deciles(values: np.ndarray) -> np.ndarray:
-    """Each row's tenth of the outcome range, by rank."""
-    return np.argsort(np.argsort(values, kind="stable"), kind="stable") * 10 // len(values)
 
 
 @lru_cache(maxsize=4)

@@ -45,11 +45,11 @@ class RandomConfigs(MetaLearner):
                 for c in picks]
 
 
-class LogisticBaseline(MetaLearner):
-    """Always the plain logistic regression (median imputation, one-hot, scaling, L2, C=1)."""
+class _NamedBaseline(MetaLearner):
+    """Always one named config (``baseline``), for the reason ``rationale``."""
 
-    baseline = "logreg"
-    rationale = "the standard clinical baseline: plain logistic regression"
+    baseline: str
+    rationale: str
 
     def _fit(self, metadata: MetaData) -> None:
         self.config_ = named_config(self.baseline)
@@ -63,7 +63,14 @@ class LogisticBaseline(MetaLearner):
                                self.rationale)]
 
 
-class RidgeBaseline(LogisticBaseline):
+class LogisticBaseline(_NamedBaseline):
+    """Always the plain logistic regression (median imputation, one-hot, scaling, L2, C=1)."""
+
+    baseline = "logreg"
+    rationale = "the standard clinical baseline: plain logistic regression"
+
+
+class RidgeBaseline(_NamedBaseline):
     """Always ridge regression with its penalty tuned by CV: the regression baseline."""
 
     baseline = "ridge_cv"

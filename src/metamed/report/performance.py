@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.evaluation.baseline import BASELINE_METRICS
-from metamed.evaluation.metrics import HIGHER_IS_BETTER, METRIC_LABELS
+from metamed.evaluation.baseline import BASELINE_NAMES, difference_rows
+from metamed.evaluation.scoring import Scorer
 from metamed.report import curves
 from metamed.report import figures as fig
 from metamed.report import html as h
@@ -39,33 +39,41 @@ def performance_section(model, positive: int | None) -> h.Section:
                   "summary metrics are macro-averaged over classes.")
     shown = (_curve_figures(model, views) + [_confusion(codes, proba, labels, positive)]
              + _decision_figures(views))
-    body = [h.paragraph(intro), _metrics_table(model), _baseline_table(model), h.figures(shown)]
+    body = [h.paragraph(intro), metrics_table(model), _threshold_note(model),
+            baseline_table(model), h.figures(shown)]
     body.append(_threshold_tables(views, positive))
     return h.Section("performance", title, "".join(body))
 
 
-def _metrics_table(model) -> str:
+def metrics_table(model) -> str:
+    """The honest metrics with their 95% CIs and which direction is better."""
+    scorer = Scorer(model.task_type)
     rows = []
     for name, interval in model.cv_results_.items():
         arrow = {True: " (higher is better)", False: " (lower is better)", None: ""}[
-            HIGHER_IS_BETTER.get(name)]
-        rows.append([METRIC_LABELS.get(name, name) + arrow, interval.estimate,
+            scorer.higher_is_better(name)]
+        rows.append([scorer.label(name) + arrow, interval.estimate,
                      f"{interval.low:.3f} – {interval.high:.3f}"])
+    return h.table(["metric", "estimate", "95% CI"], rows, numeric={1, 2})
+
+
+def _threshold_note(model) -> str:
     note = ("Threshold-based metrics (accuracy, sensitivity, specificity, precision, F1) use "
             "the default rule: positive when its probability is at least 0.5"
             if len(model.classes_) == 2 else
             "Threshold-based metrics use the most probable class")
-    return (h.table(["metric", "estimate", "95% CI"], rows, numeric={1, 2})
-            + h.paragraph(note + "; the threshold table below shows other choices.", "muted"))
+    return h.paragraph(note + "; the threshold table below shows other choices.", "muted")
 
 
-def _baseline_table(model) -> str:
-    """The paired difference from plain logistic regression on the same outer folds."""
-    rows = [[METRIC_LABELS[name].split(" (")[0], f"{d.estimate:+.3f}",
-             f"{d.low:+.3f} – {d.high:+.3f}"]
-            for name in BASELINE_METRICS["classification"]
-            if (d := model.baseline_comparison_.get(name))]
-    intro = ("The whole procedure minus plain logistic regression (L2, C = 1) refit on the same "
+#: The baseline as the report names it.
+_REFIT_BASELINE = {"classification": "plain logistic regression (L2, C = 1)",
+                   "regression": BASELINE_NAMES["regression"]}
+
+
+def baseline_table(model) -> str:
+    """The paired difference from the baseline (plain LR, tuned ridge) on the same outer folds."""
+    rows = difference_rows(model.baseline_comparison_, model.task_type)
+    intro = (f"The whole procedure minus {_REFIT_BASELINE[model.task_type]} refit on the same "
              "outer folds; 95% paired bootstrap intervals (both scored on the same resampled "
              "patients). Verdict: " + model.verdict_)
     return h.paragraph(intro) + h.table(["metric", "difference", "95% CI"], rows, numeric={1, 2})

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.evaluation.baseline import BASELINE_METRICS, BASELINE_NAMES
-from metamed.evaluation.scoring import Scorer
 from metamed.report import figures as fig
 from metamed.report import html as h
+from metamed.report.performance import baseline_table, metrics_table
 
 #: Groups of the calibration plot (tenths of the predictions).
 CALIBRATION_GROUPS = 10
@@ -46,7 +45,7 @@ def regression_performance_section(model) -> h.Section:
                  "prediction; the diagonal is perfect calibration.",
                  {"groups": float(CALIBRATION_GROUPS)}),
     ]
-    body = [h.paragraph(intro), _metrics_table(model), _baseline_table(model),
+    body = [h.paragraph(intro), metrics_table(model), baseline_table(model),
             _coverage_table(model), h.figures(shown)]
     return h.Section("performance", title, "".join(body))
 
@@ -57,29 +56,6 @@ def calibration_groups(y: np.ndarray, predicted: np.ndarray,
     order = np.array_split(np.argsort(predicted, kind="stable"), min(groups, len(y)))
     return (np.array([predicted[i].mean() for i in order]),
             np.array([y[i].mean() for i in order]))
-
-
-def _metrics_table(model) -> str:
-    scorer = Scorer("regression")
-    rows = []
-    for name, interval in model.cv_results_.items():
-        arrow = {True: " (higher is better)", False: " (lower is better)", None: ""}[
-            scorer.higher_is_better(name)]
-        rows.append([scorer.label(name) + arrow, interval.estimate,
-                     f"{interval.low:.3f} – {interval.high:.3f}"])
-    return h.table(["metric", "estimate", "95% CI"], rows, numeric={1, 2})
-
-
-def _baseline_table(model) -> str:
-    scorer = Scorer("regression")
-    rows = [[scorer.label(name).split(" (")[0], f"{d.estimate:+.3f}",
-             f"{d.low:+.3f} – {d.high:+.3f}"]
-            for name in BASELINE_METRICS["regression"]
-            if (d := model.baseline_comparison_.get(name))]
-    intro = (f"The whole procedure minus {BASELINE_NAMES['regression']}, refit on the same "
-             "outer folds; 95% paired bootstrap intervals. Verdict: " + model.verdict_)
-    return h.paragraph(intro) + h.table(["metric", "difference", "95% CI"], rows,
-                                        numeric={1, 2})
 
 
 def _coverage_table(model) -> str:

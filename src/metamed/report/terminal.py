@@ -13,7 +13,7 @@ from rich.table import Table
 from metamed.automl.conformal import DEFAULT_LEVEL
 from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
-from metamed.evaluation.baseline import BASELINE_METRICS, BASELINE_NAMES
+from metamed.evaluation.baseline import BASELINE_NAMES, difference_rows
 from metamed.evaluation.scoring import Scorer
 from metamed.learners import Recommendation
 from metamed.space import config_name
@@ -82,16 +82,13 @@ def print_evaluation(console: Console, task: Task, pipeline: str, result: Evalua
 def print_baseline_verdict(console: Console, comparison: dict[str, Interval],
                            sentence: str, task_type: str = "classification") -> None:
     """The paired difference from the baseline (plain LR, tuned ridge), then the verdict."""
-    scorer = Scorer(task_type)
     table = Table(title=f"the whole procedure minus {BASELINE_NAMES[task_type]}, same outer "
                   "folds (paired bootstrap)", title_justify="left")
     table.add_column("metric")
     table.add_column("difference", justify="right")
     table.add_column("95% CI", justify="right")
-    for name in BASELINE_METRICS[task_type]:
-        diff = comparison[name]
-        table.add_row(scorer.label(name).split(" (")[0], f"{diff.estimate:+.3f}",
-                      f"{diff.low:+.3f} – {diff.high:+.3f}")
+    for row in difference_rows(comparison, task_type):
+        table.add_row(*row)
     console.print(table)
     console.print(f"[bold]verdict:[/] {sentence}", highlight=False)
 

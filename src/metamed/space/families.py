@@ -340,6 +340,11 @@ MODEL_FAMILIES: dict[str, Family] = {
     family.name: family for family in _FAMILIES + _REGRESSION_FAMILIES}
 
 
+def task_type_of(config: Params | dict) -> str:
+    """The kind of task a (canonical) config's model serves."""
+    return MODEL_FAMILIES[str(config["model"]["name"])].task_type
+
+
 def families_for(task_type: str) -> list[str]:
     """Names of the families that serve ``task_type``, in portfolio order."""
     return [name for name, family in MODEL_FAMILIES.items() if family.task_type == task_type]
