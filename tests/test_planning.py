@@ -45,6 +45,18 @@ def test_the_plan_keeps_recommendations_in_order_while_they_fit_and_always_the_b
     assert [c.config["n"] for c in kept] == [0, 1, 3, 9] and left_out == 1
 
 
+def test_the_plan_holds_the_conformal_refits_of_its_costliest_candidate():
+    pool = [Candidate({"n": i}, "test") for i in range(3)]
+    cost = {0: 1.0, 1: 2.0, 2: 0.5}
+    # 10 s of planned work: 2 + 4 folds fit with 2 refits of the 2 s candidate (10 s); the
+    # third candidate's 1 s no longer does, though it would without the refits.
+    kept, left_out = plan_pool(pool, lambda c: cost[c.config["n"]], budget=10 / PLAN_SHARE,
+                               fits=2, refit_folds=2)
+    assert [c.config["n"] for c in kept] == [0, 1] and left_out == 1
+    assert len(plan_pool(pool, lambda c: cost[c.config["n"]], budget=10 / PLAN_SHARE,
+                         fits=2)[0]) == 3
+
+
 def _hog(stop):
     while not stop.is_set():
         pass

@@ -13,6 +13,8 @@ from metamed import MetaClassifier, MetaRegressor
 from metamed.automl.conformal import LEVELS, ConformalRegressor, coverage
 from metamed.automl.loto import loto_search, loto_zero_shot, summarize
 from metamed.automl.persistence import load_model, save_model
+from metamed.automl.search import Candidate
+from metamed.automl.selection import Selection
 from metamed.cli import app
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
@@ -181,6 +183,19 @@ def test_cv_plus_intervals_cover_new_patients_at_their_stated_level():
     assert widths == sorted(widths) and widths[0] > 0
     with pytest.raises(MetamedError, match="interval level 0.99 is not one of 0.5, 0.8, 0.9"):
         model.predict_interval(fresh.X, 0.99)
+
+
+def test_a_slow_model_gets_fewer_cv_plus_refits_and_the_output_says_so():
+    task = make_task(_table(n=120, seed=4), "los")
+    slow = Candidate(named_config("ridge_cv"), "test", seconds=[2.0, 2.0])
+    selection = Selection([], None, [slow], np.ones(1))
+    selection.fit_conformal_in(100.0)  # room for all 5 refits and the full fit
+    assert selection.conformal_folds == 5 and selection.refit_notes() == []
+    selection.fit_conformal_in(9.0)  # 2 s x (3 + 1.25) fits, 4 would not
+    assert selection.conformal_folds == 3
+    assert "3 CV+ refits instead of 5" in selection.refit_notes()[0]
+    selection.fit_conformal_in(1.0)  # never fewer than 2
+    assert selection.estimator(task).cv == 2
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,8 @@ from metamed.errors import MetamedError
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 #: The level ``predict`` columns and reports use unless told otherwise.
 DEFAULT_LEVEL = 0.9
+#: Folds of the CV+ refits: each is one more fit of the chosen model, which the search plans for.
+CV_PLUS_FOLDS = 5
 
 
 class ConformalRegressor(RegressorMixin, BaseEstimator):
@@ -44,7 +46,8 @@ class ConformalRegressor(RegressorMixin, BaseEstimator):
     random_state : int
     """
 
-    def __init__(self, estimator: BaseEstimator, cv: int = 5, random_state: int = 0) -> None:
+    def __init__(self, estimator: BaseEstimator, cv: int = CV_PLUS_FOLDS,
+                 random_state: int = 0) -> None:
         self.estimator = estimator
         self.cv = cv
         self.random_state = random_state

@@ -135,6 +135,8 @@ class _MetaEstimator(BaseEstimator):
         selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
                                  **options)
         progress("final fit on every row")
+        if task.is_regression:
+            selection.fit_conformal_in(deadline - time.perf_counter())
         self.state_ = FittedState(
             model=fit_selected(selection, task),
             classes=np.asarray(task.classes),
@@ -152,7 +154,7 @@ class _MetaEstimator(BaseEstimator):
             ensemble=[(config_name(m.config), float(w))
                       for m, w in zip(selection.members, selection.weights, strict=True)],
             task_summary=task.summary(),
-            notes=notes + selection.search.budget_notes(),
+            notes=notes + selection.search.budget_notes() + selection.refit_notes(),
             fit_seconds=time.perf_counter() - started,
             decision=selection.decision,
             recalibration=_recalibration(selection, honest),

@@ -123,19 +123,25 @@ def candidate_pool(configs: list[tuple[dict, str]],
 
 
 def plan_pool(pool: list[Candidate], seconds: Callable[[Candidate], float], budget: float,
-              fits: int) -> tuple[list[Candidate], int]:
+              fits: int, refit_folds: float = 0.0) -> tuple[list[Candidate], int]:
     """Candidates, in recommendation order, whose predicted full CV fits in the plan's share.
 
     ``seconds`` predicts one fold of a candidate; the baseline is always
-    kept. Returns the kept candidates and how many were left out. The plan
-    depends on the table and the budget only, never on the clock.
+    kept. ``refit_folds`` folds' worth of the costliest kept candidate are
+    held for refitting the chosen model beyond its plain refit (a
+    regression's CV+ intervals refit it once per conformal fold, which
+    ``REFIT_SHARE`` alone does not cover). Returns the kept candidates and
+    how many were left out. The plan depends on the table and the budget
+    only, never on the clock.
     """
-    kept, used = [], 0.0
+    kept, used, costliest = [], 0.0, 0.0
     for candidate in pool:
-        cost = seconds(candidate) * fits
-        if candidate.reference or used + cost <= budget * PLAN_SHARE:
+        fold = seconds(candidate)
+        refit = max(costliest, fold) * refit_folds
+        if candidate.reference or used + fold * fits + refit <= budget * PLAN_SHARE:
             kept.append(candidate)
-            used += cost
+            used += fold * fits
+            costliest = max(costliest, fold)
     return kept, len(pool) - len(kept)
 
 

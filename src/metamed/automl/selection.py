@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from metamed.automl.calibration import Recalibrated, recalibration
-from metamed.automl.conformal import LEVELS, ConformalRegressor
+from metamed.automl.conformal import CV_PLUS_FOLDS, LEVELS, ConformalRegressor
 from metamed.automl.costs import CostModel
 from metamed.automl.ensemble import WeightedEnsemble, WeightedRegressor, caruana_weights
 from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
@@ -57,6 +57,28 @@ class Selection:
     weights: np.ndarray
     decision: Decision | None = None
     calibration: tuple[float, float] | None = None
+    conformal_folds: int = CV_PLUS_FOLDS
+
+    def fit_conformal_in(self, seconds: float) -> None:
+        """Fewer CV+ refits (down to 2) when all of them would not fit in ``seconds``.
+
+        The estimate is the members' measured fold times, once per CV+ fold
+        and 1.25 times for the fit on every row (a search fold trains on
+        80% of them). It binds only when the cost model under-predicted a
+        member: the plan already holds the refits of its predicted costs.
+        """
+        fold = sum(m.fold_seconds for m in self.members)
+        if fold > 0:
+            fitting = int(seconds / fold - 1.25)
+            self.conformal_folds = min(CV_PLUS_FOLDS, max(2, fitting))
+
+    def refit_notes(self) -> list[str]:
+        """What the time budget cut from the final refit, in words."""
+        if self.conformal_folds == CV_PLUS_FOLDS:
+            return []
+        return [f"the prediction intervals rest on {self.conformal_folds} CV+ refits instead of "
+                f"{CV_PLUS_FOLDS}: the chosen model fits slower than predicted, and more did "
+                "not fit in the time budget."]
 
     def estimator(self, task: Task) -> BaseEstimator:
         """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated;
@@ -65,7 +87,7 @@ class Selection:
         blend = WeightedRegressor if task.is_regression else WeightedEnsemble
         model = pipelines[0] if len(pipelines) == 1 else blend(pipelines, self.weights)
         if task.is_regression:
-            return ConformalRegressor(model)
+            return ConformalRegressor(model, cv=self.conformal_folds)
         return Recalibrated(model, *self.calibration) if self.calibration else model
 
     def oof(self) -> np.ndarray:
@@ -111,7 +133,8 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
         cost = CostModel.from_metadata(learner.metadata_)
         pool, planned_out = plan_pool(
             pool, lambda c: cost.seconds(c.config, config_hash(c.config), metafeatures),
-            budget if plan_budget is None else plan_budget, n_splits * n_repeats)
+            budget if plan_budget is None else plan_budget, n_splits * n_repeats,
+            refit_folds=CV_PLUS_FOLDS if task.is_regression else 0)
     search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
                                 seed=seed, progress=progress)
     search.planned_out = planned_out
@@ -247,6 +270,8 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         selection = select_model(inner, learner, ceiling, seed=seed, plan_budget=planned,
                                  progress=in_fold, **search_options)
         in_fold("refit")
+        if task.is_regression:
+            selection.fit_conformal_in(deadline - time.perf_counter() - later)
         model = fit_selected(selection, inner)
         rows = task.X.iloc[split.test]
         if task.is_regression:
