@@ -1,10 +1,12 @@
 """Replay selection policies over every corpus task's stored predictions (issue 13, item 8).
 
 Each task is held out with its family: its candidates are those the
-default learner recommends without it (``benchmarks/replay_data.py``
-stored their 5-fold predictions), and the prior comes from the other
-tasks. A policy sees the labels of a random stratified half of the rows
-and is scored on the other half, averaged over ``--halves`` halves.
+default learner recommends without it, plus the single best config and
+plain LR, read from the 5-fold out-of-fold predictions the knowledge base
+stores for every (task, config); the prior comes from the other tasks.
+Nothing is refitted: the whole replay takes minutes. A policy sees the
+labels of a random stratified half of the rows and is scored on the other
+half, averaged over ``--halves`` halves.
 
 The rule that picks ``fit``'s policy was fixed before the first replay and
 looks at the development half of the tasks only (``choose_policy``):
@@ -12,7 +14,7 @@ among policies with at most 3% of tasks losing more than 0.02 AUC to LR,
 the highest mean gain over LR, near-ties going to the more cautious one.
 The test half is reported, never used.
 
-Usage: python benchmarks/replay.py --db artifacts/replay.sqlite [--halves 20] [--markdown]
+Usage: python benchmarks/replay.py [--db KB] [--halves 20] [--markdown]
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from metamed.evaluation import plan_cv
 from metamed.knowledge import open_storage
 from metamed.knowledge.predictions import oof_predictions
 from metamed.knowledge.units import prepared_task
-from metamed.learners import make_learner
+from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES, make_learner
 from metamed.space import config_hash, named_config
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99)
@@ -52,38 +54,52 @@ def policy_grid() -> dict[str, tuple[str, LeaveLRPolicy]]:
             for kind, t, k, w in itertools.product(PROPOSALS, THRESHOLDS, STRENGTHS, WEIGHTINGS)}
 
 
+def candidate_configs(metadata, task_id: str) -> tuple[list[str], str]:
+    """Hashes of what the search would try on ``task_id`` (recommendations, the single best,
+    plain LR), learned without the task and its family; and the single best's hash."""
+    visible = metadata.without(task_id)
+    vector = metadata.metafeatures[metadata.task_ids.index(task_id)]
+    found = [r.config for r in make_learner(DEFAULT_LEARNER).fit(visible).recommend(
+        vector, N_CANDIDATES)]
+    single = make_learner("single_best").fit(visible).recommend(vector, 1)[0].config
+    hashes = [config_hash(c) for c in [*found, single, named_config("logreg")]]
+    return list(dict.fromkeys(hashes)), config_hash(single)
+
+
 def load_replay_task(storage, metadata, task_id: str) -> ReplayTask | None:
-    """The task's stored candidates, or None when its predictions are not all there yet."""
+    """The task's candidates' stored predictions, or None when some are missing."""
     task = prepared_task(corpus.load_task, task_id)
-    oof = oof_predictions(storage.predictions(task_id), task, n_splits=5, seed=0)
+    stored = oof_predictions(storage.predictions(task_id), task, n_splits=5, seed=0)
+    wanted, single = candidate_configs(metadata, task_id)
+    if not set(wanted) <= set(stored):
+        return None
     plan = plan_cv(task, n_splits=5, n_repeats=1, seed=0)
     folds = np.empty(task.n_rows, dtype=int)
     for split in plan.splits:
         folds[split.test] = split.fold
-    visible = metadata.without(task_id)
-    vector = metadata.metafeatures[metadata.task_ids.index(task_id)]
-    single = make_learner("single_best").fit(visible).recommend(vector, 1)[0].config_hash
     baseline = config_hash(named_config("logreg"))
-    if baseline not in oof or single not in oof or len(oof) < 2:
-        return None
-    return ReplayTask(task_id, task.codes, folds, oof, baseline, single)
+    return ReplayTask(task_id, task.codes, folds, {h: stored[h] for h in wanted}, baseline,
+                      single)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="artifacts/replay.sqlite")
+    parser.add_argument("--db", default=None, help="a KB with 5-fold predictions "
+                        "(default: the shipped one)")
     parser.add_argument("--halves", type=int, default=20)
     parser.add_argument("--out", default="artifacts/replay_rows.csv")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    metadata = load_metadata(None)
+    metadata = load_metadata(args.db)
     storage = open_storage(args.db, read_only=True)
     policies = policy_grid()
     frames = []
-    for task_id in storage.tasks().index:
+    skipped = []
+    for task_id in metadata.task_ids:
         data = load_replay_task(storage, metadata, task_id)
         if data is None:
+            skipped.append(task_id)
             continue
         vector = metadata.metafeatures[metadata.task_ids.index(task_id)]
         frames.append(replay_task(data, metadata.without(task_id), vector, policies,
@@ -105,6 +121,8 @@ def main() -> None:
     top = dev_summary.drop(index=[p for p in shown[:5] if p in dev_summary.index]).head(10)
     print("\nten best policies on the development half:")
     print(top.round(4).to_markdown() if args.markdown else top.round(4).to_string())
+    if skipped:
+        print(f"\nskipped (predictions missing): {', '.join(skipped)}")
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 
