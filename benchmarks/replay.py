@@ -1,4 +1,4 @@
-"""Replay selection policies over every corpus task's stored predictions (issue 13, item 8).
+"""Replay selection policies over every corpus task's stored predictions (issues 13 and 14).
 
 Each task is held out with its family: its candidates are those the
 default learner recommends without it, plus the single best config and
@@ -10,11 +10,12 @@ half, averaged over ``--halves`` halves.
 
 The rule that picks ``fit``'s policy was fixed before the first replay and
 looks at the development half of the tasks only (``choose_policy``):
-among policies with at most 3% of tasks losing more than 0.02 AUC to LR,
-the highest mean gain over LR, near-ties going to the more cautious one.
-The test half is reported, never used.
+among policies with at most 3% of tasks losing more than 0.02 (ROC AUC,
+or R² for ``--task regression``) to the baseline (plain LR, the tuned
+ridge), the highest mean gain over it, near-ties going to the more
+cautious one. The test half is reported, never used.
 
-Usage: python benchmarks/replay.py [--db KB] [--halves 20] [--markdown]
+Usage: python benchmarks/replay.py [--db KB] [--task regression] [--halves 20] [--markdown]
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from metamed.automl.loto import task_halves
 from metamed.automl.policy import WEIGHTINGS, LeaveLRPolicy
 from metamed.automl.replay import (
     PROPOSALS,
+    REFERENCES,
     ReplayTask,
     choose_policy,
     replay_task,
     summarize_replay,
 )
 from metamed.evaluation import plan_cv
+from metamed.evaluation.scoring import BASELINES, Scorer
 from metamed.knowledge import open_storage
 from metamed.knowledge.predictions import oof_predictions
 from metamed.knowledge.units import prepared_task
@@ -54,15 +57,15 @@ def policy_grid() -> dict[str, tuple[str, LeaveLRPolicy]]:
             for kind, t, k, w in itertools.product(PROPOSALS, THRESHOLDS, STRENGTHS, WEIGHTINGS)}
 
 
-def candidate_configs(metadata, task_id: str) -> tuple[list[str], str]:
+def candidate_configs(metadata, task_id: str, baseline: str) -> tuple[list[str], str]:
     """Hashes of what the search would try on ``task_id`` (recommendations, the single best,
-    plain LR), learned without the task and its family; and the single best's hash."""
+    the baseline), learned without the task and its family; and the single best's hash."""
     visible = metadata.without(task_id)
     vector = metadata.metafeatures[metadata.task_ids.index(task_id)]
     found = [r.config for r in make_learner(DEFAULT_LEARNER).fit(visible).recommend(
         vector, N_CANDIDATES)]
     single = make_learner("single_best").fit(visible).recommend(vector, 1)[0].config
-    hashes = [config_hash(c) for c in [*found, single, named_config("logreg")]]
+    hashes = [config_hash(c) for c in [*found, single]] + [baseline]
     return list(dict.fromkeys(hashes)), config_hash(single)
 
 
@@ -70,28 +73,30 @@ def load_replay_task(storage, metadata, task_id: str) -> ReplayTask | None:
     """The task's candidates' stored predictions, or None when some are missing."""
     task = prepared_task(corpus.load_task, task_id)
     stored = oof_predictions(storage.predictions(task_id), task, n_splits=5, seed=0)
-    wanted, single = candidate_configs(metadata, task_id)
+    baseline = config_hash(named_config(BASELINES[task.task_type]))
+    wanted, single = candidate_configs(metadata, task_id, baseline)
     if not set(wanted) <= set(stored):
         return None
     plan = plan_cv(task, n_splits=5, n_repeats=1, seed=0)
     folds = np.empty(task.n_rows, dtype=int)
     for split in plan.splits:
         folds[split.test] = split.fold
-    baseline = config_hash(named_config("logreg"))
-    return ReplayTask(task_id, task.codes, folds, {h: stored[h] for h in wanted}, baseline,
-                      single)
+    return ReplayTask(task_id, task.target_values, folds, {h: stored[h] for h in wanted},
+                      baseline, single, Scorer.for_task(task))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None, help="a KB with 5-fold predictions "
                         "(default: the shipped one)")
+    parser.add_argument("--task", choices=["classification", "regression"],
+                        default="classification")
     parser.add_argument("--halves", type=int, default=20)
     parser.add_argument("--out", default="artifacts/replay_rows.csv")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    metadata = load_metadata(args.db)
+    metadata = load_metadata(args.db, args.task)
     storage = open_storage(args.db, read_only=True)
     policies = policy_grid()
     frames = []
@@ -109,7 +114,7 @@ def main() -> None:
     development, test = task_halves(metadata)
     dev_summary = summarize_replay(rows[rows["task"].isin(development)])
     chosen = choose_policy(dev_summary, policies)
-    shown = ["always LR", "single best", "ungated ensemble", "ungated CV-best", "oracle", chosen]
+    shown = [*REFERENCES, chosen]
     for title, half in (("development", development), ("test", test)):
         if not rows["task"].isin(half).any():
             continue
@@ -118,7 +123,7 @@ def main() -> None:
         print(f"\n{title} half: {int(table['tasks'].max())} tasks, {args.halves} halves each")
         print(table.to_markdown() if args.markdown else table.to_string())
     print(f"\nchosen on the development half: {chosen}")
-    top = dev_summary.drop(index=[p for p in shown[:5] if p in dev_summary.index]).head(10)
+    top = dev_summary.drop(index=[p for p in REFERENCES if p in dev_summary.index]).head(10)
     print("\nten best policies on the development half:")
     print(top.round(4).to_markdown() if args.markdown else top.round(4).to_string())
     if skipped:

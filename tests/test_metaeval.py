@@ -163,9 +163,9 @@ def test_a_search_with_another_threshold_is_labelled_so_its_rows_never_mix():
     from dataclasses import replace
 
     from metamed.automl.loto import procedure_label
-    from metamed.automl.policy import DEFAULT_POLICY
+    from metamed.automl.policy import DEFAULT_POLICIES
 
     assert procedure_label("local") == "local"
-    strict = replace(DEFAULT_POLICY, threshold=0.9)
+    strict = replace(DEFAULT_POLICIES["classification"], threshold=0.9)
     assert procedure_label("local", policy=strict) == "local (P>=0.9 k=0 shrink)"
     assert procedure_label("logreg", policy=strict) == "logreg"

@@ -8,6 +8,7 @@ from metamed.automl.policy import Evidence, LeaveLRPolicy, Prior, kb_prior, pair
 from metamed.automl.replay import ReplayTask, replay_task, summarize_replay
 from metamed.automl.search import candidate_pool, successive_halving
 from metamed.errors import MetamedError
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.space import config_hash, named_config
@@ -75,33 +76,40 @@ def test_the_search_never_cuts_the_logistic_regression(synthetic):
     assert sum(c.cut for c in result.candidates) == 1  # half of 4, never LR
 
 
-def _replay_task(gain: float, n: int = 300, seed: int = 0) -> ReplayTask:
-    """LR sees one signal; candidate 'more' sees it plus ``gain`` of a second one."""
+def _replay_task(gain: float, n: int = 300, seed: int = 0, regression: bool = False
+                 ) -> ReplayTask:
+    """The baseline sees one signal; candidate 'more' sees it plus ``gain`` of a second one."""
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(2, n))
-    codes = (a + b + rng.normal(0, 0.8, n) > 0).astype(int)
-    lr_score = 1 / (1 + np.exp(-a))
-    more = 1 / (1 + np.exp(-(a + gain * b + rng.normal(0, 0.3, n))))
-    oof = {"lr": np.c_[1 - lr_score, lr_score], "more": np.c_[1 - more, more]}
-    return ReplayTask("toy", codes, rng.permutation(np.arange(n) % 5), oof, "lr", "more")
+    outcome = a + b + rng.normal(0, 0.8, n)
+    folds = rng.permutation(np.arange(n) % 5)
+    more_signal = a + gain * b + rng.normal(0, 0.3, n)
+    if regression:
+        oof = {"base": a[:, None], "more": more_signal[:, None]}
+        return ReplayTask("toy", outcome, folds, oof, "base", "more", Scorer("regression"))
+    base, more = 1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-more_signal))
+    oof = {"base": np.c_[1 - base, base], "more": np.c_[1 - more, more]}
+    return ReplayTask("toy", (outcome > 0).astype(int), folds, oof, "base", "more")
 
 
-def _replayed(gain: float):
+def _replayed(gain: float, regression: bool = False):
     metadata = MetaData(["k"], ["h"], [""], np.zeros((1, len(METAFEATURE_NAMES))), [{}, {}],
-                        ["lr", "more"], np.array([[0.7, 0.7]]))
+                        ["base", "more"], np.array([[0.7, 0.7]]))
     policies = {"gated": ("ensemble", LeaveLRPolicy(0.95, 0.0, "full"))}
-    rows = replay_task(_replay_task(gain), metadata, np.zeros(len(METAFEATURE_NAMES)),
-                       policies, halves=6)
+    rows = replay_task(_replay_task(gain, regression=regression), metadata,
+                       np.zeros(len(METAFEATURE_NAMES)), policies, halves=6)
     return rows, summarize_replay(rows)
 
 
-def test_replay_leaves_lr_for_a_real_gain_and_keeps_it_for_noise():
-    rows, summary = _replayed(gain=1.0)
+@pytest.mark.parametrize("regression", [False, True])
+def test_replay_leaves_the_baseline_for_a_real_gain_and_keeps_it_for_noise(regression):
+    rows, summary = _replayed(gain=1.0, regression=regression)
     assert (rows.loc[rows["policy"] == "gated", "weight"] == 1.0).mean() >= 0.8
-    assert summary.loc["gated", "vs_lr"] > 0.05 and summary.loc["gated", "wins"] == 1
-    rows, summary = _replayed(gain=0.0)  # 'more' is LR plus noise
+    assert summary.loc["gated", "vs_baseline"] > 0.05 and summary.loc["gated", "wins"] == 1
+    rows, summary = _replayed(gain=0.0, regression=regression)  # 'more': baseline plus noise
     assert (rows.loc[rows["policy"] == "gated", "weight"] == 0.0).mean() >= 0.5
-    assert summary.loc["gated", "vs_lr"] > summary.loc["ungated CV-best", "vs_lr"] - 1e-9
+    assert summary.loc["gated", "vs_baseline"] > summary.loc["ungated CV-best", "vs_baseline"] \
+        - 1e-9
 
 
 def test_without_any_fold_holding_both_classes_the_decision_keeps_lr(synthetic):

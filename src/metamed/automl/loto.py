@@ -26,7 +26,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from metamed.automl.conformal import DEFAULT_LEVEL, LEVELS, coverage
-from metamed.automl.policy import DEFAULT_POLICY, LeaveLRPolicy
+from metamed.automl.policy import LeaveLRPolicy
 from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
 from metamed.evaluation.metrics import calibration_slope_intercept
@@ -79,14 +79,15 @@ def loto_zero_shot(metadata: MetaData, learners: list[str]) -> pd.DataFrame:
 def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], Task],
                 budget: float, task_ids: list[str], outer_splits: int = 3, seed: int = 0,
                 jobs: int = 1, n_candidates: int = N_CANDIDATES,
-                n_repeats: int = 1, policy: LeaveLRPolicy = DEFAULT_POLICY
+                n_repeats: int = 1, policy: LeaveLRPolicy | None = None
                 ) -> Iterator[list[dict]]:
     """Per held-out task, as each finishes: one row per learner, the outer-CV ROC AUC.
 
     Tasks run in ``jobs`` processes; rows are yielded as soon as a task is
     done, so a caller can save them and a stopped run loses at most the
     ``jobs`` tasks in progress. Each row records its budget.
-    ``n_candidates`` and ``n_repeats`` are the search's settings (see
+    ``n_candidates``, ``n_repeats`` and ``policy`` (None: the task type's
+    default) are the search's settings (see
     :func:`metamed.automl.selection.select_model`); the baseline (plain LR,
     or the tuned ridge) is always one candidate, once.
     """
@@ -99,11 +100,11 @@ def loto_search(metadata: MetaData, learners: list[str], load: Callable[[str], T
 
 
 def procedure_label(learner: str, n_candidates: int = N_CANDIDATES, n_repeats: int = 1,
-                    policy: LeaveLRPolicy = DEFAULT_POLICY) -> str:
+                    policy: LeaveLRPolicy | None = None) -> str:
     """A row's learner name, which names the search settings when they are not the default."""
     if learner in (*REFERENCES, ORACLE):
         return learner
-    if policy != DEFAULT_POLICY:
+    if policy is not None:
         learner = f"{learner} (P>={policy.threshold:g} k={policy.prior_strength:g} " \
                   f"{policy.weighting})"
     if (n_candidates, n_repeats) == (N_CANDIDATES, 1):

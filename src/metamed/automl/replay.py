@@ -14,37 +14,44 @@ alike; the real procedure is then confirmed by ``bench loto --mode search``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from metamed.automl.ensemble import caruana_weights
 from metamed.automl.policy import LeaveLRPolicy, kb_prior, paired_evidence
-from metamed.evaluation.metrics import calibration_slope_intercept, class_roc_auc
+from metamed.data.target import rank_bins
+from metamed.evaluation.metrics import calibration_slope_intercept
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metadata import MetaData
 
 #: Reference rows every replay reports beside the policies.
-REFERENCES = ("always LR", "single best", "ungated ensemble", "ungated CV-best", "oracle")
+REFERENCES = ("always baseline", "single best", "ungated ensemble", "ungated CV-best", "oracle")
 PROPOSALS = ("ensemble", "best")
+#: Outcome bins a regression's halves are stratified on, as its CV folds are.
+HALF_BINS = 5
 
 
 @dataclass(frozen=True)
 class ReplayTask:
-    """A held-out task's labels, its stored folds and its candidates' out-of-fold predictions."""
+    """A held-out task's outcomes (class indices or numbers), its stored folds and its
+    candidates' out-of-fold predictions; ``baseline`` is plain LR or the tuned ridge."""
 
     task_id: str
-    codes: np.ndarray
+    target: np.ndarray
     folds: np.ndarray
     oof: dict[str, np.ndarray]
     baseline: str
     single_best: str
+    scorer: Scorer = field(default_factory=Scorer)
 
 
 def replay_task(data: ReplayTask, visible: MetaData, metafeatures: np.ndarray,
                 policies: dict[str, tuple[str, LeaveLRPolicy]], halves: int = 20,
                 seed: int = 0) -> pd.DataFrame:
-    """One row per (half, policy or reference): ROC AUC and calibration slope on the unseen half.
+    """One row per (half, policy or reference): the primary score (ROC AUC or R²) and the
+    calibration slope on the unseen half.
 
     ``policies`` maps a name to (proposal kind, policy); ``visible`` is the
     KB without this task and its family (the prior's source).
@@ -52,7 +59,7 @@ def replay_task(data: ReplayTask, visible: MetaData, metafeatures: np.ndarray,
     rng = np.random.default_rng(seed)
     rows = []
     for half in range(halves):
-        seen = _stratified_half(data.codes, rng)
+        seen = _stratified_half(data, rng)
         rows += [{"task": data.task_id, "half": half, **row}
                  for row in _replay_half(data, seen, visible, metafeatures, policies)]
     return pd.DataFrame(rows)
@@ -62,23 +69,22 @@ def _replay_half(data: ReplayTask, seen: np.ndarray, visible: MetaData,
                  metafeatures: np.ndarray, policies: dict) -> list[dict]:
     unseen = ~seen
     names = list(data.oof)
-    lr = data.oof[data.baseline]
+    base = data.oof[data.baseline]
     proposals = {kind: _proposal(kind, data, seen, names) for kind in PROPOSALS}
     scored: dict[tuple[str, float], dict] = {}
 
     def score(kind: str, weight: float) -> dict:
         if (kind, weight) not in scored:
-            blend = (1 - weight) * lr + weight * proposals[kind][1]
-            scored[(kind, weight)] = _scores(data.codes[unseen], blend[unseen])
+            blend = (1 - weight) * base + weight * proposals[kind][1]
+            scored[(kind, weight)] = _scores(data, unseen, blend)
         return scored[(kind, weight)]
 
-    rows = [{"policy": "always LR", **score("ensemble", 0.0)},
-            {"policy": "single best", **_scores(data.codes[unseen],
-                                                data.oof[data.single_best][unseen])},
+    rows = [{"policy": "always baseline", **score("ensemble", 0.0)},
+            {"policy": "single best", **_scores(data, unseen, data.oof[data.single_best])},
             {"policy": "ungated ensemble", **score("ensemble", 1.0)},
             {"policy": "ungated CV-best", **score("best", 1.0)},
-            {"policy": "oracle", **max((_scores(data.codes[unseen], data.oof[n][unseen])
-                                        for n in names), key=lambda s: s["roc_auc"])}]
+            {"policy": "oracle", **max((_scores(data, unseen, data.oof[n]) for n in names),
+                                       key=lambda s: s["score"])}]
     evidence = {kind: _evidence(data, seen, proba) for kind, (_, proba) in proposals.items()}
     priors = {kind: kb_prior(visible, metafeatures, weights, data.baseline)
               for kind, (weights, _) in proposals.items()}
@@ -94,30 +100,32 @@ def _replay_half(data: ReplayTask, seen: np.ndarray, visible: MetaData,
 
 def _proposal(kind: str, data: ReplayTask, seen: np.ndarray,
               names: list[str]) -> tuple[dict[str, float], np.ndarray]:
-    """The search's proposal on the seen half: config weights and its probabilities (all rows)."""
+    """The search's proposal on the seen half: config weights and its predictions (all rows)."""
     if kind == "ensemble":
-        weights = caruana_weights([data.oof[n][seen] for n in names], data.codes[seen])
+        weights = caruana_weights([data.oof[n][seen] for n in names], data.target[seen],
+                                  loss=data.scorer.loss)
     else:
-        means = [np.nanmean(_fold_aucs(data, seen, data.oof[n])) for n in names]
+        means = [np.nanmean(_fold_scores(data, seen, data.oof[n])) for n in names]
         weights = np.eye(len(names))[int(np.argmax(means))]
     chosen = {n: float(w) for n, w in zip(names, weights, strict=True) if w > 0}
     return chosen, sum(w * data.oof[n] for n, w in chosen.items())
 
 
-def _evidence(data: ReplayTask, seen: np.ndarray, proba: np.ndarray):
+def _evidence(data: ReplayTask, seen: np.ndarray, predictions: np.ndarray):
     """Paired evidence on the stored folds restricted to the seen rows (None if no fold works)."""
     parts = _seen_folds(data, seen)
-    usable = [p for p in parts if len(np.unique(data.codes[p])) > 1]
+    usable = [p for p in parts if len(np.unique(data.target[p])) > 1]
     if len(usable) < 2:
         return None
-    lr = data.oof[data.baseline]
-    return paired_evidence([proba[p] for p in usable], [lr[p] for p in usable],
-                           [data.codes[p] for p in usable], test_share=1 / len(parts))
+    base = data.oof[data.baseline]
+    return paired_evidence([predictions[p] for p in usable], [base[p] for p in usable],
+                           [data.target[p] for p in usable], test_share=1 / len(parts),
+                           scorer=data.scorer)
 
 
-def _fold_aucs(data: ReplayTask, seen: np.ndarray, proba: np.ndarray) -> list[float]:
-    return [class_roc_auc(data.codes[p], proba[p]) if len(np.unique(data.codes[p])) > 1
-            else np.nan for p in _seen_folds(data, seen)]
+def _fold_scores(data: ReplayTask, seen: np.ndarray, predictions: np.ndarray) -> list[float]:
+    return [data.scorer.primary_score(data.target[p], predictions[p])
+            if len(np.unique(data.target[p])) > 1 else np.nan for p in _seen_folds(data, seen)]
 
 
 def _seen_folds(data: ReplayTask, seen: np.ndarray) -> list[np.ndarray]:
@@ -125,18 +133,26 @@ def _seen_folds(data: ReplayTask, seen: np.ndarray) -> list[np.ndarray]:
     return [seen & (data.folds == f) for f in np.unique(data.folds)]
 
 
-def _scores(codes: np.ndarray, proba: np.ndarray) -> dict:
+def _scores(data: ReplayTask, rows: np.ndarray, predictions: np.ndarray) -> dict:
+    """Primary score and calibration slope (binary and regression; NaN otherwise)."""
+    target, predictions = data.target[rows], predictions[rows]
     slope = np.nan
-    if proba.shape[1] == 2:
-        slope, _ = calibration_slope_intercept(codes == 1, proba[:, 1])
-    return {"roc_auc": class_roc_auc(codes, proba), "calibration_slope": slope}
+    if data.scorer.task_type == "regression":
+        slope = data.scorer(target, predictions)["calibration_slope"]
+    elif predictions.shape[1] == 2:
+        slope, _ = calibration_slope_intercept(target == 1, predictions[:, 1])
+    return {"score": data.scorer.primary_score(target, predictions), "calibration_slope": slope}
 
 
-def _stratified_half(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random half of the rows of every class (at least one seen and one unseen row each)."""
-    seen = np.zeros(len(codes), dtype=bool)
-    for k in np.unique(codes):
-        members = rng.permutation(np.flatnonzero(codes == k))
+def _stratified_half(data: ReplayTask, rng: np.random.Generator) -> np.ndarray:
+    """A random half of the rows of every class, or of every outcome bin of a regression
+    (at least one seen and one unseen row each)."""
+    strata = data.target
+    if data.scorer.task_type == "regression":
+        strata = rank_bins(data.target, HALF_BINS)
+    seen = np.zeros(len(strata), dtype=bool)
+    for k in np.unique(strata):
+        members = rng.permutation(np.flatnonzero(strata == k))
         take = min(max(1, len(members) // 2), len(members) - 1) if len(members) > 1 else 0
         seen[members[:take]] = True
     return seen
@@ -144,16 +160,16 @@ def _stratified_half(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def summarize_replay(rows: pd.DataFrame, tie: float = 0.005, big_loss: float = 0.02
                      ) -> pd.DataFrame:
-    """Per policy: mean AUC, mean difference from LR with a 95% CI over tasks, W/T/L, big losses,
-    median calibration slope. Each task counts once (its mean over halves)."""
-    per_task = rows.groupby(["policy", "task"])[["roc_auc", "calibration_slope"]].mean()
-    auc = per_task["roc_auc"].unstack("policy")
-    delta = auc.sub(auc["always LR"], axis=0)
-    n = len(auc)
+    """Per policy: mean score, mean difference from the baseline with a 95% CI over tasks,
+    W/T/L, big losses, median calibration slope. Each task counts once (its mean over halves)."""
+    per_task = rows.groupby(["policy", "task"])[["score", "calibration_slope"]].mean()
+    score = per_task["score"].unstack("policy")
+    delta = score.sub(score["always baseline"], axis=0)
+    n = len(score)
     half_width = 1.96 * delta.std(ddof=1) / np.sqrt(n)
     table = pd.DataFrame({
-        "mean_roc_auc": auc.mean(),
-        "vs_lr": delta.mean(),
+        "mean_score": score.mean(),
+        "vs_baseline": delta.mean(),
         "ci_low": delta.mean() - half_width,
         "ci_high": delta.mean() + half_width,
         "wins": (delta > tie).sum(),
@@ -161,18 +177,18 @@ def summarize_replay(rows: pd.DataFrame, tie: float = 0.005, big_loss: float = 0
         "losses": (delta < -tie).sum(),
         "big_losses": (delta < -big_loss).sum(),
         "median_slope": per_task["calibration_slope"].unstack("policy").median(),
-        "tasks": auc.count(),
+        "tasks": score.count(),
     })
-    return table.sort_values("vs_lr", ascending=False)
+    return table.sort_values("vs_baseline", ascending=False)
 
 
 def choose_policy(summary: pd.DataFrame, policies: dict[str, tuple[str, LeaveLRPolicy]],
                   max_big_loss_share: float = 0.03) -> str:
     """The rule fixed before the replay: among policies with at most 3% of tasks losing more
-    than 0.02 to LR, the highest mean gain; near-ties (0.0005) go to the more cautious one
-    (higher threshold, then stronger prior)."""
+    than 0.02 to the baseline, the highest mean gain; near-ties (0.0005) go to the more
+    cautious one (higher threshold, then stronger prior)."""
     allowed = summary.loc[[p for p in policies if p in summary.index]]
     allowed = allowed[allowed["big_losses"] <= max_big_loss_share * allowed["tasks"]]
-    best = allowed["vs_lr"].max()
-    near = [p for p in allowed.index if allowed.loc[p, "vs_lr"] >= best - 0.0005]
+    best = allowed["vs_baseline"].max()
+    near = [p for p in allowed.index if allowed.loc[p, "vs_baseline"] >= best - 0.0005]
     return max(near, key=lambda p: (policies[p][1].threshold, policies[p][1].prior_strength))

@@ -22,7 +22,13 @@ from metamed.automl.calibration import Recalibrated, recalibration
 from metamed.automl.conformal import CV_PLUS_FOLDS, LEVELS, ConformalRegressor
 from metamed.automl.costs import CostModel
 from metamed.automl.ensemble import WeightedEnsemble, WeightedRegressor, caruana_weights
-from metamed.automl.policy import DEFAULT_POLICY, Decision, LeaveLRPolicy, kb_prior, paired_evidence
+from metamed.automl.policy import (
+    DEFAULT_POLICIES,
+    Decision,
+    LeaveLRPolicy,
+    kb_prior,
+    paired_evidence,
+)
 from metamed.automl.search import (
     PLAN_SHARE,
     Candidate,
@@ -108,7 +114,7 @@ class NestedOOF:
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
                  n_candidates: int = N_CANDIDATES,
                  n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
-                 policy: LeaveLRPolicy | None = DEFAULT_POLICY, plan_budget: float | None = None,
+                 policy: LeaveLRPolicy | None = None, plan_budget: float | None = None,
                  seed: int = 0, progress: Progress = silent) -> Selection:
     """Recommend, plan, search within ``budget`` seconds, propose, decide against plain LR.
 
@@ -121,8 +127,8 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
 
     The proposal is the greedy ensemble of the fully evaluated candidates
     (or the best one without ``ensemble``); ``policy`` then keeps LR, blends
-    it in, or leaves it (:mod:`metamed.automl.policy`). ``policy=None``
-    takes the proposal as it is.
+    it in, or leaves it (:mod:`metamed.automl.policy`); by default the
+    one chosen for the task's type (:data:`~metamed.automl.policy.DEFAULT_POLICIES`).
     """
     progress("meta-features and recommendations")
     metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
@@ -142,7 +148,8 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
     proposes_lr = len(members) == 1 and members[0] is baseline
-    if policy is not None and baseline is not None and not proposes_lr:
+    policy = policy or DEFAULT_POLICIES[task.task_type]
+    if baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     oof = selection.oof()
     if not task.is_regression and not np.isnan(oof).any():

@@ -57,7 +57,7 @@ def loto(
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.estimator import load_metadata
     from metamed.automl.loto import loto_zero_shot, size_order, summarize
-    from metamed.automl.policy import DEFAULT_POLICY
+    from metamed.automl.policy import DEFAULT_POLICIES
     from metamed.evaluation.scoring import BASELINES
     from metamed.learners import N_CANDIDATES
 
@@ -77,8 +77,8 @@ def loto(
         if not task_ids:
             raise MetamedError(f"no task left to hold out: the KB has {len(order)} tasks and "
                                f"--offset {offset} --stride {stride} takes none of them.")
-        policy = DEFAULT_POLICY if threshold is None else replace(DEFAULT_POLICY,
-                                                                  threshold=threshold)
+        policy = None if threshold is None else replace(DEFAULT_POLICIES[task_type],
+                                                        threshold=threshold)
         search = {"n_candidates": candidates or N_CANDIDATES, "n_repeats": repeats,
                   "policy": policy}
         rows = _search_rows(metadata, names, task_ids, budget, jobs, out, search)
