@@ -256,3 +256,57 @@ def test_reading_a_kb_that_does_not_exist_says_so_and_creates_nothing(tmp_path, 
     code, _, err = run_cli("kb", "info", "--db", str(missing))
     assert code == 2 and "does not exist" in err
     assert not missing.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_the_shipped_archive_is_unpacked_once_into_the_cache(tmp_path, monkeypatch):
+    from metamed.knowledge.shipped import pack, unpacked
+    from metamed.knowledge.transfer import compact_sqlite
+
+    database = tmp_path / "source.sqlite"
+    storage = open_storage(str(database))
+    storage.set_info("kb_version", "packed")
+    storage.close()
+    compact_sqlite(str(database))  # as shipped: no WAL, so reading leaves no side files
+    archive = tmp_path / "kb.sqlite.xz"
+    pack(database, archive)
+    monkeypatch.setenv("METAMED_CACHE", str(tmp_path / "cache"))
+    first = unpacked(archive)
+    assert first.parent == tmp_path / "cache" and first.read_bytes() == database.read_bytes()
+    assert open_storage(str(first), read_only=True).info()["kb_version"] == "packed"
+    stamp = first.stat().st_mtime_ns
+    unpacked.cache_clear()
+    assert unpacked(archive) == first and first.stat().st_mtime_ns == stamp  # not unpacked again
+    assert [p.name for p in first.parent.iterdir()] == [first.name]  # no partial file left
+
+
+def test_kb_copy_packs_a_kb_as_the_package_ships_it(tmp_path, monkeypatch, run_cli):
+    from metamed.knowledge.shipped import unpacked
+
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    build(storage, [_task("one")], [named_config("logreg")])
+    storage.close()
+    archive = tmp_path / "packed" / "kb.sqlite.xz"
+    archive.parent.mkdir()
+    code, out, _ = run_cli("kb", "copy", "--db", str(tmp_path / "kb.sqlite"), "--to",
+                           str(archive), "--kb-version", "9")
+    assert code == 0 and "copied 3 evaluations" in out
+    assert not (tmp_path / "packed" / "kb.sqlite").exists()  # only the archive stays
+    monkeypatch.setenv("METAMED_CACHE", str(tmp_path / "cache"))
+    shipped = open_storage(str(unpacked(archive)), read_only=True)
+    assert shipped.info()["kb_version"] == "9" and len(shipped.evaluations()) == 3
+
+
+def test_an_unwritable_cache_or_a_missing_archive_is_one_sentence(tmp_path, monkeypatch):
+    from metamed.knowledge.shipped import pack, unpacked
+
+    with pytest.raises(MetamedError, match="is missing; reinstall metamed"):
+        unpacked(tmp_path / "none.sqlite.xz")
+    database = tmp_path / "source.sqlite"
+    open_storage(str(database)).close()
+    archive = tmp_path / "kb.sqlite.xz"
+    pack(database, archive)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    monkeypatch.setenv("METAMED_CACHE", str(blocker / "cache"))  # a folder inside a file
+    with pytest.raises(MetamedError, match="set METAMED_CACHE to a writable folder"):
+        unpacked(archive)

@@ -4,8 +4,9 @@ import pytest
 
 from metamed import corpus
 from metamed.cli import main
-from metamed.knowledge import SHIPPED_KB, open_storage
+from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
+from metamed.knowledge.shipped import ARCHIVE
 from metamed.knowledge.summary import summarize
 from metamed.knowledge.units import cap_task
 from metamed.space import config_hash, default_portfolio
@@ -17,7 +18,7 @@ MIN_COMPLETE_TASKS = 133
 
 @pytest.fixture(scope="module")
 def shipped():
-    assert SHIPPED_KB.is_file(), f"{SHIPPED_KB} is missing"
+    assert ARCHIVE.is_file(), f"{ARCHIVE} is missing"
     return open_storage()
 
 
@@ -27,6 +28,10 @@ def test_its_configs_are_exactly_the_first_generation_portfolio(shipped):
     first = [c for c in default_portfolio() if MODEL_FAMILIES[c["model"]["name"]].generation == 1]
     assert len(first) == 120 and first == default_portfolio()[:120]
     assert set(shipped.configs()) == {config_hash(c) for c in first}
+
+
+def test_its_archive_fits_the_wheels_share():
+    assert ARCHIVE.stat().st_size <= 40e6
 
 
 def test_it_is_versioned_and_records_how_it_was_built(shipped):

@@ -175,17 +175,24 @@ def copy_command(
     kb_version: Annotated[str | None, typer.Option(
         help="Version label recorded in the copy (e.g. for the shipped KB).")] = None,
 ) -> None:
-    """Copy a knowledge base, e.g. from PostgreSQL into a SQLite file to share."""
+    """Copy a knowledge base, e.g. from PostgreSQL into a SQLite file to share; a target
+    ending in .sqlite.xz is packed as the package ships its KB."""
     from metamed.knowledge import open_storage
     from metamed.knowledge.rdb import sqlite_file
+    from metamed.knowledge.shipped import pack
     from metamed.knowledge.transfer import compact_sqlite, copy_storage
 
+    packed = to.endswith(".sqlite.xz")
+    database = to.removesuffix(".xz") if packed else to
     source = open_storage(db, read_only=True)
-    target = open_storage(to)
+    target = open_storage(database)
     copied = copy_storage(source, target)
     if kb_version:
         target.set_info("kb_version", kb_version)
     target.close()
-    if compact and sqlite_file(to):
-        compact_sqlite(sqlite_file(to))
+    if (compact or packed) and sqlite_file(database):
+        compact_sqlite(sqlite_file(database))
+    if packed:
+        pack(Path(database), Path(to))
+        Path(database).unlink()
     console.print(f"copied {copied:,} evaluations into {to}", highlight=False)
