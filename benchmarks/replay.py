@@ -2,11 +2,12 @@
 
 Each task is held out with its family: its candidates are those the
 default learner recommends without it, plus the single best config and
-plain LR, read from the 5-fold out-of-fold predictions the knowledge base
-stores for every (task, config); the prior comes from the other tasks.
-Nothing is refitted: the whole replay takes minutes. A policy sees the
-labels of a random stratified half of the rows and is scored on the other
-half, averaged over ``--halves`` halves.
+the baseline (plain LR, or the tuned ridge), read from the 5-fold
+out-of-fold predictions the knowledge base stores for every (task,
+config); the prior comes from the other tasks. Nothing is refitted: the
+whole replay takes minutes. A policy sees the labels of a random
+stratified half of the rows and is scored on the other half, averaged
+over ``--halves`` halves.
 
 The rule that picks ``fit``'s policy was fixed before the first replay and
 looks at the development half of the tasks only (``choose_policy``):
@@ -89,8 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None, help="a KB with 5-fold predictions "
                         "(default: the shipped one)")
-    parser.add_argument("--task", choices=["classification", "regression"],
-                        default="classification")
+    parser.add_argument("--task", choices=list(BASELINES), default="classification")
     parser.add_argument("--halves", type=int, default=20)
     parser.add_argument("--out", default="artifacts/replay_rows.csv")
     parser.add_argument("--markdown", action="store_true")
