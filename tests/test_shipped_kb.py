@@ -1,19 +1,23 @@
 """The knowledge base shipped inside the package is consistent with this metamed."""
 
+import json
+
+import numpy as np
 import pytest
 
 from metamed import corpus
 from metamed.cli import main
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
+from metamed.knowledge.predictions import PREDICTIONS_FORMAT, oof_predictions
 from metamed.knowledge.shipped import ARCHIVE
 from metamed.knowledge.summary import summarize
-from metamed.knowledge.units import cap_task
+from metamed.knowledge.units import cap_task, prepared_task
 from metamed.space import config_hash, default_portfolio
-from metamed.space.families import MODEL_FAMILIES
+from metamed.space.portfolio import regression_portfolio
 
-#: Tasks on which every config has been tried in the shipped file: the whole corpus.
-MIN_COMPLETE_TASKS = 133
+#: Per task type: tasks on which every config has been tried (the whole corpus), and configs.
+EXPECTED = {"classification": (133, 135), "regression": (62, 60)}
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +26,9 @@ def shipped():
     return open_storage()
 
 
-def test_its_configs_are_exactly_the_first_generation_portfolio(shipped):
-    # The families added since (penalised LR by inner CV, splines, EBM) come after
-    # these 120 configs and join the KB at its next build.
-    first = [c for c in default_portfolio() if MODEL_FAMILIES[c["model"]["name"]].generation == 1]
-    assert len(first) == 120 and first == default_portfolio()[:120]
-    assert set(shipped.configs()) == {config_hash(c) for c in first}
+def test_its_configs_are_both_portfolios_of_this_version(shipped):
+    expected = default_portfolio() + regression_portfolio()
+    assert set(shipped.configs()) == {config_hash(c) for c in expected}
 
 
 def test_its_archive_fits_the_wheels_share():
@@ -37,13 +38,34 @@ def test_its_archive_fits_the_wheels_share():
 def test_it_is_versioned_and_records_how_it_was_built(shipped):
     info = shipped.info()
     assert info["kb_version"] and info["build_command"].startswith("metamed kb build")
+    assert json.loads(info["cv_protocol"]) == {"n_splits": 5, "n_repeats": 1, "seed": 0}
+    assert info["predictions_format"] == PREDICTIONS_FORMAT
 
 
-def test_enough_complete_tasks_and_few_failures(shipped):
-    metadata = MetaData.from_storage(shipped)
-    assert len(metadata.task_ids) >= MIN_COMPLETE_TASKS
-    assert metadata.scores.shape[1] == 120
+def test_enough_complete_tasks_of_each_type_and_few_failures(shipped):
+    for task_type, (n_tasks, n_configs) in EXPECTED.items():
+        metadata = MetaData.from_storage(shipped, task_type)
+        assert len(metadata.task_ids) >= n_tasks, task_type
+        assert metadata.scores.shape[1] == n_configs, task_type
     assert summarize(shipped)["failed_share"] <= 0.02
+
+
+@pytest.mark.parametrize("slug", ["rpart_kyphosis", "heplots_diabetes", "reg_mass_birthwt"])
+def test_every_successful_fit_kept_its_out_of_fold_predictions(shipped, slug):
+    task = prepared_task(corpus.load_task, slug)
+    evaluations = shipped.evaluations()
+    ok = evaluations[(evaluations["task_id"] == slug) & (evaluations["status"] == "ok")]
+    complete = ok.groupby("config_hash")["fold"].nunique() == 5
+    oof = oof_predictions(shipped.predictions(slug), task, n_splits=5, seed=0)
+    assert set(oof) == set(complete[complete].index) and len(oof) > 50
+    assert all(m.shape == (task.n_rows, task.n_outputs) and np.isfinite(m).all()
+               for m in oof.values())
+
+
+def test_its_task_families_are_the_registrys(shipped):
+    families = {e.slug: e.family or "" for e in corpus.entries()}
+    recorded = shipped.tasks()["family"]
+    assert {slug: families[slug] for slug in recorded.index} == recorded.to_dict()
 
 
 def test_its_tasks_are_the_corpus_tasks_of_this_version(shipped):
