@@ -135,10 +135,8 @@ class _MetaEstimator(BaseEstimator):
         selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
                                  **options)
         progress("final fit on every row")
-        if task.is_regression:
-            selection.fit_conformal_in(deadline - time.perf_counter())
         self.state_ = FittedState(
-            model=fit_selected(selection, task),
+            model=fit_selected(selection, task, deadline - time.perf_counter()),
             classes=np.asarray(task.classes),
             positive_index=task.positive_index,
             input_columns=list(task.X.columns) if input_columns is None else input_columns,

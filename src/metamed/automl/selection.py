@@ -213,8 +213,12 @@ def _combine(members: list[Candidate], weights: np.ndarray) -> tuple[list[Candid
     return [m for m, _ in kept], np.array([w for _, w in kept])
 
 
-def fit_selected(selection: Selection, task: Task) -> BaseEstimator:
-    """Fit the chosen model on every row of ``task`` (class indices, or a regression's numbers)."""
+def fit_selected(selection: Selection, task: Task, seconds: float | None = None
+                 ) -> BaseEstimator:
+    """Fit the chosen model on every row of ``task`` (class indices, or a regression's numbers);
+    with ``seconds`` left, a regression's CV+ refits are fitted to them."""
+    if seconds is not None and task.is_regression:
+        selection.fit_conformal_in(seconds)
     estimator = selection.estimator(task)
     grouped = {"groups": task.group_labels} if task.is_regression else {}
     with warnings.catch_warnings():
@@ -277,9 +281,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         selection = select_model(inner, learner, ceiling, seed=seed, plan_budget=planned,
                                  progress=in_fold, **search_options)
         in_fold("refit")
-        if task.is_regression:
-            selection.fit_conformal_in(deadline - time.perf_counter() - later)
-        model = fit_selected(selection, inner)
+        model = fit_selected(selection, inner, deadline - time.perf_counter() - later)
         rows = task.X.iloc[split.test]
         if task.is_regression:
             proba[split.test, 0] = raw[split.test, 0] = model.predict(rows)
