@@ -16,7 +16,13 @@ or R² for ``--task regression``) to the baseline (plain LR, the tuned
 ridge), the highest mean gain over it, near-ties going to the more
 cautious one. The test half is reported, never used.
 
+With ``--recalibrate P`` every policy's final blend is recalibrated as
+``fit`` does at level P (fitted on the seen rows); ``--policy NAME``
+replays that one policy of the grid (with the references), which is how
+recalibration levels are compared: the grid's slow part is then one policy.
+
 Usage: python benchmarks/replay.py [--db KB] [--task regression] [--halves 20] [--markdown]
+                                   [--policy NAME] [--recalibrate P]
 """
 
 from __future__ import annotations
@@ -94,11 +100,19 @@ def main() -> None:
     parser.add_argument("--halves", type=int, default=20)
     parser.add_argument("--out", default="artifacts/replay_rows.csv")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--policy", default=None, help="replay only this policy of the grid")
+    parser.add_argument("--recalibrate", type=float, default=None, metavar="P",
+                        help="recalibrate each policy's blend as fit does, at level P")
     args = parser.parse_args()
     started = time.perf_counter()
     metadata = load_metadata(args.db, args.task)
     storage = open_storage(args.db, read_only=True)
     policies = policy_grid()
+    if args.policy is not None:
+        if args.policy not in policies:
+            parser.error(f"no policy {args.policy!r} in the grid (e.g. "
+                         f"'ensemble P>=0.5 k=0 shrink').")
+        policies = {args.policy: policies[args.policy]}
     frames = []
     skipped = []
     for task_id in metadata.task_ids:
@@ -108,7 +122,7 @@ def main() -> None:
             continue
         vector = metadata.metafeatures[metadata.task_ids.index(task_id)]
         frames.append(replay_task(data, metadata.without(task_id), vector, policies,
-                                  halves=args.halves))
+                                  halves=args.halves, recalibration_p=args.recalibrate))
     rows = pd.concat(frames, ignore_index=True)
     rows.to_csv(args.out, index=False)
     development, test = task_halves(metadata)

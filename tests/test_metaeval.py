@@ -167,5 +167,5 @@ def test_a_search_with_another_threshold_is_labelled_so_its_rows_never_mix():
 
     assert procedure_label("local") == "local"
     strict = replace(DEFAULT_POLICIES["classification"], threshold=0.9)
-    assert procedure_label("local", policy=strict) == "local (P>=0.9 k=0 shrink)"
+    assert procedure_label("local", policy=strict) == "local (P>=0.9 k=0 half)"
     assert procedure_label("logreg", policy=strict) == "logreg"

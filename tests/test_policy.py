@@ -1,11 +1,12 @@
 """The noise-aware decision against plain logistic regression, and its replay."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import norm
 
 from metamed.automl.policy import Evidence, LeaveLRPolicy, Prior, kb_prior, paired_evidence
-from metamed.automl.replay import ReplayTask, replay_task, summarize_replay
+from metamed.automl.replay import ReplayTask, choose_policy, replay_task, summarize_replay
 from metamed.automl.search import candidate_pool, successive_halving
 from metamed.errors import MetamedError
 from metamed.evaluation.scoring import Scorer
@@ -131,3 +132,35 @@ def test_one_fold_and_no_prior_is_no_knowledge_and_keeps_lr():
     single = Evidence(np.array([0.05]), test_share=0.2)
     decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, single)
     assert decision.probability == 0.5 and decision.weight == 0.0
+
+
+def test_the_choice_rule_gives_near_ties_to_the_policy_that_leaves_lr_least():
+    policies = {name: ("ensemble", LeaveLRPolicy(t, 0.0, w)) for name, t, w in [
+        ("bold", 0.5, "full"), ("half", 0.5, "half"), ("shrink", 0.5, "shrink"),
+        ("strict", 0.9, "shrink"), ("risky", 0.5, "full")]}
+    summary = pd.DataFrame({
+        "vs_baseline": [0.0100, 0.0096, 0.0099, 0.0080, 0.0200],
+        "big_losses": [0, 0, 0, 0, 5], "tasks": [60] * 5,
+        "mean_weight": [0.40, 0.20, 0.30, 0.10, 0.50]}, index=list(policies))
+    # 'risky' loses big too often; 'strict' is not within 0.0005 of the best allowed
+    assert choose_policy(summary, policies) == "half"
+    assert choose_policy(summary, policies, near_tie=0.0002) == "shrink"
+    assert choose_policy(summary.drop(index="half"), policies, near_tie=0.0) == "bold"
+
+
+def test_replay_recalibrates_the_final_blend_as_fit_does_and_leaves_references_alone():
+    data = _replay_task(gain=0.0, n=600)
+    sharp = {name: np.c_[1 - q, q] for name, q in (
+        (n, 1 / (1 + np.exp(-3 * np.log(p[:, 1] / p[:, 0])))) for n, p in data.oof.items())}
+    overconfident = ReplayTask("toy", data.target, data.folds, sharp, "base", "more")
+    metadata = MetaData(["k"], ["h"], [""], np.zeros((1, len(METAFEATURE_NAMES))), [{}, {}],
+                        ["base", "more"], np.array([[0.7, 0.7]]))
+    policies = {"gated": ("ensemble", LeaveLRPolicy(0.95, 0.0, "full"))}
+    slopes = {}
+    for level in (None, 0.2):
+        rows = replay_task(overconfident, metadata, np.zeros(len(METAFEATURE_NAMES)),
+                           policies, halves=4, recalibration_p=level)
+        slopes[level] = rows.groupby("policy")["calibration_slope"].mean()
+    assert slopes[None]["gated"] < 0.5  # three times too steep
+    assert slopes[0.2]["gated"] == pytest.approx(1.0, abs=0.25)
+    assert slopes[0.2]["always baseline"] == pytest.approx(slopes[None]["always baseline"])

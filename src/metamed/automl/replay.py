@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from metamed.automl.calibration import recalibrated, recalibration
 from metamed.automl.ensemble import caruana_weights
 from metamed.automl.policy import LeaveLRPolicy, kb_prior, paired_evidence
 from metamed.data.target import rank_bins
@@ -49,35 +50,42 @@ class ReplayTask:
 
 def replay_task(data: ReplayTask, visible: MetaData, metafeatures: np.ndarray,
                 policies: dict[str, tuple[str, LeaveLRPolicy]], halves: int = 20,
-                seed: int = 0) -> pd.DataFrame:
+                seed: int = 0, recalibration_p: float | None = None) -> pd.DataFrame:
     """One row per (half, policy or reference): the primary score (ROC AUC or R²) and the
     calibration slope on the unseen half.
 
     ``policies`` maps a name to (proposal kind, policy); ``visible`` is the
-    KB without this task and its family (the prior's source).
+    KB without this task and its family (the prior's source). With
+    ``recalibration_p``, each policy's final blend is then recalibrated as
+    ``fit`` does (:func:`~metamed.automl.calibration.recalibration` at that
+    level, fitted on the seen rows); the references stay as they are.
     """
     rng = np.random.default_rng(seed)
     rows = []
     for half in range(halves):
         seen = _stratified_half(data, rng)
-        rows += [{"task": data.task_id, "half": half, **row}
-                 for row in _replay_half(data, seen, visible, metafeatures, policies)]
+        rows += [{"task": data.task_id, "half": half, **row} for row in _replay_half(
+            data, seen, visible, metafeatures, policies, recalibration_p)]
     return pd.DataFrame(rows)
 
 
 def _replay_half(data: ReplayTask, seen: np.ndarray, visible: MetaData,
-                 metafeatures: np.ndarray, policies: dict) -> list[dict]:
+                 metafeatures: np.ndarray, policies: dict,
+                 recalibration_p: float | None = None) -> list[dict]:
     unseen = ~seen
     names = list(data.oof)
     base = data.oof[data.baseline]
     proposals = {kind: _proposal(kind, data, seen, names) for kind in PROPOSALS}
-    scored: dict[tuple[str, float], dict] = {}
+    scored: dict[tuple[str, float, bool], dict] = {}
 
-    def score(kind: str, weight: float) -> dict:
-        if (kind, weight) not in scored:
+    def score(kind: str, weight: float, final: bool = False) -> dict:
+        key = (kind, weight, final and recalibration_p is not None)
+        if key not in scored:
             blend = (1 - weight) * base + weight * proposals[kind][1]
-            scored[(kind, weight)] = _scores(data, unseen, blend)
-        return scored[(kind, weight)]
+            if key[2]:
+                blend = _recalibrated(data, seen, blend, recalibration_p)
+            scored[key] = _scores(data, unseen, blend)
+        return scored[key]
 
     rows = [{"policy": "always baseline", **score("ensemble", 0.0)},
             {"policy": "single best", **_scores(data, unseen, data.oof[data.single_best])},
@@ -91,11 +99,19 @@ def _replay_half(data: ReplayTask, seen: np.ndarray, visible: MetaData,
     for name, (kind, policy) in policies.items():
         weights = proposals[kind][0]
         if evidence[kind] is None or set(weights) == {data.baseline}:
-            rows.append({"policy": name, **score(kind, 0.0), "weight": 0.0})
+            rows.append({"policy": name, **score(kind, 0.0, final=True), "weight": 0.0})
             continue
         decision = policy.decide(priors[kind], evidence[kind])
-        rows.append({"policy": name, **score(kind, decision.weight), "weight": decision.weight})
+        rows.append({"policy": name, **score(kind, decision.weight, final=True),
+                     "weight": decision.weight})
     return rows
+
+
+def _recalibrated(data: ReplayTask, seen: np.ndarray, blend: np.ndarray, p_value: float
+                  ) -> np.ndarray:
+    """The blend after ``fit``'s recalibration step, decided on the seen rows."""
+    found = recalibration(data.target[seen], blend[seen], p_value)
+    return blend if found is None else recalibrated(blend, *found)
 
 
 def _proposal(kind: str, data: ReplayTask, seen: np.ndarray,
@@ -161,8 +177,10 @@ def _stratified_half(data: ReplayTask, rng: np.random.Generator) -> np.ndarray:
 def summarize_replay(rows: pd.DataFrame, tie: float = 0.005, big_loss: float = 0.02
                      ) -> pd.DataFrame:
     """Per policy: mean score, mean difference from the baseline with a 95% CI over tasks,
-    W/T/L, big losses, median calibration slope. Each task counts once (its mean over halves)."""
-    per_task = rows.groupby(["policy", "task"])[["score", "calibration_slope"]].mean()
+    W/T/L, big losses, median calibration slope, mean weight of the proposal (how far the
+    policy leaves the baseline). Each task counts once (its mean over halves)."""
+    rows = rows.assign(weight=rows.get("weight", np.nan))  # references have no weight
+    per_task = rows.groupby(["policy", "task"])[["score", "calibration_slope", "weight"]].mean()
     score = per_task["score"].unstack("policy")
     delta = score.sub(score["always baseline"], axis=0)
     n = len(score)
@@ -177,18 +195,21 @@ def summarize_replay(rows: pd.DataFrame, tie: float = 0.005, big_loss: float = 0
         "losses": (delta < -tie).sum(),
         "big_losses": (delta < -big_loss).sum(),
         "median_slope": per_task["calibration_slope"].unstack("policy").median(),
+        "mean_weight": per_task["weight"].unstack("policy").mean(),
         "tasks": score.count(),
     })
     return table.sort_values("vs_baseline", ascending=False)
 
 
 def choose_policy(summary: pd.DataFrame, policies: dict[str, tuple[str, LeaveLRPolicy]],
-                  max_big_loss_share: float = 0.03) -> str:
+                  max_big_loss_share: float = 0.03, near_tie: float = 0.0005) -> str:
     """The rule fixed before the replay: among policies with at most 3% of tasks losing more
-    than 0.02 to the baseline, the highest mean gain; near-ties (0.0005) go to the more
-    cautious one (higher threshold, then stronger prior)."""
+    than 0.02 to the baseline, the highest mean gain; near-ties (``near_tie``) go to the most
+    cautious one, the one that leaves the baseline least (lowest mean weight of its proposal
+    over the tasks), then to the higher threshold and the stronger prior."""
     allowed = summary.loc[[p for p in policies if p in summary.index]]
     allowed = allowed[allowed["big_losses"] <= max_big_loss_share * allowed["tasks"]]
     best = allowed["vs_baseline"].max()
-    near = [p for p in allowed.index if allowed.loc[p, "vs_baseline"] >= best - 0.0005]
-    return max(near, key=lambda p: (policies[p][1].threshold, policies[p][1].prior_strength))
+    near = [p for p in allowed.index if allowed.loc[p, "vs_baseline"] >= best - near_tie]
+    return min(near, key=lambda p: (allowed.loc[p, "mean_weight"], -policies[p][1].threshold,
+                                    -policies[p][1].prior_strength))
