@@ -93,11 +93,15 @@ def _replay_task(gain: float, n: int = 300, seed: int = 0, regression: bool = Fa
     return ReplayTask("toy", (outcome > 0).astype(int), folds, oof, "base", "more")
 
 
+def _toy_kb() -> MetaData:
+    """One known task where the two toy candidates tie: the prior's source."""
+    return MetaData(["k"], ["h"], [""], np.zeros((1, len(METAFEATURE_NAMES))), [{}, {}],
+                    ["base", "more"], np.array([[0.7, 0.7]]))
+
+
 def _replayed(gain: float, regression: bool = False):
-    metadata = MetaData(["k"], ["h"], [""], np.zeros((1, len(METAFEATURE_NAMES))), [{}, {}],
-                        ["base", "more"], np.array([[0.7, 0.7]]))
     policies = {"gated": ("ensemble", LeaveLRPolicy(0.95, 0.0, "full"))}
-    rows = replay_task(_replay_task(gain, regression=regression), metadata,
+    rows = replay_task(_replay_task(gain, regression=regression), _toy_kb(),
                        np.zeros(len(METAFEATURE_NAMES)), policies, halves=6)
     return rows, summarize_replay(rows)
 
@@ -153,12 +157,10 @@ def test_replay_recalibrates_the_final_blend_as_fit_does_and_leaves_references_a
     sharp = {name: np.c_[1 - q, q] for name, q in (
         (n, 1 / (1 + np.exp(-3 * np.log(p[:, 1] / p[:, 0])))) for n, p in data.oof.items())}
     overconfident = ReplayTask("toy", data.target, data.folds, sharp, "base", "more")
-    metadata = MetaData(["k"], ["h"], [""], np.zeros((1, len(METAFEATURE_NAMES))), [{}, {}],
-                        ["base", "more"], np.array([[0.7, 0.7]]))
     policies = {"gated": ("ensemble", LeaveLRPolicy(0.95, 0.0, "full"))}
     slopes = {}
     for level in (None, 0.2):
-        rows = replay_task(overconfident, metadata, np.zeros(len(METAFEATURE_NAMES)),
+        rows = replay_task(overconfident, _toy_kb(), np.zeros(len(METAFEATURE_NAMES)),
                            policies, halves=4, recalibration_p=level)
         slopes[level] = rows.groupby("policy")["calibration_slope"].mean()
     assert slopes[None]["gated"] < 0.5  # three times too steep
