@@ -111,7 +111,7 @@ def main() -> None:
     if args.policy is not None:
         if args.policy not in policies:
             parser.error(f"no policy {args.policy!r} in the grid (e.g. "
-                         f"'ensemble P>=0.5 k=0 shrink').")
+                         f"'ensemble P>=0.5 k=0 half').")
         policies = {args.policy: policies[args.policy]}
     frames = []
     skipped = []
