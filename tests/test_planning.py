@@ -1,15 +1,24 @@
 """The search plans its work from the KB's fit times, so a busy machine gives the same answer."""
 
 import multiprocessing
+import time
 
 import numpy as np
 import pytest
 
 from metamed.automl.costs import CostModel
 from metamed.automl.estimator import MetaClassifier
-from metamed.automl.search import PLAN_SHARE, Candidate, plan_pool
+from metamed.automl.search import (
+    PLAN_SHARE,
+    Candidate,
+    candidate_pool,
+    plan_pool,
+    successive_halving,
+)
+from metamed.clock import WorkClock, work_seconds
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
+from metamed.space import named_config
 
 ROWS, FEATURES = METAFEATURE_NAMES.index("log_rows"), METAFEATURE_NAMES.index("log_features")
 
@@ -62,6 +71,27 @@ def _hog(stop):
         pass
 
 
+def test_the_budget_counts_work_not_waiting():
+    clock = WorkClock(budget=10)
+    time.sleep(0.3)
+    assert clock.used() < 0.1 and clock.wall() >= 0.3
+    started = work_seconds()
+    while work_seconds() - started < 0.2:
+        pass
+    assert clock.used() >= 0.2
+
+
+def test_the_wall_clock_cap_stops_all_but_the_baseline_and_says_so(synthetic):
+    task = synthetic("capped", n=120, p=3, signal=2, seed=11)
+    clock = WorkClock(budget=60)
+    clock.wall_start -= clock.cap + 1  # as if a very slow machine had spent the cap already
+    pool = candidate_pool([(named_config("rf"), "test")])
+    result = successive_halving(task, pool, budget=60, clock=clock)
+    assert {c.reference: len(c.fold_scores) for c in result.candidates} == {True: 5, False: 0}
+    assert "wall-clock safety cap" in clock.notes()[0]
+    assert WorkClock(budget=60).notes() == []
+
+
 def test_a_busy_machine_gives_the_same_model_and_estimate(tiny_kb, synthetic):
     task = synthetic("busy", n=160, p=4, signal=1.5, seed=21)
 
@@ -72,7 +102,7 @@ def test_a_busy_machine_gives_the_same_model_and_estimate(tiny_kb, synthetic):
 
     idle = fit()
     stop = multiprocessing.Event()
-    hogs = [multiprocessing.Process(target=_hog, args=(stop,)) for _ in range(2)]
+    hogs = [multiprocessing.Process(target=_hog, args=(stop,)) for _ in range(3)]
     for hog in hogs:
         hog.start()
     try:

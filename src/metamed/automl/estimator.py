@@ -9,7 +9,6 @@ regression, ridge with its penalty tuned) and what they predict
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,6 +22,7 @@ from metamed.automl.conformal import DEFAULT_LEVEL, LEVELS, coverage
 from metamed.automl.search import Progress, silent
 from metamed.automl.selection import fit_selected, nested_oof, refit_oof, select_model
 from metamed.automl.state import FittedState
+from metamed.clock import WorkClock
 from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
@@ -101,42 +101,43 @@ class _MetaEstimator(BaseEstimator):
 
     def fit(self, X, y, groups=None):
         """Choose, evaluate and fit a model for ``(X, y)``; returns ``self``."""
-        started = time.perf_counter()
+        clock = WorkClock(self.time_budget)
         if y is None:
             raise MetamedError(f"{type(self).__name__} requires y to be passed, but the target "
                                "y is None.")
         frame = _as_frame(X, type(self).__name__)
         task = self._task(frame, column_or_1d(y, warn=True), groups)
-        return self.fit_task(task, started, input_columns=list(frame.columns),
+        return self.fit_task(task, clock, input_columns=list(frame.columns),
                              named_input=isinstance(X, pd.DataFrame))
 
-    def fit_task(self, task: Task, started: float | None = None, *,
+    def fit_task(self, task: Task, clock: WorkClock | None = None, *,
                  input_columns: list[str] | None = None, named_input: bool = True,
                  progress: Progress = silent):
         """:meth:`fit` on an already validated :class:`Task`.
 
-        ``input_columns`` are the columns the user gave (default: the
-        task's features); ``named_input`` whether they are the user's names;
+        ``clock`` counts the budget's work (:mod:`metamed.clock`; default:
+        from now on), so a caller can charge reading the table to it;
+        ``input_columns`` are the columns the user gave (default: the task's
+        features); ``named_input`` whether they are the user's names;
         ``progress`` hears each stage as it starts (the command shows it).
         """
-        started = time.perf_counter() if started is None else started
+        clock = clock or WorkClock(self.time_budget)
         if task.task_type != self.task_type:
             raise MetamedError(f"{type(self).__name__} fits a {self.task_type} and the table's "
                                f"target makes a {task.task_type}; use "
                                f"{'MetaRegressor' if task.is_regression else 'MetaClassifier'}.")
         learner, notes = self._learner_for(task)
-        deadline = started + self.time_budget
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state,
-                       progress=progress)
-        honest = self._honest(task, learner, deadline, options) if self.outer_splits else None
-        search_budget = deadline - time.perf_counter() - self.time_budget * REFIT_RESERVE
+                       clock=clock, progress=progress)
+        honest = self._honest(task, learner, clock, options) if self.outer_splits else None
+        search_budget = self.time_budget - clock.used() - self.time_budget * REFIT_RESERVE
         nominal = self.time_budget * (1 - REFIT_RESERVE - (HONEST_SHARE if honest else 0))
         selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
                                  **options)
         progress("final fit on every row")
         self.state_ = FittedState(
-            model=fit_selected(selection, task, deadline - time.perf_counter()),
+            model=fit_selected(selection, task, self.time_budget - clock.used()),
             classes=np.asarray(task.classes),
             positive_index=task.positive_index,
             input_columns=list(task.X.columns) if input_columns is None else input_columns,
@@ -152,8 +153,9 @@ class _MetaEstimator(BaseEstimator):
             ensemble=[(config_name(m.config), float(w))
                       for m, w in zip(selection.members, selection.weights, strict=True)],
             task_summary=task.summary(),
-            notes=notes + selection.search.budget_notes() + selection.refit_notes(),
-            fit_seconds=time.perf_counter() - started,
+            notes=(notes + selection.search.budget_notes() + selection.refit_notes()
+                   + clock.notes()),
+            fit_seconds=clock.wall(),
             decision=selection.decision,
             recalibration=_recalibration(selection, honest),
             task_type=task.task_type,
@@ -161,7 +163,7 @@ class _MetaEstimator(BaseEstimator):
         )
         return self
 
-    def _honest(self, task: Task, learner, deadline: float, options: dict) -> Honest:
+    def _honest(self, task: Task, learner, clock: WorkClock, options: dict) -> Honest:
         """The whole procedure in outer CV, its intervals, and its difference from the baseline.
 
         The intervals' expected time (three bootstraps' worth: the metrics,
@@ -170,8 +172,8 @@ class _MetaEstimator(BaseEstimator):
         scorer = Scorer.for_task(task)
         target, positive, groups = task.target_values, task.positive_index, task.group_labels
         reserve = 3 * expected_seconds(target, task.n_outputs, scorer)
-        budget = (deadline - time.perf_counter() - reserve) * HONEST_SHARE
-        # The plan takes the nominal share: the reserve is timed, so it varies with the load.
+        budget = (self.time_budget - clock.used() - reserve) * HONEST_SHARE
+        # The plan takes the nominal share: the reserve is timed, so it varies a little.
         nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
                             plan_budget=self.time_budget * HONEST_SHARE, **options)
         say: Progress = options["progress"]
@@ -306,7 +308,10 @@ class MetaClassifier(ClassifierMixin, _MetaEstimator):
         the local portfolio, was chosen on half of the corpus tasks by
         leave-one-task-out; see docs/benchmarks.md for how little it gains.
     time_budget : float
-        Seconds for the whole fit, honest evaluation included.
+        Seconds of work for the whole fit, honest evaluation included:
+        metamed's own CPU time (:mod:`metamed.clock`), so a busy machine
+        takes longer but gives the same answer; the wall clock only caps
+        it at ``WALL_CAP`` times the budget.
     n_candidates : int
         Recommended configs to evaluate.
     n_splits : int

@@ -3,19 +3,20 @@
 Successive halving over CV folds: every candidate is scored on the first
 rung of folds, the better half continues to the next rung, and so on until
 the survivors have full cross-validation. Before every fit the search asks
-whether that fit is expected to end within the wall-clock budget (from the
-candidate's own fold times, or the median of the others'), so it stops on
-time with what it has measured instead of starting a fit it cannot finish.
+whether that fit is expected to end within the budget of work (CPU seconds,
+:mod:`metamed.clock`; from the candidate's own fold times, or the median of
+the others'), so it stops with what it has measured instead of starting a
+fit it cannot finish, and a busy machine does not change what it measures.
 The plain logistic regression (for a regression, ridge with its penalty
-tuned) always competes and is never cut: on small medical tables it is often
-the model to beat, every other candidate is compared with it fold by fold
-(:mod:`metamed.automl.policy`), and it keeps a tiny dataset from ending with
-a degenerate choice. Candidates are ranked by ROC AUC, or R² for a number.
+tuned) always competes and is never cut nor stopped by the budget: on small
+medical tables it is often the model to beat, every other candidate is
+compared with it fold by fold (:mod:`metamed.automl.policy`), and it keeps a
+tiny dataset from ending with a degenerate choice. Candidates are ranked by
+ROC AUC, or R² for a number.
 """
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from metamed.clock import WorkClock, work_seconds
 from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
@@ -56,7 +58,7 @@ class Candidate:
 
     @property
     def fold_seconds(self) -> float:
-        """Mean wall time of one fold (fit and predict) so far; 0 before the first."""
+        """Mean work (CPU seconds) of one fold, fit and predict, so far; 0 before the first."""
         return float(np.mean(self.seconds)) if self.seconds else 0.0
 
     @property
@@ -147,8 +149,12 @@ def plan_pool(pool: list[Candidate], seconds: Callable[[Candidate], float], budg
 
 def successive_halving(task: Task, candidates: list[Candidate], budget: float, *,
                        n_splits: int = 5, n_repeats: int = 1, seed: int = 0,
+                       clock: WorkClock | None = None,
                        progress: Progress = silent) -> SearchResult:
     """Score candidates on growing sets of folds, halving the field at each rung.
+
+    ``budget`` is seconds of work from now on ``clock`` (by default a new
+    one), whose wall-clock cap also stops every candidate but the baseline.
 
     With ``n_repeats`` > 1 the field is cut after one full CV repeat and the
     survivors are scored on the other repeats: on small data a fold's score
@@ -157,7 +163,8 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
     """
     if n_repeats < 1:
         raise MetamedError(f"n_repeats must be at least 1, got {n_repeats}.")
-    started = time.perf_counter()
+    clock = clock or WorkClock(budget)
+    started = clock.used()
     plan = plan_cv(task, n_splits=n_splits, n_repeats=n_repeats, seed=seed)
     scorer = Scorer.for_task(task)
     for c in candidates:
@@ -169,8 +176,8 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
         for k, candidate in enumerate(alive, 1):
             progress(f"search: pipeline {k}/{len(alive)} of round {rung}/{len(rungs)}")
             for split in plan.splits[len(candidate.fold_scores):rung_end]:
-                expected = candidate.fold_seconds or _typical_fold(candidates)
-                if time.perf_counter() - started + expected > budget or candidate.error:
+                if candidate.error or _out_of_budget(candidate, candidates, clock,
+                                                     started + budget):
                     break
                 _score_fold(candidate, task, split, scorer)
         alive = [c for c in alive if not c.error and len(c.fold_scores) == rung_end]
@@ -181,8 +188,18 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
                 candidate.cut = not candidate.reference
             alive = alive[:keep] + [c for c in alive[keep:] if c.reference]
     ranked = sorted(candidates, key=lambda c: _standing(c, plan.n_splits))
-    return SearchResult(ranked, plan.n_splits, time.perf_counter() - started,
+    return SearchResult(ranked, plan.n_splits, clock.used() - started,
                         [split.test for split in plan.splits], metric=scorer.primary)
+
+
+def _out_of_budget(candidate: Candidate, candidates: list[Candidate], clock: WorkClock,
+                   limit: float) -> bool:
+    """Whether the candidate's next fold would end past ``limit`` (work seconds on ``clock``)
+    or the wall-clock cap has fired; never for the baseline, whose folds always finish."""
+    if candidate.reference:
+        return False
+    expected = candidate.fold_seconds or _typical_fold(candidates)
+    return clock.used() + expected > limit or clock.over_cap()
 
 
 def _standing(candidate: Candidate, n_splits: int) -> tuple:
@@ -206,7 +223,7 @@ def _typical_fold(candidates: list[Candidate]) -> float:
 
 
 def _score_fold(candidate: Candidate, task: Task, split, scorer: Scorer) -> None:
-    started = time.perf_counter()
+    started = work_seconds()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -218,5 +235,5 @@ def _score_fold(candidate: Candidate, task: Task, split, scorer: Scorer) -> None
     candidate.fold_proba.append(fold.proba)
     candidate.fold_scores.append(scorer.primary_score(task.target_values[split.test],
                                                       fold.proba))
-    candidate.seconds.append(time.perf_counter() - started)
+    candidate.seconds.append(work_seconds() - started)
 

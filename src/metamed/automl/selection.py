@@ -11,7 +11,6 @@ classification and regression; only classification is recalibrated.
 from __future__ import annotations
 
 import dataclasses
-import time
 import warnings
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ from metamed.automl.search import (
     silent,
     successive_halving,
 )
+from metamed.clock import WorkClock
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import cross_validate_proba, plan_cv
@@ -115,15 +115,18 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
                  n_candidates: int = N_CANDIDATES,
                  n_splits: int = 5, n_repeats: int = 1, ensemble: bool = True,
                  policy: LeaveLRPolicy | None = None, plan_budget: float | None = None,
-                 seed: int = 0, progress: Progress = silent) -> Selection:
-    """Recommend, plan, search within ``budget`` seconds, propose, decide against plain LR.
+                 seed: int = 0, clock: WorkClock | None = None,
+                 progress: Progress = silent) -> Selection:
+    """Recommend, plan, search within ``budget`` seconds of work, propose, decide against
+    plain LR.
 
     The plan keeps the recommendations whose predicted cost (from the KB's
-    fit times) fits in ``plan_budget`` (default ``budget``); ``budget`` is
-    then only a ceiling. A KB without tasks of this type has no times to
-    plan from: then every recommendation is kept and ``budget`` alone
-    decides what is measured. A caller that wants the same answer on a busy
-    machine passes a ``plan_budget`` that does not depend on the clock.
+    fit times) fits in ``plan_budget`` (default ``budget``); ``budget``,
+    counted on ``clock`` (:mod:`metamed.clock`), is then only a ceiling. A
+    KB without tasks of this type has no times to plan from: then every
+    recommendation is kept and ``budget`` alone decides what is measured.
+    A caller that wants the same answer on a busy machine passes a
+    ``plan_budget`` that does not depend on the clock.
 
     The proposal is the greedy ensemble of the fully evaluated candidates
     (or the best one without ``ensemble``); ``policy`` then keeps LR, blends
@@ -142,7 +145,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
             budget if plan_budget is None else plan_budget, n_splits * n_repeats,
             refit_folds=CV_PLUS_FOLDS if task.is_regression else 0)
     search = successive_halving(task, pool, budget, n_splits=n_splits, n_repeats=n_repeats,
-                                seed=seed, progress=progress)
+                                seed=seed, clock=clock, progress=progress)
     search.planned_out = planned_out
     members, weights = _proposal(search, task, ensemble)
     selection = Selection(recommendations, search, members, weights)
@@ -245,8 +248,8 @@ def _check_searchable(task: Task, plan) -> None:
 
 
 def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits: int = 5,
-               seed: int = 0, plan_budget: float | None = None, progress: Progress = silent,
-               **search_options) -> NestedOOF:
+               seed: int = 0, plan_budget: float | None = None, clock: WorkClock | None = None,
+               progress: Progress = silent, **search_options) -> NestedOOF:
     """Out-of-fold probabilities of the whole procedure, one outer fold at a time.
 
     The raw probabilities are those of each fold's model before its
@@ -259,11 +262,11 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
 
     Each fold's search is planned on an equal share of ``plan_budget``
     (default ``budget``), which does not depend on the clock. Its ceiling is
-    all the time left but what the later folds' planned work needs (less a
-    reserve for refitting), so a busy machine slows every fold without
-    cutting any, as long as the whole ``budget`` suffices.
+    all the work left on ``clock`` (:mod:`metamed.clock`) but what the later
+    folds' planned work needs (less a reserve for refitting).
     """
-    deadline = time.perf_counter() + budget
+    clock = clock or WorkClock(budget)
+    deadline = clock.used() + budget
     plan = plan_cv(task, n_splits=outer_splits, n_repeats=1, seed=seed + OUTER_SEED)
     _check_searchable(task, plan)
     proba = np.zeros((task.n_rows, task.n_outputs))
@@ -274,14 +277,14 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
         later = (len(plan.splits) - i - 1) * planned * PLAN_SHARE
-        ceiling = max(0.0, deadline - time.perf_counter() - later) * (1 - REFIT_SHARE)
+        ceiling = max(0.0, deadline - clock.used() - later) * (1 - REFIT_SHARE)
         def in_fold(stage: str, fold: int = i + 1) -> None:
             progress(f"honest CV fold {fold}/{len(plan.splits)}: {stage}")
 
         selection = select_model(inner, learner, ceiling, seed=seed, plan_budget=planned,
-                                 progress=in_fold, **search_options)
+                                 clock=clock, progress=in_fold, **search_options)
         in_fold("refit")
-        model = fit_selected(selection, inner, deadline - time.perf_counter() - later)
+        model = fit_selected(selection, inner, deadline - clock.used() - later)
         rows = task.X.iloc[split.test]
         if task.is_regression:
             proba[split.test, 0] = raw[split.test, 0] = model.predict(rows)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -50,6 +49,7 @@ def fit(
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.automl.estimator import MetaClassifier, MetaRegressor
     from metamed.automl.persistence import save_model
+    from metamed.clock import WorkClock
     from metamed.data.io import load_task
     from metamed.learners import DEFAULT_LEARNER
     from metamed.report.terminal import (
@@ -63,7 +63,7 @@ def fit(
         recalibration_sentence,
     )
 
-    started = time.perf_counter()  # reading and checking the table count against the budget
+    clock = WorkClock(time_budget)  # reading and checking the table count against the budget
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
                      task_type=task_type)
     settings = dict(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
@@ -73,10 +73,10 @@ def fit(
              else MetaClassifier(**settings, positive_class=positive))
     with console.status(f"meta-learning on {task.n_rows} rows...") as status:
         def show(stage: str) -> None:
-            used = time.perf_counter() - started
-            status.update(f"{stage} · {used:.0f} s of the {time_budget:g} s budget")
+            status.update(f"{stage} · {clock.used():.0f} s of work of the {time_budget:g} s "
+                          "budget")
 
-        model.fit_task(task, started, progress=show)
+        model.fit_task(task, clock, progress=show)
     save_model(model, out)
     if report is not None:
         _write_report(model, task, report, quiet=as_json)

@@ -18,13 +18,13 @@ approximation is far finer than the intervals' own Monte Carlo error.
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from metamed.clock import work_seconds
 from metamed.evaluation.scoring import Scorer
 
 #: Above this many rows (or groups) a resample draws only this many, rescaled.
@@ -59,9 +59,9 @@ def expected_seconds(target: np.ndarray, n_columns: int, scorer: Scorer,
     """
     rows = target[: resampled_units(len(target))]
     flat = np.full((len(rows), n_columns), 1 / n_columns)
-    started = time.perf_counter()
+    started = work_seconds()
     _metric_vector(rows, flat, scorer)
-    return (time.perf_counter() - started) * resamples(len(target), n_columns, n_boot)
+    return (work_seconds() - started) * resamples(len(target), n_columns, n_boot)
 
 
 @dataclass(frozen=True)
