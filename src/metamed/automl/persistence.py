@@ -5,17 +5,27 @@ the honest out-of-fold probabilities and true classes of the training rows
 (no features: enough to redraw ROC, calibration and decision curves), and a
 JSON document with everything else (:class:`~metamed.automl.state.FittedState`).
 
-Trust model: before anything is rebuilt, every object type in the file is
-compared with an exact allow-list derived from the search space
-(:mod:`metamed.automl.trusted_types`); a file holding any other type, any
+Trust model: before anything is read beyond the archive's directory, its
+members are checked against what metamed writes (``schema.json`` and the
+arrays it names, uncompressed, each read once, so a file cannot make
+loading read more than its own size); then every node of the schema is
+compared with plain data and an exact allow-list of classes
+(:mod:`metamed.automl.trusted_types`). A file holding any other type, any
 function, or anything that is not a skops archive written by metamed is
-refused in one sentence and nothing in it is executed.
+refused in one sentence and nothing in it is built. What is built is then
+checked before use (:mod:`metamed.automl.integrity`): allowed classes with
+the wrong content are refused in one sentence too.
 """
 
 from __future__ import annotations
 
+import importlib.abc
 import json
+import re
+import sys
+import zipfile
 from pathlib import Path
+from types import ModuleType
 
 from sklearn.pipeline import Pipeline
 
@@ -24,13 +34,22 @@ from metamed.automl.calibration import Recalibrated
 from metamed.automl.conformal import ConformalRegressor
 from metamed.automl.ensemble import WeightedEnsemble
 from metamed.automl.estimator import MetaClassifier, MetaRegressor
+from metamed.automl.integrity import check_usable
 from metamed.automl.state import BINARY_FIELDS, FittedState
-from metamed.automl.trusted_types import trusted_types
+from metamed.automl.trusted_types import loadable_types, refused_types, schema_nodes
 from metamed.errors import MetamedError, one_line
 
 #: Version 2: the whole fitted state in one document (version 1 kept fields one by one).
 FORMAT_VERSION = 2
 _CONTENT_KEYS = frozenset({*BINARY_FIELDS, "metadata"})
+#: The largest schema.json read. The space's own models write up to ~13 MB (a conformal
+#: random-forest blend); parsing JSON takes about 2.5 times its size in memory.
+SCHEMA_LIMIT = 256 * 2**20
+#: What skops names the members it writes beside schema.json: arrays by object id, bytes by uuid.
+_MEMBER = re.compile(r"[0-9]{1,20}\.npy|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.bin")
+#: Array libraries that scikit-learn's array-API shim imports when skops lists scikit-learn's
+#: estimators on import; saving and loading a model needs none of them.
+_ARRAY_BACKENDS = frozenset({"torch", "dask", "cupy", "jax"})
 
 
 def save_model(model: MetaClassifier | MetaRegressor, path: str | Path) -> Path:
@@ -42,8 +61,6 @@ def save_model(model: MetaClassifier | MetaRegressor, path: str | Path) -> Path:
         When a model fitted with ``shareable=True`` holds patient values
         (a guard: the search should never have chosen such a pipeline).
     """
-    import skops.io as sio
-
     state = model.state_
     if model.shareable and state.training_values:
         raise MetamedError(f"the model was fitted to be shareable but holds training values "
@@ -53,7 +70,7 @@ def save_model(model: MetaClassifier | MetaRegressor, path: str | Path) -> Path:
     content = {name: getattr(state, name) for name in BINARY_FIELDS}
     content["metadata"] = json.dumps(document, default=str)
     path = Path(path)
-    sio.dump(content, path)
+    skops_io().dump(content, path)  # members stored uncompressed, as _schema requires
     return path
 
 
@@ -71,24 +88,44 @@ def load_model(path: str | Path) -> MetaClassifier | MetaRegressor:
         model = kind(**document["params"])._set_state(state)
     except (KeyError, TypeError, ValueError) as error:
         raise _not_a_model(path, "its metadata is not metamed's") from error
+    check_usable(model, path)
     model.metamed_version_ = document["metamed_version"]
     return model
 
 
-def _load_trusted(path: Path) -> dict:
-    """The archive's top-level dict, rebuilt only if every type in it is on the allow-list."""
-    import skops.io as sio
+def skops_io() -> ModuleType:
+    """``skops.io``, imported without the array libraries it would pull in (torch: seconds).
 
-    try:
-        found = sio.get_untrusted_types(file=path)
-    except Exception as error:  # not a zip, no schema, truncated, unknown protocol, ...
-        raise _not_a_model(path, error) from error
-    refused = sorted(set(found) - trusted_types())
+    On import skops lists scikit-learn's estimators by importing every
+    scikit-learn package, the array-API shims for torch and Dask included;
+    each shim imports its library when installed. They are refused while
+    skops imports (scikit-learn skips a package that fails to import) and
+    import normally afterwards, for the few-shot learners.
+    """
+    if "skops.io" not in sys.modules:
+        guard = _WithoutArrayBackends()
+        sys.meta_path.insert(0, guard)
+        try:
+            import skops.io  # noqa: F401
+        finally:
+            sys.meta_path.remove(guard)
+    return sys.modules["skops.io"]
+
+
+class _WithoutArrayBackends(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] in _ARRAY_BACKENDS:
+            raise ModuleNotFoundError(f"{name} is not imported with skops", name=name)
+
+
+def _load_trusted(path: Path) -> dict:
+    """The archive's top-level dict, rebuilt only if the archive and every type in it pass."""
+    refused = refused_types(_schema(path))
     if refused:
         raise MetamedError(f"model file '{path}' holds object types metamed never loads "
                            f"({', '.join(refused[:5])}); nothing in it was run.")
     try:
-        content = sio.load(path, trusted=found)
+        content = skops_io().load(path, trusted=loadable_types())
     except Exception as error:
         raise _not_a_model(path, error) from error
     if not isinstance(content, dict) or set(content) != _CONTENT_KEYS:
@@ -97,6 +134,68 @@ def _load_trusted(path: Path) -> dict:
                       Pipeline | WeightedEnsemble | Recalibrated | ConformalRegressor):
         raise _not_a_model(path, "it holds no metamed pipeline")
     return content
+
+
+def _schema(path: Path) -> dict:
+    """The parsed schema.json, once the archive's directory shows nothing metamed never writes.
+
+    Only the directory is read before the checks: member names, the sizes
+    they declare and whether they are compressed. Each member but the
+    schema must be an array the schema names once, so loading reads each
+    byte of the file at most once.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            problem = _member_problem(members, path.stat().st_size)
+            schema = None if problem else json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, OSError, ValueError, RecursionError) as error:
+        raise _not_a_model(path, error) from error
+    if not problem and not isinstance(schema, dict):
+        problem = "its schema is not a skops schema"
+    problem = problem or _reference_problem(schema, {m.filename for m in members})
+    if problem:
+        raise _not_a_model(path, problem)
+    return schema
+
+
+def _member_problem(members: list[zipfile.ZipInfo], file_size: int) -> str | None:
+    """What in the archive's directory no metamed file has, if anything."""
+    names = [m.filename for m in members]
+    strange = [n for n in names if n != "schema.json" and not _MEMBER.fullmatch(n)]
+    schema = [m for m in members if m.filename == "schema.json"]
+    packed = [m.filename for m in members
+              if m.compress_type != zipfile.ZIP_STORED or m.compress_size != m.file_size]
+    if strange:
+        return f"it holds a member named '{strange[0]}', which no metamed file has"
+    if len(schema) != 1 or len(set(names)) < len(names):
+        return "it needs one schema.json and members of different names"
+    if packed:
+        return f"its member '{packed[0]}' is compressed; metamed stores members as they are"
+    if sum(m.file_size for m in members) > file_size:
+        return "its members declare more data than the file holds"
+    if schema[0].file_size > SCHEMA_LIMIT:
+        return (f"its schema.json declares {schema[0].file_size / 2**20:,.0f} MiB, over the "
+                f"{SCHEMA_LIMIT // 2**20} MiB a metamed schema may take")
+    return None
+
+
+def _reference_problem(schema: dict, names: set[str]) -> str | None:
+    """Whether a member is unread, missing, or read by more than one node of the schema."""
+    readers: dict[str, set[str]] = {}
+    for node in schema_nodes(schema):
+        if "file" in node:
+            readers.setdefault(str(node["file"]), set()).add(str(node.get("__id__")))
+    members = names - {"schema.json"}
+    unread, absent = sorted(members - set(readers)), sorted(set(readers) - members)
+    repeated = sorted(name for name, ids in readers.items() if len(ids) > 1)
+    if unread:
+        return f"its member '{unread[0]}' is named by no node"
+    if absent:
+        return f"its schema names a member '{absent[0]}' it lacks"
+    if repeated:
+        return f"its member '{repeated[0]}' is read {len(readers[repeated[0]])} times"
+    return None
 
 
 def _document(content: dict, path: Path) -> dict:
