@@ -28,15 +28,18 @@ from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
 from metamed.evaluation.baseline import BASELINE_NAMES, verdict
 from metamed.evaluation.intervals import (
+    MIN_BOOT,
     Interval,
     bootstrap_intervals,
     expected_seconds,
     paired_intervals,
+    resampled_units,
 )
 from metamed.evaluation.metrics import calibration_slope_intercept
 from metamed.evaluation.scoring import BASELINES, Scorer
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
+from metamed.knowledge.units import cap_task
 from metamed.learners import (
     DEFAULT_LEARNER,
     N_CANDIDATES,
@@ -51,6 +54,13 @@ from metamed.space.privacy import config_keeps_rows
 HONEST_SHARE = 0.5
 #: Share of the budget kept back for the final refit on all rows, so the total stays within it.
 REFIT_RESERVE = 0.15
+#: Table cells (rows x columns) the search and the honest CV afford per second of budget; a
+#: larger table is searched on a stratified subsample, and the final model refit on every row.
+CELLS_PER_SECOND = 20_000
+#: Never subsample below this many rows: small tables, metamed's purpose, are searched whole.
+MIN_SEARCHED_ROWS = 5_000
+#: Resampled rows the honest intervals afford per second of budget (about a fifth of it).
+BOOT_ROWS_PER_SECOND = 200_000
 
 
 @lru_cache(maxsize=4)
@@ -80,6 +90,36 @@ class Honest:
     slope_before: float | None
     recalibrated_folds: int
     coverage: dict
+
+
+def affordable_rows(task: Task, budget: float, seed: int) -> tuple[Task, list[str]]:
+    """The rows the search and the honest CV can afford in ``budget`` seconds, and a note.
+
+    A table past :data:`CELLS_PER_SECOND` x ``budget`` cells (and
+    :data:`MIN_SEARCHED_ROWS` rows) is searched on a stratified subsample:
+    on hundreds of thousands of rows the scores of a subsample already
+    differ by less than their noise, and the whole table would spend the
+    budget on the baseline's folds alone. Deterministic (``seed``), so the
+    same table gives the same subsample.
+    """
+    rows = max(MIN_SEARCHED_ROWS, int(CELLS_PER_SECOND * budget / max(1, task.n_features)))
+    if task.n_rows <= rows:
+        return task, []
+    searched = cap_task(task, max_rows=rows, max_features=task.n_features, seed=seed)
+    return searched, [f"the search and the honest evaluation used a stratified subsample of "
+                      f"{searched.n_rows:,} of the {task.n_rows:,} rows (what a {budget:g} s "
+                      "budget affords); the final model was refit on every row."]
+
+
+def affordable_resamples(n_rows: int, budget: float) -> int:
+    """Bootstrap resamples of the honest intervals that ``budget`` seconds afford.
+
+    Up to 1,000, fewer once resamples of thousands of rows would take more
+    than a fifth of a short budget (never fewer than ``MIN_BOOT``): from
+    the table's size and the budget alone, so a busy machine draws the same.
+    """
+    affordable = int(BOOT_ROWS_PER_SECOND * budget) // resampled_units(n_rows)
+    return min(1000, max(MIN_BOOT, affordable))
 
 
 def _learned(name: str) -> property:
@@ -127,13 +167,14 @@ class _MetaEstimator(BaseEstimator):
                                f"target makes a {task.task_type}; use "
                                f"{'MetaRegressor' if task.is_regression else 'MetaClassifier'}.")
         learner, notes = self._learner_for(task)
+        searched, cut = affordable_rows(task, self.time_budget, self.random_state)
         options = dict(n_candidates=self.n_candidates, n_splits=self.n_splits,
                        n_repeats=self.n_repeats, ensemble=self.ensemble, seed=self.random_state,
                        clock=clock, progress=progress)
-        honest = self._honest(task, learner, clock, options) if self.outer_splits else None
+        honest = self._honest(searched, learner, clock, options) if self.outer_splits else None
         search_budget = self.time_budget - clock.used() - self.time_budget * REFIT_RESERVE
         nominal = self.time_budget * (1 - REFIT_RESERVE - (HONEST_SHARE if honest else 0))
-        selection = select_model(task, learner, max(0.0, search_budget), plan_budget=nominal,
+        selection = select_model(searched, learner, max(0.0, search_budget), plan_budget=nominal,
                                  **options)
         progress("final fit on every row")
         self.state_ = FittedState(
@@ -146,14 +187,14 @@ class _MetaEstimator(BaseEstimator):
             cv_results=honest.metrics if honest else {},
             baseline_comparison=honest.baseline if honest else {},
             oof_proba=honest.oof_proba if honest else None,
-            oof_target=task.target_values,
+            oof_target=searched.target_values,
             leaderboard=selection.search.leaderboard(),
             recommendations=selection.recommendations,
             best_config=selection.search.candidates[0].config,
             ensemble=[(config_name(m.config), float(w))
                       for m, w in zip(selection.members, selection.weights, strict=True)],
             task_summary=task.summary(),
-            notes=(notes + selection.search.budget_notes() + selection.refit_notes()
+            notes=(notes + cut + selection.search.budget_notes() + selection.refit_notes()
                    + clock.notes()),
             fit_seconds=clock.wall(),
             decision=selection.decision,
@@ -171,7 +212,8 @@ class _MetaEstimator(BaseEstimator):
         """
         scorer = Scorer.for_task(task)
         target, positive, groups = task.target_values, task.positive_index, task.group_labels
-        reserve = 3 * expected_seconds(target, task.n_outputs, scorer)
+        n_boot = affordable_resamples(len(target), self.time_budget)
+        reserve = 3 * expected_seconds(target, task.n_outputs, scorer, n_boot)
         budget = (self.time_budget - clock.used() - reserve) * HONEST_SHARE
         # The plan takes the nominal share: the reserve is timed, so it varies a little.
         nested = nested_oof(task, learner, budget, outer_splits=self.outer_splits,
@@ -187,9 +229,9 @@ class _MetaEstimator(BaseEstimator):
                                                        nested.raw[:, positive])[0]
         return Honest(
             oof_proba=oof,
-            metrics=bootstrap_intervals(target, oof[None], scorer, groups,
+            metrics=bootstrap_intervals(target, oof[None], scorer, groups, n_boot,
                                         seed=self.random_state),
-            baseline=paired_intervals(target, oof, baseline, scorer, groups,
+            baseline=paired_intervals(target, oof, baseline, scorer, groups, n_boot,
                                       seed=self.random_state),
             slope_before=slope_before,
             recalibrated_folds=nested.recalibrated_folds,
