@@ -1,4 +1,4 @@
-"""Does `metamed fit --time-budget` hold from 100 to 200,000 rows, and on odd shapes?
+"""Does `metamed fit --time-budget` hold from 100 to 1,000,000 rows, and on odd shapes?
 
 Usage: python benchmarks/budget_scale.py [--budget 10]
 Runs the real command (a fresh process, as a user would) on synthetic tables
@@ -28,6 +28,7 @@ SHAPES = [  # (name, rows, columns, classes)
     ("10,000 x 5", 10_000, 5, 2),
     ("50,000 x 5", 50_000, 5, 2),
     ("200,000 x 5", 200_000, 5, 2),
+    ("1,000,000 x 5", 1_000_000, 5, 2),
     ("30 x 10,000", 30, 10_000, 2),
     ("2,000 x 8, 25 classes", 2_000, 8, 25),
 ]

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from metamed.automl.costs import CostModel
-from metamed.automl.estimator import MetaClassifier
+from metamed.automl.estimator import (
+    MIN_SEARCHED_ROWS,
+    MetaClassifier,
+    affordable_resamples,
+    affordable_rows,
+)
 from metamed.automl.search import (
     PLAN_SHARE,
     Candidate,
@@ -16,6 +21,7 @@ from metamed.automl.search import (
     successive_halving,
 )
 from metamed.clock import WorkClock, work_seconds
+from metamed.evaluation.intervals import MIN_BOOT
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.space import named_config
@@ -112,3 +118,19 @@ def test_a_busy_machine_gives_the_same_model_and_estimate(tiny_kb, synthetic):
         for hog in hogs:
             hog.join()
     assert idle[0].equals(busy[0]) and idle[1] == busy[1] and idle[2] == busy[2]
+
+
+def test_a_table_larger_than_the_budget_affords_is_searched_on_a_stratified_subsample(synthetic):
+    task = synthetic("large", n=12_000, p=4, signal=1, seed=3)
+    searched, note = affordable_rows(task, budget=1, seed=0)
+    assert searched.n_rows == MIN_SEARCHED_ROWS and "5,000 of the 12,000 rows" in note[0]
+    shares = [t.y.value_counts(normalize=True)["ill"] for t in (task, searched)]
+    assert shares[0] == pytest.approx(shares[1], abs=0.001)
+    assert affordable_rows(task, budget=60, seed=0) == (task, [])
+
+
+def test_the_honest_intervals_draw_fewer_resamples_only_for_large_tables_on_short_budgets():
+    assert affordable_resamples(300, budget=10) == 1000
+    assert affordable_resamples(100_000, budget=60) == 1000
+    assert affordable_resamples(100_000, budget=10) == 400
+    assert affordable_resamples(100_000, budget=1) == MIN_BOOT
