@@ -19,7 +19,6 @@ the wrong content are refused in one sentence too.
 
 from __future__ import annotations
 
-import importlib.abc
 import json
 import re
 import sys
@@ -47,9 +46,6 @@ _CONTENT_KEYS = frozenset({*BINARY_FIELDS, "metadata"})
 SCHEMA_LIMIT = 256 * 2**20
 #: What skops names the members it writes beside schema.json: arrays by object id, bytes by uuid.
 _MEMBER = re.compile(r"[0-9]{1,20}\.npy|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\.bin")
-#: Array libraries that scikit-learn's array-API shim imports when skops lists scikit-learn's
-#: estimators on import; saving and loading a model needs none of them.
-_ARRAY_BACKENDS = frozenset({"torch", "dask", "cupy", "jax"})
 
 
 def save_model(model: MetaClassifier | MetaRegressor, path: str | Path) -> Path:
@@ -94,28 +90,31 @@ def load_model(path: str | Path) -> MetaClassifier | MetaRegressor:
 
 
 def skops_io() -> ModuleType:
-    """``skops.io``, imported without the array libraries it would pull in (torch: seconds).
+    """``skops.io``, imported without building skops' default trust list (2-3 s, torch included).
 
-    On import skops lists scikit-learn's estimators by importing every
-    scikit-learn package, the array-API shims for torch and Dask included;
-    each shim imports its library when installed. They are refused while
-    skops imports (scikit-learn skips a package that fails to import) and
-    import normally afterwards, for the few-shot learners.
+    On import skops lists every scikit-learn estimator, to trust them by
+    default, by importing every scikit-learn package: a second of imports,
+    and seconds more for torch, which scikit-learn's array-API shim imports
+    when it is installed. metamed never uses that default (it checks each
+    file against its own exact list, then passes that list to skops), so
+    when metamed is first to import skops, the listing finds nothing. skops
+    then trusts no scikit-learn estimator by default in this process: other
+    code must name the types it trusts, as skops recommends anyway.
     """
     if "skops.io" not in sys.modules:
-        guard = _WithoutArrayBackends()
-        sys.meta_path.insert(0, guard)
+        import sklearn.utils
+
+        listing = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = _no_estimators
         try:
             import skops.io  # noqa: F401
         finally:
-            sys.meta_path.remove(guard)
+            sklearn.utils.all_estimators = listing
     return sys.modules["skops.io"]
 
 
-class _WithoutArrayBackends(importlib.abc.MetaPathFinder):
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name.partition(".")[0] in _ARRAY_BACKENDS:
-            raise ModuleNotFoundError(f"{name} is not imported with skops", name=name)
+def _no_estimators(*args: object, **kwargs: object) -> list:
+    return []
 
 
 def _load_trusted(path: Path) -> dict:
@@ -175,8 +174,8 @@ def _member_problem(members: list[zipfile.ZipInfo], file_size: int) -> str | Non
     if sum(m.file_size for m in members) > file_size:
         return "its members declare more data than the file holds"
     if schema[0].file_size > SCHEMA_LIMIT:
-        return (f"its schema.json declares {schema[0].file_size / 2**20:,.0f} MiB, over the "
-                f"{SCHEMA_LIMIT // 2**20} MiB a metamed schema may take")
+        return (f"its schema.json declares {schema[0].file_size:,} bytes, over the "
+                f"{SCHEMA_LIMIT:,} bytes a metamed schema may take")
     return None
 
 

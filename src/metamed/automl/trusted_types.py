@@ -30,7 +30,7 @@ import json
 import warnings
 import zipfile
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -100,14 +100,14 @@ def derive() -> list[str]:
 
 @lru_cache(maxsize=1)
 def trusted_types() -> frozenset[str]:
-    """The stored allow-list; an entry that is not a class is dropped, never trusted."""
-    names = json.loads(ALLOW_LIST.read_text(encoding="utf-8"))
-    return frozenset(name for name in names if _is_class(name))
+    """The stored allow-list (read, not imported: :func:`refused_types` imports what a file
+    uses, to check that it is a class)."""
+    return frozenset(json.loads(ALLOW_LIST.read_text(encoding="utf-8")))
 
 
 def loadable_types() -> list[str]:
-    """What skops is told to trust: the allow-list and the data types, as :func:`refused_types`
-    lets through (skops' own defaults, every scikit-learn estimator, never widen it)."""
+    """What skops is told to trust: what :func:`refused_types` lets through (the allow-list and
+    the data types). skops' own defaults never widen it: each file is checked first."""
     return sorted(trusted_types() | _ANY_DATA_TYPE)
 
 
@@ -122,8 +122,9 @@ def refused_types(schema: dict) -> list[str]:
     for node in schema_nodes(schema):
         loader, name = node["__loader__"], type_name(node)
         if (name in DATA_TYPES.get(loader, ())
-                or loader in OBJECT_LOADERS and name in trusted
-                or loader == _TYPE_LOADER and name in trusted | _ANY_DATA_TYPE):
+                or loader in OBJECT_LOADERS and name in trusted and _is_class(name)
+                or loader == _TYPE_LOADER and (name in _ANY_DATA_TYPE
+                                               or name in trusted and _is_class(name))):
             continue
         known = name in trusted | _ANY_DATA_TYPE
         refused.add(f"{name} rebuilt by {loader}" if known else name)
@@ -203,6 +204,7 @@ def _fit(config: dict, task):
         return pipeline_for_task(config, task).fit(task.X, task.target_values)
 
 
+@cache
 def _is_class(name: str) -> bool:
     """Whether ``module.Name`` imports as a class (never a function, builtin or method)."""
     module, _, attribute = name.rpartition(".")
