@@ -232,3 +232,29 @@ def test_predict_counts_what_it_imputes_and_strict_mode_refuses_it(
     (tmp_path / "header.csv").write_text(",".join(new.columns) + "\n")
     code, _, err = run_cli("predict", str(model), str(tmp_path / "header.csv"))
     assert code == 2 and "no data rows" in err
+
+
+@pytest.mark.parametrize("kind", ["a CSV file", "another application's SQLite file"])
+def test_a_kb_that_is_not_a_knowledge_base_is_one_sentence(run_cli, csv_path, tmp_path, kind):
+    import sqlite3
+
+    kb = csv_path
+    if kind != "a CSV file":
+        kb = tmp_path / "app.sqlite"
+        with sqlite3.connect(kb) as connection:
+            connection.execute("CREATE TABLE visits (id INTEGER)")
+    code, _, err = run_cli("recommend", str(csv_path), "--target", "label", "--kb", str(kb))
+    message = " ".join(err.split())
+    assert code == 2 and "internal error" not in message
+    assert ("file is not a database" if kind == "a CSV file"
+            else "is not a metamed knowledge base (OperationalError: no such table: info)"
+            ) in message
+
+
+def test_version_is_an_option_that_imports_no_command():
+    code = ("import sys; from metamed.cli import main; main(['--version']); "
+            "print(sorted(m for m in ('pandas', 'sklearn', 'metamed.commands.fitting') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == [__import__("metamed").__version__, "[]"]

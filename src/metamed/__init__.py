@@ -1,10 +1,10 @@
 """metamed: meta-learning for small medical tabular datasets.
 
-``MetaClassifier`` and ``MetaRegressor`` are imported on first use (PEP 562), so the command line
-and ``import metamed`` do not pay for scikit-learn until they need it.
+The public names are imported on first use (PEP 562), so the command line
+and ``import metamed`` do not pay for pandas and scikit-learn until they
+need them (``metamed --version`` needs neither).
 """
 
-from metamed.data.task import Provenance, Task
 from metamed.errors import MetamedError
 
 __version__ = "0.1.0"
@@ -12,10 +12,14 @@ __version__ = "0.1.0"
 __all__ = ["MetaClassifier", "MetaRegressor", "MetamedError", "Provenance", "Task",
            "__version__"]
 
+#: Each name imported on first use, and the module that defines it.
+_LAZY = {"MetaClassifier": "metamed.automl.estimator", "MetaRegressor": "metamed.automl.estimator",
+         "Provenance": "metamed.data.task", "Task": "metamed.data.task"}
+
 
 def __getattr__(name: str) -> object:
-    if name in ("MetaClassifier", "MetaRegressor"):
-        from metamed.automl import estimator
+    if name in _LAZY:
+        import importlib
 
-        return getattr(estimator, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'metamed' has no attribute {name!r}")

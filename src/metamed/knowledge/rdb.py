@@ -110,9 +110,7 @@ class RDBStorage(BaseStorage):
             if not self.read_only:
                 _insert_ignore(connection, _info, [{"key": "schema_version",
                                                      "value": str(SCHEMA_VERSION)}])
-            stored = int(connection.execute(
-                sa.select(_info.c.value).where(_info.c.key == "schema_version")
-            ).scalar_one())
+            stored = int(self._stored_version(connection))
         if not 1 <= stored <= SCHEMA_VERSION:
             raise MetamedError(
                 f"knowledge base {self.url} has schema version {stored}, this metamed reads "
@@ -125,6 +123,16 @@ class RDBStorage(BaseStorage):
         with self._engine.connect() as connection:
             self._evaluation_columns = {c["name"] for c in
                                         sa.inspect(connection).get_columns("evaluations")}
+
+    def _stored_version(self, connection: sa.Connection) -> str:
+        """The recorded schema version; a database without one is not a knowledge base."""
+        try:
+            return connection.execute(
+                sa.select(_info.c.value).where(_info.c.key == "schema_version")
+            ).scalar_one()
+        except sa.exc.SQLAlchemyError as error:
+            reason = one_line(getattr(error, "orig", None) or error)
+            raise MetamedError(f"{self.url} is not a metamed knowledge base ({reason}).") from error
 
     def _upgrade(self) -> None:
         """Add the metric columns an earlier version lacks, and record the version."""
@@ -250,8 +258,9 @@ def _connect(url: str, read_only: bool) -> Engine:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = sa.create_engine(url, pool_pre_ping=True)
-        with engine.connect():
-            pass
+        with engine.connect() as connection:
+            if url.startswith("sqlite"):  # SQLite reads the file's header only when asked
+                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master")
     except ModuleNotFoundError as error:
         raise MetamedError(
             f"the database driver '{error.name}' is not installed; "
