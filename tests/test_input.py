@@ -497,3 +497,148 @@ def test_new_rows_in_strict_mode_refuse_a_row_without_features():
     with pytest.raises(MetamedError, match=r"^every feature is missing in data row 4; "):
         conform_features(rows, TYPES, strict=True)
     assert conform_features(rows.iloc[:3], TYPES, strict=True)[1] == []
+
+
+# --- exports from real systems (issue 21) --------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "sep"), [("data.csv", ";"), ("data.tsv", "\t")])
+def test_decimal_commas_are_read_as_numbers_and_said(tmp_path, name, sep):
+    frame = _frame().astype({"age": int}).assign(bp=lambda f: f["bp"].round(1),
+                                                 chol=np.linspace(3.15, 7.5, 60))
+    frame.to_csv(tmp_path / name, sep=sep, decimal=",", index=False)
+    task = load_task(tmp_path / name, "diagnosis")
+    assert task.feature_types["bp"] == task.feature_types["chol"] == "numeric"
+    np.testing.assert_allclose(task.X["bp"], frame["bp"])
+    assert f"'{name}' writes decimals with a comma (e.g. " \
+        f"'{str(frame['bp'][0]).replace('.', ',')}') in 2 column(s), read as numbers: bp, " \
+        "chol." in task.notes
+
+
+def test_commas_among_words_or_in_a_comma_file_stay_text(tmp_path):
+    words = "stage;age;diagnosis\n" + "1,2;50;yes\nearly;61;no\n" * 15
+    assert read_table(_write(tmp_path, words))["stage"].tolist()[:2] == ["1,2", "early"]
+    quoted = 'bp,age,diagnosis\n"113,5",50,yes\n"120,0",61,no\n'
+    assert read_table(_write(tmp_path, quoted, name="q.csv"))["bp"].tolist() == ["113,5", "120,0"]
+
+
+def test_numbers_with_one_unit_become_numbers_with_a_note():
+    frame = _frame().assign(dose=[f"{d} mg" if i % 3 else str(d)
+                                  for i, d in enumerate(np.arange(60) % 4 * 5 + 5)])
+    task = make_task(frame, "diagnosis")
+    assert task.feature_types["dose"] == "numeric" and task.X["dose"][1] == 10.0
+    assert task.units == {"dose": "mg"}
+    assert "column 'dose' was read as numbers in 'mg', the unit written after 40 of its 60 " \
+        "values." in task.notes
+
+
+def test_numbers_with_several_units_stay_categories_with_a_warning():
+    frame = _frame().assign(dose=["5 mg", "0.5 g", "12 mg"] * 20)
+    task = make_task(frame, "diagnosis")
+    assert task.feature_types["dose"] == "categorical" and task.units == {}
+    assert "column 'dose' holds numbers with different units ('g', 'mg'); it is used as " \
+        "categories: put it in one unit to use it as a number." in task.warnings
+
+
+@pytest.mark.parametrize("codes", [["1", "3+"], ["01", "7p"], ["1_yes", "0_no"], ["120/80"]])
+def test_codes_that_start_with_a_number_are_not_units(codes):
+    frame = _frame().assign(code=(codes * 60)[:60])
+    task = make_task(frame, "diagnosis")
+    assert task.units == {} and not task.warnings
+    assert task.feature_types.get("code", "constant") != "numeric"
+
+
+def test_a_mostly_missing_column_is_named_with_how_it_was_handled():
+    frame = _frame().assign(troponin=[0.1] + [np.nan] * 58 + [0.3])
+    task = make_task(frame, "diagnosis")
+    assert "troponin" in task.X.columns
+    assert "mostly missing (in at least 80% of rows): 'troponin' (96%); it is kept, and each " \
+        "pipeline imputes the missing values." in task.notes
+
+
+def _workbook(path):
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"exported": ["2024-05-01"]}).to_excel(book, sheet_name="Cover", index=False)
+        _frame().to_excel(book, sheet_name="Patients", index=False)
+    return path
+
+
+def test_a_workbook_whose_first_sheet_is_not_the_data_names_its_sheets(tmp_path):
+    path = _workbook(tmp_path / "export.xlsx")
+    with pytest.raises(MetamedError) as caught:
+        load_task(path, "diagnosis")
+    assert str(caught.value) == "sheet 'Cover' of 'export.xlsx' has no column 'diagnosis'; the " \
+        "workbook's sheets are 'Cover' (0), 'Patients' (1): choose one with --sheet NAME or INDEX."
+    assert load_task(path, "diagnosis", sheet="Patients").n_rows == 60
+    assert load_task(path, "diagnosis", sheet="1").n_rows == 60
+    with pytest.raises(MetamedError, match=r"^'export.xlsx' has no sheet '2'; its sheets are "
+                                           r"'Cover' \(0\), 'Patients' \(1\)"):
+        load_task(path, "diagnosis", sheet="2")
+
+
+def test_reading_the_first_of_several_sheets_is_said(tmp_path):
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path) as book:
+        _frame().to_excel(book, sheet_name="Patients", index=False)
+        pd.DataFrame({"n": [60]}).to_excel(book, sheet_name="Counts", index=False)
+    assert load_task(path, "diagnosis").notes[0] == "'export.xlsx' has 2 sheets ('Patients' " \
+        "(0), 'Counts' (1)); the first, 'Patients', was read (--sheet chooses another)."
+
+
+def test_exact_copies_of_rows_are_counted_and_kept_together():
+    frame = _frame()
+    doubled = pd.concat([frame, frame.assign(record=range(60, 120))], ignore_index=True)
+    task = load_task(doubled.assign(record=range(120)), "diagnosis")
+    assert task.warnings == ["60 row(s) are exact copies of another row (every feature and the "
+                             "target); each set of copies is kept in one CV fold, so that no "
+                             "row is tested on its own copy."]
+    assert (task.group_labels[:60] == task.group_labels[60:]).all()
+    assert load_task(frame, "diagnosis").duplicates is None
+    assert make_task(doubled, "diagnosis").duplicates is None  # corpus tables keep their folds
+
+
+def test_copies_shared_by_two_patients_join_their_groups():
+    frame = _frame().assign(patient=np.arange(60) // 2)
+    copied = pd.concat([frame, frame.head(4).assign(patient=[90, 90, 91, 91])])
+    task = load_task(copied, "diagnosis", group_column="patient")
+    assert task.warnings == ["4 row(s) are exact copies of another row (every feature and the "
+                             "target); 'patient' groups that share copies were joined (32 groups "
+                             "became 30), so that no row is tested on its own copy."]
+    assert task.group_labels.tolist() == [str(p) for p in np.arange(60) // 2] + ["0"] * 2 + \
+        ["1"] * 2
+
+
+def test_copies_within_one_patient_keep_the_patients_groups():
+    frame = _frame().assign(patient=np.arange(60))
+    copied = pd.concat([frame, frame.head(3)], ignore_index=True)
+    task = load_task(copied, "diagnosis", group_column="patient")
+    assert task.warnings[0].endswith("each set lies within one 'patient' group, which keeps it "
+                                     "in one CV fold.")
+    assert task.group_labels.tolist() == task.groups.astype(str).tolist()
+
+
+def test_new_rows_name_category_values_unseen_in_training():
+    rows = pd.DataFrame({"age": [50, 61, 70], "sex": ["1", "0", "F"], "bp": [120, 130, 140]})
+    _, notes = conform_features(rows, TYPES, categories={"sex": ["F", "M"]})
+    assert notes == ["column 'sex': 2 value(s) never seen in training ('1', '0'; training had "
+                     "'F', 'M'), treated as an unknown category."]
+    with pytest.raises(MetamedError, match=r"^column 'sex' has 2 value\(s\) never seen in "
+                                           r"training \('1', '0'; training had 'F', 'M'\); "):
+        conform_features(rows, TYPES, strict=True, categories={"sex": ["F", "M"]})
+
+
+def test_new_rows_lose_the_training_unit_and_no_other():
+    rows = pd.DataFrame({"age": [50, 61, 70], "sex": ["F", "M", "F"],
+                         "bp": ["120 mmHg", "130", "14 kPa"]})
+    conformed, notes = conform_features(rows, TYPES, units={"bp": "mmHg"})
+    assert conformed["bp"].tolist()[:2] == [120, 130] and np.isnan(conformed["bp"][2])
+    assert notes == ["column 'bp': the unit 'mmHg' was removed from 1 value(s), as in training.",
+                     "column 'bp': 1 text value(s) read as missing (e.g. '14 kPa')."]
+
+
+def test_new_rows_mostly_missing_in_a_column_are_said():
+    rows = pd.DataFrame({"age": [50, 61, 70, 44, 58], "sex": ["F", "M", "F", "M", "F"],
+                         "bp": [np.nan] * 5})
+    assert conform_features(rows, TYPES)[1] == [
+        "mostly missing (in at least 80% of rows): 'bp' (100%); it is imputed by the model, as "
+        "in training."]

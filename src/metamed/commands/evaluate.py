@@ -17,6 +17,7 @@ from metamed.commands.options import (
     Group,
     Positive,
     Repeats,
+    Sheet,
     Target,
     TaskKind,
 )
@@ -40,6 +41,7 @@ def evaluate(
     encoding: Encoding = "utf-8",
     task_type: TaskKind = "auto",
     as_json: AsJson = False,
+    sheet: Sheet = None,
 ) -> None:
     """Cross-validate one pipeline and print every metric with a 95% CI."""
     from metamed.data.io import load_task
@@ -49,7 +51,7 @@ def evaluate(
     from metamed.space import pipeline_for_task
 
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
-                     task_type=task_type)
+                     task_type=task_type, sheet=sheet)
     pipeline = pipeline or BASELINES[task.task_type]
     config = _resolve_config(pipeline)
     estimator = pipeline_for_task(config, task)

@@ -22,6 +22,7 @@ from metamed.commands.options import (
     Positive,
     PredictionsOut,
     ReportFile,
+    Sheet,
     Target,
     TaskKind,
     TimeBudget,
@@ -44,7 +45,7 @@ def fit(
              "SVM or quantile scaling).")] = False,
     positive: Positive = None, group: Group = None, encoding: Encoding = "utf-8",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0, as_json: AsJson = False,
-    report: ReportFile = None, task_type: TaskKind = "auto",
+    report: ReportFile = None, task_type: TaskKind = "auto", sheet: Sheet = None,
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.automl.estimator import MetaClassifier, MetaRegressor
@@ -65,7 +66,7 @@ def fit(
 
     clock = WorkClock(time_budget)  # reading and checking the table count against the budget
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
-                     task_type=task_type)
+                     task_type=task_type, sheet=sheet)
     settings = dict(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
                     outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
                     random_state=seed)
@@ -124,8 +125,9 @@ def predict(
     out: PredictionsOut = Path("preds.csv"),
     encoding: Encoding = "utf-8",
     strict: Annotated[bool, typer.Option(
-        help="Refuse text in a numeric column and rows with every feature missing, instead of "
-             "imputing them with a note.")] = False,
+        help="Refuse text in a numeric column, category values unseen in training and rows "
+             "with every feature missing, instead of predicting them with a note.")] = False,
+    sheet: Sheet = None,
 ) -> None:
     """Predict each row's class and class probabilities (a regression: its value and 90%
     prediction interval) with a saved model."""
@@ -135,8 +137,12 @@ def predict(
     from metamed.data.validation import conform_features
 
     model = load_model(model_file)
-    frame, notes = read_table_with_notes(data, encoding=encoding)
-    frame, checked = conform_features(frame, model.feature_types_, strict=strict)
+    schema = model.feature_types_
+    frame, notes = read_table_with_notes(data, encoding=encoding, sheet=sheet, columns=schema)
+    summary = model.task_summary_  # older model files know neither categories nor units
+    frame, checked = conform_features(frame, schema, strict=strict,
+                                      categories=summary.get("categories"),
+                                      units=summary.get("units"))
     notes += checked
     result = _predictions(model, frame)
     result.to_csv(out, index=False)
@@ -167,6 +173,7 @@ def recommend(
     data: Data, target: Target, kb: KB = None, learner: Learner = None,
     n: Annotated[int, typer.Option(help="How many pipelines.")] = 5,
     encoding: Encoding = "utf-8", as_json: AsJson = False, task_type: TaskKind = "auto",
+    sheet: Sheet = None,
 ) -> None:
     """Zero-shot: rank pipelines for this table from the knowledge base, without fitting."""
     from metamed.automl.estimator import fitted_learner, load_metadata
@@ -174,7 +181,7 @@ def recommend(
     from metamed.learners import DEFAULT_LEARNER
     from metamed.report.terminal import print_recommendations
 
-    task = load_task(data, target, encoding=encoding, task_type=task_type)
+    task = load_task(data, target, encoding=encoding, task_type=task_type, sheet=sheet)
     learner, notes = fitted_learner(learner or DEFAULT_LEARNER,
                                     load_metadata(kb, task.task_type), task.task_type)
     recommendations = learner.recommend(task, n)

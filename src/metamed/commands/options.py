@@ -17,6 +17,8 @@ Target = Annotated[str, typer.Option("--target", "-t", help="Column to predict."
 KB = Annotated[str | None, typer.Option(
     "--kb", help="Knowledge base (SQLite path or URL); default: the shipped one.")]
 Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]
+Sheet = Annotated[str | None, typer.Option(
+    help="Excel sheet to read: its name, or its index (0 for the first; the default).")]
 Positive = Annotated[str | None, typer.Option(help="Positive class (default: minority).")]
 Group = Annotated[str | None, typer.Option(help="Patient-ID column for repeated measures.")]
 TaskKind = Annotated[str, typer.Option(

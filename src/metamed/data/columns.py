@@ -21,6 +21,14 @@ _ID_NAME = re.compile(
     re.IGNORECASE,
 )
 _MIN_ROWS_FOR_ID = 20
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+#: A unit after a number: it starts with a letter, %, ° or µ ("mg/dL", "%", "°C", "kg/m2").
+#: A single letter counts only when a space sets it apart ("5 g"): "7p" or "3a" are codes.
+_UNIT = r"[%°µ]\S*|[^\W\d_]\S*"
+_WITH_UNIT = re.compile(
+    rf"^\s*(?P<number>{_NUMBER})(?:\s+(?P<spaced>{_UNIT})|(?P<joined>[%°µ]\S*|[^\W\d_]{{2}}\S*))?"
+    r"\s*$"
+)
 
 
 def infer_kind(column: pd.Series) -> ColumnKind:
@@ -87,3 +95,35 @@ def coerce_numeric_strings(frame: pd.DataFrame) -> pd.DataFrame:
         if column.notna().sum() and converted.notna().sum() == column.notna().sum():
             out[name] = converted.astype(float)
     return out
+
+
+def numbers_with_units(column: pd.Series) -> tuple[pd.Series, list[str]] | None:
+    """A text column of numbers, some or all followed by a unit ("12", "12 mg"), as numbers.
+
+    Returns the numbers (NaN where the column is missing) and the units
+    found, sorted; None when a value is anything else, or no value has a unit.
+    Exports from lab systems often write the unit into the cell, and such a
+    column would otherwise become a category with a level per value.
+    """
+    text = column.dropna().astype(str)
+    if text.empty or not text.head(50).str.fullmatch(_WITH_UNIT).all():
+        return None
+    parts = text.str.extract(_WITH_UNIT)
+    if parts["number"].isna().any():
+        return None
+    units = parts["spaced"].fillna(parts["joined"]).dropna()
+    if units.empty:
+        return None
+    numbers = pd.to_numeric(parts["number"]).reindex(column.index).rename(column.name)
+    return numbers.astype(float), sorted(units.unique().tolist())
+
+
+def strip_unit(column: pd.Series, unit: str) -> tuple[pd.Series, int]:
+    """``column`` with ``unit`` removed from the values that are a number followed by it,
+    and how many were; other values are left as they are."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column, 0
+    pattern = rf"^\s*({_NUMBER})\s*{re.escape(unit)}\s*$"
+    numbers = column.astype("string").str.extract(pattern)[0]
+    found = numbers.notna()
+    return column.astype(object).where(~found, numbers.astype(object)), int(found.sum())

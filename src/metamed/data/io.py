@@ -12,6 +12,7 @@ import csv
 import re
 import zipfile
 import zlib
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,9 @@ BYTE_ORDER_MARKS = [
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 ]
+#: A number written with a decimal comma ("113,5", "-0,25", "12"), as a European
+#: spreadsheet exports it in a semicolon- or tab-separated file.
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?\s*")
 #: JSON's opening: an object ({"..." or {}) or an array of values ([{, [[, [", [1, [-1, []).
 #: A header such as "[Na+],[K+],label" does not match.
 _JSON_START = re.compile(r'\{\s*["}]|\[\s*[\[{"\]\d-]')
@@ -65,7 +69,8 @@ MISSING_MARKERS = [
 ]
 
 
-def read_table(path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 0) -> pd.DataFrame:
+def read_table(path: str | Path, *, encoding: str = "utf-8",
+               sheet: str | int | None = None) -> pd.DataFrame:
     """Read a table from disk, keeping the header's column names as written.
 
     Raises
@@ -78,13 +83,20 @@ def read_table(path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 
 
 
 def read_table_with_notes(
-    path: str | Path, *, encoding: str = "utf-8", sheet: str | int = 0
+    path: str | Path, *, encoding: str = "utf-8", sheet: str | int | None = None,
+    columns: Collection[str] = (),
 ) -> tuple[pd.DataFrame, list[str]]:
     """The table and what reading it assumed that the user did not say.
 
-    A delimiter other than the suffix's, or an encoding taken from the
-    file's byte-order mark, is a guess the user should be able to check;
-    :func:`load_task` adds these notes to the task's.
+    A delimiter other than the suffix's, an encoding taken from the file's
+    byte-order mark, decimal commas, or the first of several Excel sheets
+    is a guess the user should be able to check; :func:`load_task` adds
+    these notes to the task's.
+
+    ``sheet`` is an Excel sheet's name or its index (0 for the first, the
+    default). When the sheet read lacks one of ``columns`` (the target, or
+    a model's features) and the workbook has other sheets, the error names
+    them: a workbook's first sheet is often a cover page.
 
     Raises
     ------
@@ -99,7 +111,7 @@ def read_table_with_notes(
         raise MetamedError(f"file '{path}' has an unknown format '{suffix}'; use one of {known}.")
     notes: list[str] = []
     try:
-        frame = _read_known(path, suffix, encoding, sheet, notes)
+        frame = _read_known(path, suffix, encoding, sheet, columns, notes)
     except MetamedError:
         raise
     except UnicodeDecodeError as error:
@@ -145,13 +157,14 @@ def _check_readable(path: Path) -> None:
 
 
 def _read_known(
-    path: Path, suffix: str, encoding: str, sheet: str | int, notes: list[str]
+    path: Path, suffix: str, encoding: str, sheet: str | int | None, columns: Collection[str],
+    notes: list[str],
 ) -> pd.DataFrame:
     if suffix in TEXT_SUFFIXES:
         return _read_text(path, _encoding_of(path, encoding, notes), suffix, notes)
     if suffix in PARQUET_SUFFIXES:
         return pd.read_parquet(path)
-    return _read_excel(path, sheet)
+    return _read_excel(path, sheet, columns, notes)
 
 
 def _check_has_rows(frame: pd.DataFrame, path: Path) -> None:
@@ -207,7 +220,37 @@ def _read_text(path: Path, encoding: str, suffix: str, notes: list[str]) -> pd.D
         keep_default_na=False,
         na_values=MISSING_MARKERS,
     )
-    return _restore_header(frame, [h.strip() for h in header])
+    frame = _restore_header(frame, [h.strip() for h in header])
+    return frame if separator == "," else _decimal_commas(frame, path, notes)
+
+
+def _decimal_commas(frame: pd.DataFrame, path: Path, notes: list[str]) -> pd.DataFrame:
+    """Text columns whose numbers are written with a decimal comma ("113,5"), as numbers.
+
+    Decided column by column (a file can mix a dotted export with typed-in
+    commas), only in files not separated by commas, and only when every
+    value of the column is such a number: "1,2" among words is text.
+    Without this, 113,5 is text, and validation makes the column a
+    category or drops it as an ID.
+    """
+    converted, example = [], ""
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        text = column.dropna().astype(str)
+        commas = text[text.str.contains(",", regex=False)]
+        if commas.empty or not text.str.fullmatch(_DECIMAL_COMMA).all():
+            continue
+        numbers = text.str.strip().str.replace(",", ".", regex=False).astype(float)
+        frame.isetitem(i, numbers.reindex(column.index))
+        converted.append(str(frame.columns[i]))
+        example = example or commas.iloc[0].strip()
+    if converted:
+        notes.append(f"'{path.name}' writes decimals with a comma (e.g. '{example}') in "
+                     f"{len(converted)} column(s), read as numbers: {', '.join(converted[:10])}"
+                     f"{', ...' if len(converted) > 10 else ''}.")
+    return frame
 
 
 def _separator(path: Path, suffix: str, lines: list[str], notes: list[str]) -> str:
@@ -239,15 +282,49 @@ def _sniff(samples: list[str]) -> str | None:
     return None
 
 
-def _read_excel(path: Path, sheet: str | int) -> pd.DataFrame:
+def _read_excel(path: Path, sheet: str | int | None, columns: Collection[str],
+                notes: list[str]) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet)
-        header = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1).iloc[0].tolist()
+        with pd.ExcelFile(path) as book:
+            names = [str(name) for name in book.sheet_names]
+            chosen = _sheet_name(path, names, sheet)
+            frame = pd.read_excel(book, sheet_name=chosen)
+            header = pd.read_excel(book, sheet_name=chosen, header=None, nrows=1)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise MetamedError(
             f"'{path}' is not a readable Excel file (it may be truncated or corrupt)."
         ) from error
-    return _restore_header(frame, [str(h) for h in header])
+    lacking = [c for c in columns if c not in frame.columns.astype(str)]
+    if len(names) > 1 and lacking:
+        raise MetamedError(
+            f"sheet '{chosen}' of '{path.name}' has no column {lacking[0]!r}; the workbook's "
+            f"sheets are {_listed(names)}: choose one with --sheet NAME or INDEX."
+        )
+    if len(names) > 1 and sheet is None:
+        notes.append(f"'{path.name}' has {len(names)} sheets ({_listed(names)}); the first, "
+                     f"'{chosen}', was read (--sheet chooses another).")
+    row = header.iloc[0].tolist() if len(header) else []
+    return _restore_header(frame, [str(h) for h in row])
+
+
+def _sheet_name(path: Path, names: list[str], sheet: str | int | None) -> str:
+    """The sheet ``sheet`` names: a name, or an index (0 for the first; digits count)."""
+    if sheet is None:
+        return names[0]
+    if str(sheet) in names:
+        return str(sheet)
+    if str(sheet).isdigit() and int(sheet) < len(names):
+        return names[int(sheet)]
+    raise MetamedError(
+        f"'{path.name}' has no sheet {sheet!r}; its sheets are {_listed(names)} "
+        f"(give a name, or an index from 0 to {len(names) - 1})."
+    )
+
+
+def _listed(names: list[str]) -> str:
+    """Sheet names with their indices: "'Cover' (0), 'Patients' (1)"."""
+    return ", ".join(f"{name!r} ({i})" for i, name in enumerate(names[:10])) + (
+        ", ..." if len(names) > 10 else "")
 
 
 def _restore_header(frame: pd.DataFrame, header: list[str]) -> pd.DataFrame:
@@ -266,16 +343,20 @@ def load_task(
     group_column: str | None = None,
     drop_columns: tuple[str, ...] = (),
     task_type: str = "auto",
+    sheet: str | int | None = None,
 ) -> Task:
     """Read ``source`` (a path or a DataFrame) and validate it into a Task.
 
-    What reading assumed (a sniffed delimiter, a byte-order mark's encoding)
-    comes first in the task's notes.
+    What reading assumed (a sniffed delimiter, a byte-order mark's encoding,
+    decimal commas, an Excel sheet) comes first in the task's notes. A
+    user's table, unlike a corpus table, has its identical rows grouped
+    (see :func:`~metamed.data.validation.make_task`).
     """
     if isinstance(source, pd.DataFrame):
         frame, name, origin, notes = source, "dataframe", "pandas DataFrame", []
     else:
-        frame, notes = read_table_with_notes(source, encoding=encoding)
+        frame, notes = read_table_with_notes(source, encoding=encoding, sheet=sheet,
+                                             columns=[target])
         name, origin = Path(source).stem, str(source)
     task = make_task(
         frame,
@@ -286,6 +367,7 @@ def load_task(
         group_column=group_column,
         drop_columns=drop_columns,
         task_type=task_type,
+        group_duplicates=True,
     )
     task.notes[:0] = notes
     return task

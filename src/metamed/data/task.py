@@ -15,6 +15,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 FeatureType = Literal["numeric", "categorical"]
 TaskType = Literal["classification", "regression"]
@@ -71,6 +73,14 @@ class Task:
         What the user should look at (suspected leaks, small classes).
     task_type : {"classification", "regression"}
         What is predicted: one of the classes, or a number.
+    duplicates : ndarray or None
+        Rows with the same code hold the same value in every feature and the
+        target; None when no row repeats another (or nobody looked: corpus
+        tasks keep the folds the knowledge base was built with). CV keeps
+        each set in one fold, so no row is scored on a copy of itself.
+    units : dict
+        Feature columns whose numbers were written with a unit ("12 mg"),
+        and that unit, stripped by validation; ``predict`` strips the same one.
     """
 
     name: str
@@ -83,6 +93,8 @@ class Task:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     task_type: TaskType = "classification"
+    duplicates: np.ndarray | None = None
+    units: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_regression(self) -> bool:
@@ -128,8 +140,18 @@ class Task:
 
     @cached_property
     def group_labels(self) -> np.ndarray | None:
-        """Group of each row as text (what grouped splits and the cluster bootstrap take)."""
-        return None if self.groups is None else self.groups.astype(str).to_numpy()
+        """Group of each row as text (what grouped splits and the cluster bootstrap take).
+
+        Identical rows (:attr:`duplicates`) are one group; with :attr:`groups`
+        as well, groups that share an identical row become one group, named
+        after its first row's group. None when every row stands alone.
+        """
+        groups = None if self.groups is None else self.groups.astype(str).to_numpy()
+        if self.duplicates is None:
+            return groups
+        if groups is None:
+            return self.duplicates.astype(str)
+        return joined_groups(groups, self.duplicates)
 
     @property
     def class_counts(self) -> dict:
@@ -159,6 +181,9 @@ class Task:
             "grouped": self.groups is not None,
             "notes": list(self.notes),
             "warnings": list(self.warnings),
+            "categories": {c: sorted(self.X[c].dropna().unique().tolist())
+                           for c in self.columns_of("categorical")},
+            "units": dict(self.units),
         }
 
     def _target_summary(self) -> dict:
@@ -184,6 +209,8 @@ class Task:
             notes=self.notes + ([note] if note else []),
             warnings=list(self.warnings),
             task_type=self.task_type,
+            duplicates=None if self.duplicates is None else self.duplicates[rows],
+            units=dict(self.units),
         )
 
     def content_hash(self) -> str:
@@ -200,12 +227,27 @@ class Task:
         return hashlib.sha256("".join(sorted(parts)).encode()).hexdigest()[:16]
 
 
+def joined_groups(groups: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``groups`` with every two groups that hold rows of one ``codes`` value joined.
+
+    A joined group takes the label of its first row's group, so groups that
+    join nothing keep their labels (and a grouped CV its folds).
+    """
+    group_index, group_of_row = np.unique(groups, return_inverse=True)
+    _, code_of_row = np.unique(codes, return_inverse=True)
+    nodes = len(group_index) + int(code_of_row.max()) + 1
+    edges = coo_matrix((np.ones(len(groups)), (group_of_row, len(group_index) + code_of_row)),
+                       shape=(nodes, nodes))
+    component = connected_components(edges, directed=False)[1][group_of_row]
+    return pd.Series(groups).groupby(component).transform("first").to_numpy()
+
+
 def column_digest(column: pd.Series) -> str:
     """A digest of one column's sorted values: numbers rounded to 6 decimals, NaN-safe."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         values = np.round(column.to_numpy(dtype=float), 6)
         data = np.sort(np.where(np.isnan(values), np.inf, values)).tobytes()
     else:
-        text = ["\x00NA" if pd.isna(v) else str(v) for v in column]
+        text = column.map(str).where(column.notna(), "\x00NA").tolist()
         data = "\x1f".join(sorted(text)).encode()
     return hashlib.sha256(data).hexdigest()

@@ -15,9 +15,14 @@ import pandas as pd
 from sklearn.feature_selection import f_classif, f_regression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from metamed.data.columns import coerce_numeric_strings, infer_kind
+from metamed.data.columns import (
+    coerce_numeric_strings,
+    infer_kind,
+    numbers_with_units,
+    strip_unit,
+)
 from metamed.data.target import regression_target, resolve_task_type
-from metamed.data.task import Provenance, Task
+from metamed.data.task import Provenance, Task, joined_groups
 from metamed.errors import MetamedError
 
 SMALL_CLASS_WARNING = 20
@@ -26,6 +31,10 @@ SMALL_CLASS_WARNING = 20
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 LEAK_SCORE = 0.98
 MAX_LEAK_CHECKS = 200
+#: Rows the leak check scores at most: a random sample shows a near-perfect predictor too.
+LEAK_CHECK_ROWS = 20_000
+#: A feature missing in at least this share of rows gets a note (it is kept and imputed).
+MOSTLY_MISSING = 0.8
 
 
 def make_task(
@@ -38,6 +47,7 @@ def make_task(
     group_column: str | None = None,
     drop_columns: list[str] | tuple[str, ...] = (),
     task_type: str = "auto",
+    group_duplicates: bool = False,
 ) -> Task:
     """Validate ``frame`` and split it into features, target and groups.
 
@@ -61,6 +71,12 @@ def make_task(
         ``"auto"`` decides from the target (see
         :func:`metamed.data.target.resolve_task_type`); the choice and its
         reason are the task's first note.
+    group_duplicates : bool
+        Count rows identical in every feature and the target, warn, and keep
+        each set in one CV fold (:attr:`Task.duplicates`): a copy on both
+        sides of a split is scored on itself, which narrows the intervals
+        and flatters flexible models. Off for the corpus loaders, whose
+        folds must stay those the knowledge base was built with.
 
     Notes
     -----
@@ -71,7 +87,10 @@ def make_task(
     differ on purpose, so the user decides. A numeric target with fractions
     or more than :data:`MAX_NUMERIC_CLASSES` distinct values is refused as
     continuous. Infinite values and numbers beyond float32's range in
-    features become missing (with a note), as no model can use them.
+    features become missing (with a note), as no model can use them. A
+    text column of numbers sharing one unit ("12", "12 mg") becomes numbers
+    (with a note); one with several units stays categories (with a
+    warning). A feature missing in most rows is kept, with a note.
 
     Raises
     ------
@@ -97,10 +116,14 @@ def make_task(
         _check_has_column(frame, group_column, "group")
         groups = frame[group_column].reset_index(drop=True)
         frame = frame.drop(columns=[group_column])
-    features = _unusable_numbers_to_missing(
-        coerce_numeric_strings(frame.drop(columns=[target])), notes
-    )
-    features, types = _select_features(features, notes)
+    warnings: list[str] = []
+    features, units = _strip_units(coerce_numeric_strings(frame.drop(columns=[target])), notes,
+                                   warnings)
+    features, types = _select_features(_unusable_numbers_to_missing(features, notes), notes)
+    notes += _mostly_missing(features, "kept, and each pipeline imputes the missing values")
+    duplicates = None
+    if group_duplicates:
+        duplicates = _duplicates(features, y, groups, group_column, warnings)
     positive = None if kind == "regression" else _choose_positive(y, positive_class, target)
     task = Task(
         name=name,
@@ -112,8 +135,10 @@ def make_task(
         groups=groups,
         notes=notes,
         task_type=kind,
+        duplicates=duplicates,
+        units={c: u for c, u in units.items() if c in types},
     )
-    task.warnings.extend(_small_class_warnings(task) + _leak_warnings(task))
+    task.warnings.extend(warnings + _small_class_warnings(task) + _leak_warnings(task))
     return task
 
 
@@ -222,6 +247,83 @@ def _unusable_numbers_to_missing(features: pd.DataFrame, notes: list[str]) -> pd
     return features
 
 
+def _strip_units(features: pd.DataFrame, notes: list[str], warnings: list[str]
+                 ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Text columns of numbers with one unit ("12", "12 mg") as numbers, and those units.
+
+    Numbers without the unit are taken to be in it. Several units ("mg"
+    and "g") cannot be put on one scale without knowing them, so such a
+    column stays categories and the user is warned.
+    """
+    units: dict[str, str] = {}
+    converted = {}
+    for name in features.columns:
+        if not _is_text(features[name]):
+            continue
+        found = numbers_with_units(features[name])
+        if found is None:
+            continue
+        numbers, seen = found
+        if len(seen) > 1:
+            listed = _first([repr(u) for u in seen], 5)
+            warnings.append(f"column {name!r} holds numbers with different units ({listed}); it "
+                            "is used as categories: put it in one unit to use it as a number.")
+            continue
+        converted[name], units[str(name)] = numbers, seen[0]
+        with_unit = int(features[name].astype("string").str.contains(seen[0], regex=False).sum())
+        notes.append(f"column {name!r} was read as numbers in {seen[0]!r}, the unit written "
+                     f"after {with_unit} of its {int(numbers.notna().sum())} values.")
+    return (features.assign(**converted) if converted else features), units
+
+
+def _is_text(column: pd.Series) -> bool:
+    """Text or mixed cells (not numbers, booleans, dates or pandas categories)."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
+def _mostly_missing(features: pd.DataFrame, handling: str) -> list[str]:
+    """One note naming the features missing in most rows, and how they were handled
+    (``handling`` reads after "it is" or "they are")."""
+    share = features.isna().mean()
+    mostly = share[share >= MOSTLY_MISSING].sort_values(ascending=False, kind="stable")
+    if mostly.empty:
+        return []
+    listed = _first([f"{c!r} ({int(s * 100)}%)" for c, s in mostly.items()], 5)
+    subject = "it is" if len(mostly) == 1 else "they are"
+    return [f"mostly missing (in at least {MOSTLY_MISSING:.0%} of rows): {listed}; {subject} "
+            f"{handling}."]
+
+
+def _duplicates(features: pd.DataFrame, y: pd.Series, groups: pd.Series | None,
+                group_column: str | None, warnings: list[str]) -> np.ndarray | None:
+    """A code per row, shared by rows identical in every feature and the target; with a warning.
+
+    Rows are compared by a 64-bit hash of their values (a collision is
+    astronomically unlikely at these sizes, and would only join two rows'
+    folds). None when no row repeats another.
+    """
+    rows = features.reset_index(drop=True).assign(**{"\0target": y.reset_index(drop=True)})
+    codes = pd.factorize(pd.util.hash_pandas_object(rows, index=False))[0]
+    copies = len(codes) - int(codes.max()) - 1
+    if not copies:
+        return None
+    found = f"{copies} row(s) are exact copies of another row (every feature and the target)"
+    if groups is None:
+        warnings.append(f"{found}; each set of copies is kept in one CV fold, so that no row is "
+                        "tested on its own copy.")
+        return codes
+    labels = groups.astype(str).to_numpy()
+    before, after = len(np.unique(labels)), len(np.unique(joined_groups(labels, codes)))
+    if after == before:
+        warnings.append(f"{found}; each set lies within one {group_column!r} group, which "
+                        "keeps it in one CV fold.")
+    else:
+        warnings.append(f"{found}; {group_column!r} groups that share copies were joined "
+                        f"({before} groups became {after}), so that no row is tested on its own "
+                        "copy.")
+    return codes
+
+
 def _select_features(
     features: pd.DataFrame, notes: list[str]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -273,20 +375,25 @@ def _as_type(values: pd.Series, kind: str) -> pd.Series:
 
 
 def conform_features(
-    frame: pd.DataFrame, types: dict[str, str], *, strict: bool = False
+    frame: pd.DataFrame, types: dict[str, str], *, strict: bool = False,
+    categories: dict[str, list[str]] | None = None, units: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """New rows in the training schema, for prediction.
 
     A training column that is absent is an error; extra columns are ignored
-    (and said so); values are converted to the training types. Category
-    values never seen in training are left to the pipeline's encoder, which
-    treats them as unknown rather than failing.
+    (and said so); values are converted to the training types, a numeric
+    column's training unit (``units``, e.g. "12 mg") removed as in training.
+    Category values never seen in training (``categories``: each column's
+    training values) are left to the pipeline's encoder, which treats them
+    as unknown rather than failing.
 
     Conversion can lose information the user should hear about, counted in
-    the notes: text in a numeric column becomes missing, and a row with every
-    feature missing is predicted from imputed values alone. With ``strict``
-    either one is an error instead, for users who would rather fix the data
-    than predict from guesses.
+    the notes: text in a numeric column becomes missing, a category value
+    unseen in training (``sex`` coded 1/0 where training had M/F) is
+    unknown to the model, a column missing in most rows is imputed, and a
+    row with every feature missing is predicted from imputed values alone.
+    With ``strict`` the first, second and last are errors instead, for
+    users who would rather fix the data than predict from guesses.
     """
     frame = _string_names(frame)
     missing = [c for c in types if c not in frame.columns]
@@ -298,10 +405,49 @@ def conform_features(
     extra = [str(c) for c in frame.columns if c not in types]
     notes = [f"ignored {len(extra)} column(s) not used by the model: {', '.join(extra[:10])}."]
     notes = notes if extra else []
-    conformed = _as_feature_types(frame[list(types)], types)
-    notes += _text_read_as_missing(frame, conformed, types, strict)
+    raw = _strip_training_units(frame[list(types)], units or {}, notes)
+    conformed = _as_feature_types(raw, types)
+    notes += _text_read_as_missing(raw, conformed, types, strict)
+    notes += _unseen_categories(conformed, categories or {}, strict)
     conformed = _unusable_numbers_to_missing(conformed, notes)
+    notes += _mostly_missing(conformed, "imputed by the model, as in training")
     return conformed, notes + _rows_without_features(conformed, strict)
+
+
+def _strip_training_units(frame: pd.DataFrame, units: dict[str, str],
+                          notes: list[str]) -> pd.DataFrame:
+    """The training unit removed from numbers written with it; any other unit is left, so
+    that its values are read as missing (and counted) rather than on the wrong scale."""
+    stripped = {}
+    for column, unit in units.items():
+        values, count = strip_unit(frame[column], unit)
+        if count:
+            stripped[column] = values
+            notes.append(f"column {column!r}: the unit {unit!r} was removed from {count} "
+                         "value(s), as in training.")
+    return frame.assign(**stripped) if stripped else frame
+
+
+def _unseen_categories(conformed: pd.DataFrame, categories: dict[str, list[str]],
+                       strict: bool) -> list[str]:
+    """One note per categorical column holding values that training never saw."""
+    notes = []
+    for column, known in categories.items():
+        values = conformed[column]
+        unseen = values[values.notna() & ~values.isin(known)]
+        if unseen.empty:
+            continue
+        found = _first([repr(v) for v in unseen.unique()], 5)
+        trained = _first([repr(v) for v in known], 5)
+        if strict:
+            raise MetamedError(
+                f"column {column!r} has {len(unseen)} value(s) never seen in training ({found}; "
+                f"training had {trained}); recode them, or turn strict mode off to treat them as "
+                "an unknown category."
+            )
+        notes.append(f"column {column!r}: {len(unseen)} value(s) never seen in training ({found};"
+                     f" training had {trained}), treated as an unknown category.")
+    return notes
 
 
 def _text_read_as_missing(
@@ -379,6 +525,9 @@ def _leak_warnings(task: Task) -> list[str]:
     leak) or computed from it. We warn and keep the column: the user
     decides, because some diagnoses are defined by one measurement.
     """
+    if task.n_rows > LEAK_CHECK_ROWS:  # a sample tells a near-perfect predictor as well
+        rows = np.random.default_rng(0).choice(task.n_rows, LEAK_CHECK_ROWS, replace=False)
+        task = task.subset(np.sort(rows))
     target = task.y.to_numpy(dtype=float) if task.is_regression else task.codes
     what = "explains {:.0%} of the target's variance" if task.is_regression else \
         "predicts the target {:.0%} of the time (balanced)"

@@ -4,8 +4,10 @@ Repeated stratified k-fold is the default protocol: with a few hundred
 patients one k-fold split is noisy, repeats average that noise out. The
 fold count shrinks when the smallest class cannot fill every fold, and
 repeated measures (a group column) get grouped folds so one patient never
-sits on both sides. A regression is stratified on quantile bins of its
-target, so that no fold gets all the long stays or all the heavy babies.
+sits on both sides; identical rows (``Task.duplicates``) likewise stay in
+one fold, without the cost of a grouped splitter. A regression is
+stratified on quantile bins of its target, so that no fold gets all the
+long stays or all the heavy babies.
 """
 
 from __future__ import annotations
@@ -43,32 +45,61 @@ def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) ->
     """Repeated (group-)stratified k-fold, with k adapted to the smallest class.
 
     Each repeat reshuffles with seed ``seed + repeat``, so plans are
-    reproducible and repeats differ.
+    reproducible and repeats differ. Identical rows are split as one: the
+    folds of a table whose every row appears twice are those of the table
+    without the copies, each copy beside its original.
     """
-    smallest = task.n_rows if task.is_regression else min(task.class_counts.values())
+    firsts, unit_of_row = _distinct_rows(task)
+    smallest = len(firsts) if task.is_regression else int(np.bincount(task.codes[firsts]).min())
     folds = max(2, min(n_splits, smallest))
     if task.groups is not None:
-        folds = max(2, min(folds, task.groups.nunique()))
+        folds = max(2, min(folds, len(np.unique(task.group_labels))))
     note = None
     if folds < n_splits:
+        rows = "rows" if task.duplicates is None else "distinct rows"
         note = (
             f"{folds}-fold CV instead of {n_splits}-fold: the smallest class has only "
-            f"{smallest} rows."
+            f"{smallest} {rows}."
         )
     splits = []
     for repeat in range(n_repeats):
-        for fold, (train, test) in enumerate(_splitter(task, folds, seed + repeat)):
+        splitter = _splitter(task, folds, seed + repeat, firsts, unit_of_row)
+        for fold, (train, test) in enumerate(splitter):
             splits.append(Split(repeat, fold, train, test))
     return CVPlan(splits=splits, n_splits=folds, n_repeats=n_repeats, note=note)
 
 
-def _splitter(task: Task, folds: int, seed: int):
-    # Up to 10 bins by rank, each large enough to give every fold a row.
-    bins = max(1, min(10, task.n_rows // folds))
-    y = rank_bins(task.target_values, bins) if task.is_regression else task.codes
-    placeholder = np.zeros(len(y))
-    if task.groups is None:
-        return StratifiedKFold(folds, shuffle=True, random_state=seed).split(placeholder, y)
-    splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
-    return splitter.split(placeholder, y, task.group_labels)
+def _distinct_rows(task: Task) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each set of identical rows, in table order, and each row's set.
 
+    Without duplicates: every row, each its own set.
+    """
+    if task.duplicates is None:
+        rows = np.arange(task.n_rows)
+        return rows, rows
+    _, first, set_of_row = np.unique(task.duplicates, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[set_of_row]
+
+
+def _splitter(task: Task, folds: int, seed: int, firsts: np.ndarray, unit_of_row: np.ndarray):
+    """(train, test) row indices: user groups by a grouped splitter, else the distinct rows
+    stratified and each split widened to their copies."""
+    if task.groups is not None:
+        splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+        return splitter.split(np.zeros(task.n_rows), _strata(task, np.arange(task.n_rows), folds),
+                              task.group_labels)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    units = splitter.split(np.zeros(len(firsts)), _strata(task, firsts, folds))
+    return ((np.flatnonzero(np.isin(unit_of_row, train)),
+             np.flatnonzero(np.isin(unit_of_row, test))) for train, test in units)
+
+
+def _strata(task: Task, rows: np.ndarray, folds: int) -> np.ndarray:
+    """What ``rows`` are stratified on: class codes, or for a regression up to 10 bins by
+    rank, each large enough to give every fold a row."""
+    if not task.is_regression:
+        return task.codes[rows]
+    return rank_bins(task.target_values[rows], max(1, min(10, len(rows) // folds)))

@@ -169,8 +169,19 @@ def _resample_indices(
     if groups is None:
         m = resampled_units(n)
         return n, (rng.integers(0, n, m) for _ in range(n_boot))
-    labels, inverse = np.unique(groups, return_inverse=True)
-    members = [np.flatnonzero(inverse == g) for g in range(len(labels))]
-    m = resampled_units(len(labels))
-    picks = (rng.integers(0, len(labels), m) for _ in range(n_boot))
-    return len(labels), (np.concatenate([members[g] for g in pick]) for pick in picks)
+    _, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    members = np.argsort(inverse, kind="stable")  # each group's rows, group after group
+    starts = np.cumsum(sizes) - sizes
+    m = resampled_units(len(sizes))
+    picks = (rng.integers(0, len(sizes), m) for _ in range(n_boot))
+    return len(sizes), (_rows_of(pick, members, starts, sizes) for pick in picks)
+
+
+def _rows_of(pick: np.ndarray, members: np.ndarray, starts: np.ndarray,
+             sizes: np.ndarray) -> np.ndarray:
+    """The rows of the groups ``pick``, one group after another (vectorised: most groups of
+    identical rows hold one row, and a loop over 5,000 of them per resample is slow)."""
+    counts = sizes[pick]
+    ends = np.cumsum(counts)
+    offsets = np.arange(ends[-1]) - np.repeat(ends - counts, counts)
+    return members[np.repeat(starts[pick], counts) + offsets]
