@@ -50,8 +50,8 @@ def _kind_problem(state: FittedState) -> str | None:
     if not state.feature_types or not set(state.feature_types) <= set(state.input_columns):
         return "its features are not among its input columns"
     oof, target = state.oof_proba, np.asarray(state.oof_target)
-    width = () if regression else (len(state.classes),)
-    if oof is not None and (np.shape(oof)[:1] != target.shape or np.shape(oof)[1:] != width):
+    widths = [(), (1,)] if regression else [(len(state.classes),)]  # a column per class
+    if oof is not None and (np.shape(oof)[:1] != target.shape or np.shape(oof)[1:] not in widths):
         return f"its out-of-fold predictions have shape {np.shape(oof)}"
     return None
 
