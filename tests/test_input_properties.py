@@ -13,9 +13,12 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metamed.data.io import load_task
+from metamed.data.columns import numbers_with_units
+from metamed.data.io import load_task, read_table
+from metamed.data.task import joined_groups
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
+from metamed.evaluation.intervals import _resample_indices
 
 SETTINGS = settings(
     max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -120,3 +123,55 @@ def test_any_small_table_gives_a_task_or_one_sentence(frame):
         _assert_one_sentence(error)
     else:
         _assert_valid(task)
+
+
+FINITE = st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 4))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(FINITE, min_size=1, max_size=20), st.sampled_from([";", "\t"]))
+def test_numbers_written_with_decimal_commas_read_back_as_written(numbers, sep):
+    text = "value" + sep + "label\n" + "".join(
+        f"{str(x).replace('.', ',')}{sep}a\n" for x in numbers)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.csv"
+        path.write_text(text)
+        read = read_table(path)["value"]
+    np.testing.assert_allclose(read.to_numpy(dtype=float), numbers)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(FINITE, st.booleans()), min_size=1, max_size=20),
+       st.sampled_from(["mg", "mg/dL", "%", "°C", "kg/m2", "µmol/L"]), st.sampled_from(["", " "]))
+def test_numbers_with_one_unit_read_back_as_written(values, unit, space):
+    cells = pd.Series([f"{x}{space}{unit}" if marked else str(x) for x, marked in values])
+    found = numbers_with_units(cells)
+    if not any(marked for _, marked in values):
+        assert found is None
+    else:
+        np.testing.assert_allclose(found[0], [x for x, _ in values])
+        assert found[1] == [unit]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=30))
+def test_joined_groups_keep_groups_and_copies_together(rows):
+    groups = np.array([f"p{g}" for g, _ in rows], dtype=object)
+    codes = np.array([c for _, c in rows])
+    joined = joined_groups(groups, codes)
+    for i in range(len(rows)):
+        together = (groups == groups[i]) | (codes == codes[i])
+        assert (joined[together] == joined[i]).all()
+    assert set(joined) <= set(groups)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 8), min_size=1, max_size=40), st.integers(0, 99))
+def test_every_bootstrap_resample_takes_whole_groups(labels, seed):
+    groups = np.array(labels)
+    units, samples = _resample_indices(len(groups), groups, 5, seed)
+    assert units == len(set(labels))
+    for rows in samples:
+        drawn = pd.Series(groups[rows]).value_counts()
+        sizes = pd.Series(groups).value_counts()
+        assert all(drawn[g] % sizes[g] == 0 for g in drawn.index)
