@@ -317,7 +317,8 @@ def test_a_semicolon_csv_whose_names_hold_commas_is_read_by_its_rows(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
 def test_a_file_with_a_byte_order_mark_is_read_in_its_encoding(tmp_path, encoding):
-    text = "name,age,diagnosis\n" + "José,50,yes\nAnaïs,61,no\n" * 15
+    text = "name,age,diagnosis\n" + "".join(f"José,{50 + i},yes\nAnaïs,{61 + i},no\n"
+                                             for i in range(15))
     data = text.encode(encoding)
     if encoding == "utf-16-be":  # Python writes the mark only for the native-order codec
         data = b"\xfe\xff" + data
@@ -595,6 +596,15 @@ def test_exact_copies_of_rows_are_counted_and_kept_together():
     assert (task.group_labels[:60] == task.group_labels[60:]).all()
     assert load_task(frame, "diagnosis").duplicates is None
     assert make_task(doubled, "diagnosis").duplicates is None  # corpus tables keep their folds
+
+
+def test_a_class_made_of_copies_of_one_row_is_refused():
+    frame = _frame()
+    frame.loc[[5, 6]] = [[50.0, "F", 120.0, "rare"]] * 2
+    with pytest.raises(MetamedError) as caught:
+        load_task(frame, "diagnosis")
+    assert str(caught.value) == "class 'rare' of 'diagnosis' has only copies of 1 row; every " \
+        "class needs at least 2 different rows (remove the copies, or merge or remove the class)."
 
 
 def test_copies_shared_by_two_patients_join_their_groups():

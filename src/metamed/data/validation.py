@@ -124,6 +124,8 @@ def make_task(
     duplicates = None
     if group_duplicates:
         duplicates = _duplicates(features, y, groups, group_column, warnings)
+    if duplicates is not None and kind == "classification":
+        _check_distinct_classes(y, duplicates, target)
     positive = None if kind == "regression" else _choose_positive(y, positive_class, target)
     task = Task(
         name=name,
@@ -221,6 +223,19 @@ def _check_classes(y: pd.Series, target: str) -> None:
         raise MetamedError(
             f"class {listed} of {target!r} has only 1 row; every class needs at least 2 "
             "(remove or merge it)."
+        )
+
+
+def _check_distinct_classes(y: pd.Series, duplicates: np.ndarray, target: str) -> None:
+    """A class whose rows are all copies of one row cannot be tested on a row it was not
+    trained on: with copies kept in one fold, it is absent from the other folds' training."""
+    distinct = pd.Series(duplicates).groupby(y.to_numpy()).nunique()
+    lonely = distinct[distinct < 2]
+    if len(lonely):
+        listed = _first([repr(c) for c in lonely.index])
+        raise MetamedError(
+            f"class {listed} of {target!r} has only copies of 1 row; every class needs at least "
+            "2 different rows (remove the copies, or merge or remove the class)."
         )
 
 
