@@ -268,7 +268,7 @@ class _MetaEstimator(BaseEstimator):
             frame["__group__"] = np.asarray(groups)
         return make_task(frame, "__target__", name="data", positive_class=self.positive_class,
                          group_column="__group__" if groups is not None else None,
-                         task_type=self.task_type)
+                         task_type=self.task_type, group_duplicates=True)
 
     def _features(self, X) -> pd.DataFrame:
         """``X`` in the training schema (columns checked, types converted)."""
