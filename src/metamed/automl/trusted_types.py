@@ -120,7 +120,7 @@ def refused_types(schema: dict) -> list[str]:
     trusted = trusted_types()
     refused = set()
     for node in schema_nodes(schema):
-        loader, name = node["__loader__"], type_name(node)
+        loader, name = _loader(node), type_name(node)
         if (name in DATA_TYPES.get(loader, ())
                 or loader in OBJECT_LOADERS and name in trusted and _is_class(name)
                 or loader == _TYPE_LOADER and (name in _ANY_DATA_TYPE
@@ -152,6 +152,11 @@ def type_name(node: dict) -> str:
     """``module.Class`` of a node (``?`` for a part that is not a string)."""
     parts = (node.get("__module__"), node.get("__class__"))
     return ".".join(part if isinstance(part, str) else "?" for part in parts)
+
+
+def _loader(node: dict) -> str:
+    loader = node["__loader__"]
+    return loader if isinstance(loader, str) else "?"
 
 
 def _classes_in(archive: bytes) -> set[str]:
