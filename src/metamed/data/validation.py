@@ -216,27 +216,23 @@ def _check_case_variants(labels: pd.Series, target: str) -> None:
 
 
 def _check_classes(y: pd.Series, target: str) -> None:
-    lonely = y.value_counts()
-    lonely = lonely[lonely < 2]
-    if len(lonely):
-        listed = _first([repr(c) for c in lonely.index])
-        raise MetamedError(
-            f"class {listed} of {target!r} has only 1 row; every class needs at least 2 "
-            "(remove or merge it)."
-        )
+    _refuse_lonely(y.value_counts(), f"of {target!r} has only 1 row; every class needs at "
+                   "least 2 (remove or merge it).")
 
 
 def _check_distinct_classes(y: pd.Series, duplicates: np.ndarray, target: str) -> None:
     """A class whose rows are all copies of one row cannot be tested on a row it was not
     trained on: with copies kept in one fold, it is absent from the other folds' training."""
-    distinct = pd.Series(duplicates).groupby(y.to_numpy()).nunique()
-    lonely = distinct[distinct < 2]
+    _refuse_lonely(pd.Series(duplicates).groupby(y.to_numpy()).nunique(),
+                   f"of {target!r} has only copies of 1 row; every class needs at least 2 "
+                   "different rows (remove the copies, or merge or remove the class).")
+
+
+def _refuse_lonely(counts: pd.Series, why: str) -> None:
+    """Refuse the classes (the index of ``counts``) counted fewer than 2 times, in one sentence."""
+    lonely = counts[counts < 2]
     if len(lonely):
-        listed = _first([repr(c) for c in lonely.index])
-        raise MetamedError(
-            f"class {listed} of {target!r} has only copies of 1 row; every class needs at least "
-            "2 different rows (remove the copies, or merge or remove the class)."
-        )
+        raise MetamedError(f"class {_first([repr(c) for c in lonely.index])} {why}")
 
 
 def _unusable_numbers_to_missing(features: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
