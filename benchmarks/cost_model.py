@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from metamed.automl.costs import CostModel
-from metamed.automl.estimator import load_metadata
 from metamed.automl.loto import task_halves
+from metamed.automl.procedure import load_metadata
 from metamed.knowledge.metadata import MetaData
 
 

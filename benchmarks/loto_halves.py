@@ -18,8 +18,8 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from metamed.automl.estimator import load_metadata
 from metamed.automl.loto import task_halves
+from metamed.automl.procedure import load_metadata
 from metamed.evaluation.scoring import BASELINES, Scorer
 
 TIE, BIG_LOSS, RESAMPLES = 0.005, 0.02, 2000

@@ -16,8 +16,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from metamed import corpus
-from metamed.automl.estimator import load_metadata
 from metamed.automl.loto import task_halves
+from metamed.automl.procedure import load_metadata
 from metamed.automl.selection import nested_oof
 from metamed.evaluation.metrics import calibration_slope_intercept, class_roc_auc
 from metamed.knowledge.units import prepared_task

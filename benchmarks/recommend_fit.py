@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 
-from metamed.automl.estimator import MetaClassifier, load_metadata
+from metamed.automl.estimator import MetaClassifier
+from metamed.automl.procedure import load_metadata
 from metamed.data.io import load_task
 from metamed.data.task import Task
 from metamed.data.validation import make_task

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from metamed import corpus
-from metamed.automl.estimator import load_metadata
 from metamed.automl.loto import task_halves
 from metamed.automl.policy import WEIGHTINGS, LeaveLRPolicy
+from metamed.automl.procedure import load_metadata
 from metamed.automl.replay import (
     PROPOSALS,
     REFERENCES,

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from metamed.automl.estimator import load_metadata
 from metamed.automl.loto import loto_search, loto_zero_shot, summarize
+from metamed.automl.procedure import load_metadata
 from metamed.knowledge.metadata import MetaData
 from metamed.space import config_hash, named_config
 

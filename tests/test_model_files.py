@@ -22,10 +22,11 @@ import pytest
 import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 
+from metamed.automl.allow_list import derive
 from metamed.automl.estimator import MetaClassifier
 from metamed.automl.persistence import load_model, save_model
 from metamed.automl.state import FittedState
-from metamed.automl.trusted_types import ALLOW_LIST, derive, schema_nodes, trusted_types
+from metamed.automl.trusted_types import ALLOW_LIST, schema_nodes, trusted_types
 from metamed.errors import MetamedError
 from metamed.space import named_config, pipeline_for_task
 from metamed.space.families import families_for
@@ -191,7 +192,7 @@ def test_every_model_family_saves_and_loads_with_the_allow_list(tmp_path, family
 
 
 def test_what_a_config_declares_is_what_its_fitted_model_stores():
-    from metamed.automl.trusted_types import _configs, _fit, _sample_task
+    from metamed.automl.allow_list import _configs, _fit, _sample_task
 
     for task_type, n_classes in (("classification", 2), ("regression", 0)):
         task = _sample_task(n_classes)

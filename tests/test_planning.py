@@ -7,12 +7,8 @@ import numpy as np
 import pytest
 
 from metamed.automl.costs import CostModel
-from metamed.automl.estimator import (
-    MIN_SEARCHED_ROWS,
-    MetaClassifier,
-    affordable_resamples,
-    affordable_rows,
-)
+from metamed.automl.estimator import MetaClassifier
+from metamed.automl.procedure import MIN_SEARCHED_ROWS, affordable_resamples, affordable_rows
 from metamed.automl.search import (
     PLAN_SHARE,
     Candidate,

@@ -6,6 +6,7 @@ need them (``metamed --version`` needs neither).
 """
 
 from metamed.errors import MetamedError
+from metamed.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -17,9 +18,4 @@ _LAZY = {"MetaClassifier": "metamed.automl.estimator", "MetaRegressor": "metamed
          "Provenance": "metamed.data.task", "Task": "metamed.data.task"}
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'metamed' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from metamed.automl.decision import Decision
 from metamed.errors import MetamedError
 from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metadata import MetaData
@@ -74,40 +75,6 @@ class Evidence:
         k = len(self.differences)
         variance = np.var(self.differences, ddof=1) if k > 1 else np.inf
         return float(np.sqrt((1 / k + self.test_share / (1 - self.test_share)) * variance))
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What the policy concluded; ``weight`` is the proposal's share of the final model."""
-
-    probability: float
-    posterior_mean: float
-    posterior_sd: float
-    evidence_mean: float
-    evidence_se: float
-    prior_mean: float
-    prior_sd: float
-    prior_share_won: float
-    prior_strength: float
-    threshold: float
-    weight: float
-    task_type: str = "classification"
-
-    def sentence(self) -> str:
-        """The decision in words, with its numbers."""
-        baseline, unit = (("the tuned ridge", "R²") if self.task_type == "regression"
-                          else ("logistic regression", "AUC"))
-        known = (f"similar known tasks: {self.prior_mean:+.3f}, won on "
-                 f"{self.prior_share_won:.0%}{'' if self.prior_strength else ', not weighed'}")
-        odds = (f"P(real gain over {baseline}) = {self.probability:.2f} (this table: "
-                f"{self.evidence_mean:+.3f} {unit} over the CV folds, SE "
-                f"{self.evidence_se:.3f}; {known})")
-        if self.weight == 0:
-            return (f"{baseline} kept: {odds}, too little to leave it (threshold "
-                    f"{self.threshold:.2f}).")
-        if self.weight == 1:
-            return f"{baseline} left: {odds}."
-        return f"blended with {baseline} at weight {1 - self.weight:.2f}: {odds}."
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from metamed.automl.policy import Decision
+from metamed.automl.decision import Decision
 from metamed.evaluation.intervals import Interval
 from metamed.learners import Recommendation
-from metamed.space.privacy import stored_training_values
 
 #: Fields stored as they are (an estimator, arrays), not inside the JSON document.
 BINARY_FIELDS = ("model", "oof_proba", "oof_target")
@@ -105,6 +104,8 @@ class FittedState:
 
         Read from the fitted model itself, so a loaded model answers for what it holds.
         """
+        from metamed.space.privacy import stored_training_values  # the space: not to predict
+
         return stored_training_values(self.model)
 
     def document(self) -> dict:

@@ -18,30 +18,17 @@ test checks that the stored list is what the space derives today. No
 function, builtin or method is ever on it: each entry must import as a class.
 
 Regenerate after changing the space or upgrading scikit-learn, LightGBM,
-XGBoost, interpret or MAPIE: ``python -m metamed.automl.trusted_types``.
+XGBoost, interpret or MAPIE: ``python -m metamed.automl.allow_list``.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import io
 import json
-import warnings
-import zipfile
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
-
-from metamed.automl.calibration import Recalibrated
-from metamed.automl.conformal import ConformalRegressor
-from metamed.automl.ensemble import WeightedEnsemble, WeightedRegressor
-from metamed.data.validation import make_task
-from metamed.space import SPACE, named_config, pipeline_for_task
-from metamed.space.families import families_for
 
 ALLOW_LIST = Path(__file__).with_name("trusted_types.json")
 
@@ -64,38 +51,8 @@ DATA_TYPES: dict[str, frozenset[str]] = {
 OBJECT_LOADERS = frozenset({"ObjectNode", "TreeNode", "LossNode", "RandomStateNode",
                             "RandomGeneratorNode"})
 #: A loader that returns a class itself (a dtype or container given as a parameter).
-_TYPE_LOADER = "TypeNode"
-_ANY_DATA_TYPE = frozenset().union(*DATA_TYPES.values())
-
-
-def derive() -> list[str]:
-    """Every class in a fitted model of the space that is not plain data, sorted."""
-    import skops.io as sio
-
-    found: set[str] = set()
-    for n_classes in (2, 3):
-        task = _sample_task(n_classes)
-        fitted = [_fit(config, task) for config in _configs("classification")]
-        ensemble = WeightedEnsemble(fitted[:2], np.array([0.5, 0.5]))
-        ensemble.classes_ = fitted[0].classes_
-        recalibrated = Recalibrated(ensemble, 0.1, 0.9)
-        recalibrated.classes_ = ensemble.classes_
-        for model in [*fitted, ensemble, recalibrated]:
-            content = {"model": model, "metadata": "{}", "oof_proba": np.zeros((2, n_classes)),
-                       "oof_target": np.zeros(2, dtype=int)}
-            found.update(_classes_in(sio.dumps(content)))
-    regression = _sample_task(0)
-    blend = WeightedRegressor([pipeline_for_task(named_config(name), regression)
-                               for name in ("ridge_cv", "rf_reg")], np.array([0.5, 0.5]))
-    patients = np.arange(len(regression.y)) // 3  # repeated measures: grouped CV+ refits
-    conformal = [ConformalRegressor(blend).fit(regression.X, regression.target_values, groups=g)
-                 for g in (None, patients)]
-    for model in [*(_fit(c, regression) for c in _configs("regression")), *conformal]:
-        found.update(_classes_in(sio.dumps({"model": model, "metadata": "{}"})))
-    not_classes = sorted(name for name in found if not _is_class(name))
-    if not_classes:
-        raise TypeError(f"a fitted model holds callables, which are never trusted: {not_classes}")
-    return sorted(found)
+TYPE_LOADER = "TypeNode"
+ANY_DATA_TYPE = frozenset().union(*DATA_TYPES.values())
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +65,7 @@ def trusted_types() -> frozenset[str]:
 def loadable_types() -> list[str]:
     """What skops is told to trust: what :func:`refused_types` lets through (the allow-list and
     the data types). skops' own defaults never widen it: each file is checked first."""
-    return sorted(trusted_types() | _ANY_DATA_TYPE)
+    return sorted(trusted_types() | ANY_DATA_TYPE)
 
 
 def refused_types(schema: dict) -> list[str]:
@@ -120,13 +77,13 @@ def refused_types(schema: dict) -> list[str]:
     trusted = trusted_types()
     refused = set()
     for node in schema_nodes(schema):
-        loader, name = _loader(node), type_name(node)
+        loader, name = loader_of(node), type_name(node)
         if (name in DATA_TYPES.get(loader, ())
-                or loader in OBJECT_LOADERS and name in trusted and _is_class(name)
-                or loader == _TYPE_LOADER and (name in _ANY_DATA_TYPE
-                                               or name in trusted and _is_class(name))):
+                or loader in OBJECT_LOADERS and name in trusted and is_class(name)
+                or loader == TYPE_LOADER and (name in ANY_DATA_TYPE
+                                               or name in trusted and is_class(name))):
             continue
-        known = name in trusted | _ANY_DATA_TYPE
+        known = name in trusted | ANY_DATA_TYPE
         refused.add(f"{name} rebuilt by {loader}" if known else name)
     return sorted(refused)
 
@@ -154,72 +111,16 @@ def type_name(node: dict) -> str:
     return ".".join(part if isinstance(part, str) else "?" for part in parts)
 
 
-def _loader(node: dict) -> str:
+def loader_of(node: dict) -> str:
     loader = node["__loader__"]
     return loader if isinstance(loader, str) else "?"
 
 
-def _classes_in(archive: bytes) -> set[str]:
-    """The classes a saved archive rebuilds (object and type nodes not of a data type)."""
-    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
-        schema = json.loads(opened.read("schema.json"))
-    found = set()
-    for node in schema_nodes(schema):
-        loader, name = node["__loader__"], type_name(node)
-        if loader in OBJECT_LOADERS or loader == _TYPE_LOADER and name not in _ANY_DATA_TYPE:
-            found.add(name)
-        elif loader != _TYPE_LOADER and name not in DATA_TYPES.get(loader, ()):
-            raise TypeError(f"a fitted model holds {name} rebuilt by the skops loader {loader}, "
-                            "which DATA_TYPES and OBJECT_LOADERS do not allow; add it only if "
-                            "it rebuilds plain data or an allow-listed class")
-    return found
-
-
-def _configs(task_type: str) -> list[dict]:
-    """Each family at its defaults (k-NN with both metrics), and the baseline behind each
-    variant of each preprocessing step (logistic regression, or the tuned ridge)."""
-    configs = [named_config(family) for family in families_for(task_type)]
-    # k-NN's other metric (p=1) is stored as another class (ManhattanDistance64)
-    configs += [{**config, "model": {**config["model"], "p": 1}}
-                for config in configs if config["model"].get("p") == 2]
-    baseline = "ridge_cv" if task_type == "regression" else "logreg"
-    for step in ("impute", "encode", "scale", "select"):
-        section = SPACE[step]
-        configs += [{step: {section.selector: variant}, "model": baseline}
-                    for variant in section.variants]
-    return configs
-
-
-def _sample_task(n_classes: int):
-    """60 rows: two numeric columns and one categorical, each with missing values.
-
-    ``n_classes`` = 0 makes the label a number (a regression).
-    """
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
-                          "c": rng.choice(["x", "y", "z"], 60)})
-    frame.loc[::7, "a"], frame.loc[::9, "c"] = np.nan, None
-    frame["label"] = np.arange(60) % n_classes if n_classes else rng.normal(size=60)
-    return make_task(frame, "label", name="trusted-types")
-
-
-def _fit(config: dict, task):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pipeline_for_task(config, task).fit(task.X, task.target_values)
-
-
 @cache
-def _is_class(name: str) -> bool:
+def is_class(name: str) -> bool:
     """Whether ``module.Name`` imports as a class (never a function, builtin or method)."""
     module, _, attribute = name.rpartition(".")
     try:
         return inspect.isclass(getattr(importlib.import_module(module), attribute))
     except (ImportError, AttributeError, ValueError):
         return False
-
-
-if __name__ == "__main__":
-    derived = derive()
-    ALLOW_LIST.write_text(json.dumps(derived, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(derived)} types written to {ALLOW_LIST}")

@@ -55,9 +55,9 @@ def loto(
                        "its regression tasks (against the tuned ridge).")] = "classification",
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
-    from metamed.automl.estimator import load_metadata
     from metamed.automl.loto import loto_zero_shot, size_order, summarize
     from metamed.automl.policy import DEFAULT_POLICIES
+    from metamed.automl.procedure import load_metadata
     from metamed.evaluation.scoring import BASELINES
     from metamed.learners import N_CANDIDATES
 

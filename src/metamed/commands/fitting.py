@@ -176,7 +176,7 @@ def recommend(
     sheet: Sheet = None,
 ) -> None:
     """Zero-shot: rank pipelines for this table from the knowledge base, without fitting."""
-    from metamed.automl.estimator import fitted_learner, load_metadata
+    from metamed.automl.procedure import fitted_learner, load_metadata
     from metamed.data.io import load_task
     from metamed.learners import DEFAULT_LEARNER
     from metamed.report.terminal import print_recommendations

@@ -9,7 +9,6 @@ clinician or reviewer can read.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -18,29 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from metamed.data.task import Task
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import compute_metafeatures
-
-#: Recommendations a search evaluates unless told otherwise (and a portfolio's default size).
-N_CANDIDATES = 8
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One recommended pipeline config.
-
-    Attributes
-    ----------
-    config : dict
-    config_hash : str
-    expected_score : float
-        The learner's estimate of the config's ROC AUC (R² for a regression) on the new task.
-    rationale : str
-        Why it is recommended, in words.
-    """
-
-    config: dict
-    config_hash: str
-    expected_score: float
-    rationale: str
+from metamed.learners.recommendation import Recommendation
 
 
 class MetaLearner(BaseEstimator, abc.ABC):

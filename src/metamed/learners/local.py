@@ -17,8 +17,9 @@ import numpy as np
 
 from metamed.errors import MetamedError
 from metamed.knowledge.metadata import MetaData
-from metamed.learners.base import N_CANDIDATES, MetaLearner, Recommendation
+from metamed.learners.base import MetaLearner, Recommendation
 from metamed.learners.greedy import greedy_cover
+from metamed.learners.recommendation import N_CANDIDATES
 from metamed.learners.similarity import TaskSpace, config_ranks, neighbour_rationale
 
 #: Neighbourhood sizes tried when ``k`` is learned.

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -33,7 +32,6 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier
-from xgboost import XGBClassifier, XGBRegressor
 
 from metamed.data.task import TaskType
 from metamed.space.models import (
@@ -156,18 +154,29 @@ def _hgb(cls: type, wrap: type) -> Builder:
     return lambda p, seed: wrap(cls(**p, early_stopping=False, random_state=seed))
 
 
-def _lgbm(cls: type) -> Builder:
-    # Row subsampling in LightGBM only happens when subsample_freq > 0.
-    return lambda p, seed: cls(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
-                               random_state=seed, verbose=-1)
+# LightGBM and XGBoost are imported when a pipeline is built, not with the space:
+# loading a saved model and predicting never needs them unless the model holds one.
+
+
+def _lgbm(name: str) -> Builder:
+    def build(p: Params, seed: int) -> BaseEstimator:
+        import lightgbm
+
+        # Row subsampling in LightGBM only happens when subsample_freq > 0.
+        return getattr(lightgbm, name)(**p, subsample_freq=int(p["subsample"] < 1), n_jobs=1,
+                                       random_state=seed, verbose=-1)
+    return build
 
 
 def _xgb(p: Params, seed: int) -> BaseEstimator:
-    return EncodedLabels(_xgb_reg(p, seed, XGBClassifier))
+    return EncodedLabels(_xgb_reg(p, seed, "XGBClassifier"))
 
 
-def _xgb_reg(p: Params, seed: int, cls: type = XGBRegressor) -> BaseEstimator:
-    return cls(**p, tree_method="hist", n_jobs=1, random_state=seed, verbosity=0)
+def _xgb_reg(p: Params, seed: int, name: str = "XGBRegressor") -> BaseEstimator:
+    import xgboost
+
+    return getattr(xgboost, name)(**p, tree_method="hist", n_jobs=1, random_state=seed,
+                                  verbosity=0)
 
 
 def _seeded(cls: type) -> Builder:
@@ -260,7 +269,7 @@ _FAMILIES = (
     Family("hgb", {**_HGB, "class_weight": _CLASS_WEIGHT},
            _hgb(HistGradientBoostingClassifier, SingleThreaded), _BOOSTING_LABELS["hgb"],
            encodings=TREE_ENCODINGS),
-    Family("lgbm", {**_LGBM, "class_weight": _CLASS_WEIGHT}, _lgbm(LGBMClassifier),
+    Family("lgbm", {**_LGBM, "class_weight": _CLASS_WEIGHT}, _lgbm("LGBMClassifier"),
            _BOOSTING_LABELS["lgbm"], encodings=TREE_ENCODINGS),
     Family("xgb", _XGB, _xgb, _BOOSTING_LABELS["xgb"], encodings=TREE_ENCODINGS),
     Family("mlp", _MLP, _seeded(SizedMLP), _MLP_LABEL, SCALED),
@@ -325,7 +334,7 @@ _REGRESSION_FAMILIES = (
            task_type=_REGRESSION),
     Family("hgb_reg", _HGB, _hgb(HistGradientBoostingRegressor, SingleThreadedRegressor),
            _BOOSTING_LABELS["hgb"], encodings=TREE_ENCODINGS, task_type=_REGRESSION),
-    Family("lgbm_reg", _LGBM, _lgbm(LGBMRegressor), _BOOSTING_LABELS["lgbm"],
+    Family("lgbm_reg", _LGBM, _lgbm("LGBMRegressor"), _BOOSTING_LABELS["lgbm"],
            encodings=TREE_ENCODINGS, task_type=_REGRESSION),
     Family("xgb_reg", _XGB, _xgb_reg, _BOOSTING_LABELS["xgb"], encodings=TREE_ENCODINGS,
            task_type=_REGRESSION),

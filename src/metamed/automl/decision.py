@@ -1,0 +1,43 @@
+"""What the leave-the-baseline policy concluded (:mod:`metamed.automl.policy`).
+
+Its own module because every model file holds one: loading a model reads
+this record without importing the policy's knowledge-base machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy concluded; ``weight`` is the proposal's share of the final model."""
+
+    probability: float
+    posterior_mean: float
+    posterior_sd: float
+    evidence_mean: float
+    evidence_se: float
+    prior_mean: float
+    prior_sd: float
+    prior_share_won: float
+    prior_strength: float
+    threshold: float
+    weight: float
+    task_type: str = "classification"
+
+    def sentence(self) -> str:
+        """The decision in words, with its numbers."""
+        baseline, unit = (("the tuned ridge", "R²") if self.task_type == "regression"
+                          else ("logistic regression", "AUC"))
+        known = (f"similar known tasks: {self.prior_mean:+.3f}, won on "
+                 f"{self.prior_share_won:.0%}{'' if self.prior_strength else ', not weighed'}")
+        odds = (f"P(real gain over {baseline}) = {self.probability:.2f} (this table: "
+                f"{self.evidence_mean:+.3f} {unit} over the CV folds, SE "
+                f"{self.evidence_se:.3f}; {known})")
+        if self.weight == 0:
+            return (f"{baseline} kept: {odds}, too little to leave it (threshold "
+                    f"{self.threshold:.2f}).")
+        if self.weight == 1:
+            return f"{baseline} left: {odds}."
+        return f"blended with {baseline} at weight {1 - self.weight:.2f}: {odds}."
