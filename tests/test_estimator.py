@@ -102,15 +102,27 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
         load_model(bogus)
 
 
-def test_search_stops_at_its_budget_but_the_baseline_always_finishes_its_folds(synthetic):
+def test_search_stops_at_its_budget_and_needs_no_baseline_folds_when_nothing_competes(synthetic):
     task = synthetic("budget", n=120, p=3, signal=2, seed=11)
     pool = candidate_pool([(named_config("rf"), "test"), (named_config("knn"), "test")])
     result = successive_halving(task, pool, budget=0.0)
     folds = {c.config["model"]["name"]: len(c.fold_scores) for c in result.candidates}
-    assert folds == {"rf": 0, "knn": 0, "logreg": 5}
-    assert [c.reference for c in result.complete] == [True]
+    assert folds == {"rf": 0, "knn": 0, "logreg": 0}
     full = successive_halving(task, candidate_pool([]), budget=60)
     assert [len(c.fold_scores) for c in full.candidates] == [5]
+
+
+def test_the_baseline_gets_every_fold_a_competitor_finished_whatever_the_budget(synthetic):
+    task = synthetic("catch-up", n=120, p=3, signal=2, seed=11)
+    pool = candidate_pool([(named_config("tree"), "test")])
+    baseline = next(c for c in pool if c.reference)
+    baseline.seconds = [1000.0]  # as if one of its folds had taken 1000 s: over any budget
+    next(c for c in pool if not c.reference).seconds = [0.001]
+    result = successive_halving(task, pool, budget=60)
+    folds = {c.config["model"]["name"]: len(c.fold_scores) for c in result.candidates}
+    # The tree finished the first rung's 2 folds (and was then cut): so did the baseline,
+    # which the budget would have stopped; the decision rule can compare them fold by fold.
+    assert folds == {"tree": 2, "logreg": 2}
 
 
 def test_search_starts_no_fit_it_expects_to_overrun_the_budget(synthetic):
@@ -119,7 +131,7 @@ def test_search_starts_no_fit_it_expects_to_overrun_the_budget(synthetic):
     pool[0].seconds = [100.0]  # as if one fold had taken 100 s
     result = successive_halving(task, pool, budget=60)
     folds = {c.config["model"]["name"]: len(c.fold_scores) for c in result.candidates}
-    assert folds == {"rf": 0, "logreg": 5}  # the baseline is never stopped by the budget
+    assert folds == {"rf": 0, "logreg": 0}  # the baseline's guess is rf's: 100 s, too
     pool = candidate_pool([(named_config("rf"), "test")])
     pool[0].seconds = [1.0]
     counts = [len(c.fold_scores) for c in successive_halving(task, pool, budget=60).candidates]
@@ -152,7 +164,7 @@ def test_with_no_time_to_search_the_logistic_regression_is_chosen(tiny_kb, synth
     model = _model(tiny_kb, outer_splits=0, time_budget=0.0).fit(task.X, task.y)
     assert model.ensemble_ == [("logreg_l2-C1-std", 1.0)]
     assert model.predict(task.X).shape == (90,)
-    assert model.leaderboard_["folds"].tolist() == [5]  # the baseline still ran every fold
+    assert model.leaderboard_["folds"].tolist() == [0]  # nothing competed: LR needs no evidence
     assert "pipelines were left out before the search" in " ".join(model.notes_)
     roomy = _model(tiny_kb, outer_splits=0, time_budget=60).fit(task.X, task.y)
     assert not any("time budget" in note for note in roomy.notes_)

@@ -87,6 +87,8 @@ def test_a_resumed_search_keeps_only_tasks_that_have_every_learner(tmp_path):
 
 def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_kb, tiny_kb_task):
     from metamed.automl.selection import nested_oof, refit_oof
+    from metamed.evaluation.intervals import paired_intervals
+    from metamed.evaluation.scoring import Scorer
     from metamed.learners import make_learner
     from metamed.space import named_config
 
@@ -95,6 +97,12 @@ def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_k
     searched = nested_oof(task, make_learner("logreg").fit(metadata), 30, outer_splits=3,
                           n_candidates=1, ensemble=False)
     np.testing.assert_allclose(refit_oof(task, named_config("logreg"), 3, 0), searched.raw)
+    # LR alone in every fold: the procedure's own predictions are the baseline's, so the
+    # verdict needs no refit (and the paired difference is exactly zero, without resampling).
+    assert searched.baseline_only
+    np.testing.assert_array_equal(searched.proba, searched.raw)
+    zero = paired_intervals(task.codes, searched.proba, searched.proba, Scorer.for_task(task))
+    assert {(i.low, i.high) for i in zero.values() if not np.isnan(i.estimate)} == {(0.0, 0.0)}
     (rows,) = loto_search(metadata, ["oracle"], tiny_kb_task, budget=4, task_ids=["task1"])
     assert rows[0]["learner"] == "oracle" and 0.5 <= rows[0]["roc_auc"] <= 1
 

@@ -175,8 +175,9 @@ def _honest(estimator, task: Task, learner, clock: WorkClock, options: dict) -> 
                         outer_splits=outer, plan_budget=budget * HONEST_SHARE, **options)
     say: Progress = options["progress"]
     say(f"intervals and the comparison with {BASELINE_NAMES[task.task_type]}")
-    baseline = refit_oof(task, named_config(BASELINES[task.task_type]), outer, seed)
     oof = nested.proba
+    baseline = (oof if nested.baseline_only
+                else refit_oof(task, named_config(BASELINES[task.task_type]), outer, seed))
     slope_before = None
     if positive is not None:
         slope_before = calibration_slope_intercept(target == positive, nested.raw[:, positive])[0]

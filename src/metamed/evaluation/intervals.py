@@ -129,6 +129,9 @@ def paired_intervals(
 
     everyone = np.arange(len(target))
     estimates = statistic(0, everyone)
+    if np.array_equal(proba, baseline):  # every resample's difference is this one: no spread
+        return {name: Interval(float(e), float(e), float(e))
+                for name, e in zip(scorer.names, estimates, strict=True)}
     n_boot = resamples(len(target), proba.shape[1], n_boot)
     return _percentile_intervals(statistic, estimates, len(target), groups, n_boot, level, seed,
                                  scorer.names)

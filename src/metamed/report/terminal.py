@@ -123,7 +123,8 @@ def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
     for name in ("rank", "pipeline", label, "folds"):
         table.add_column(name, justify="right" if name != "pipeline" else "left")
     for row in leaderboard.to_dict(orient="records"):
-        score = "failed" if row["error"] else f"{row[column]:.3f}"
+        score = ("failed" if row["error"] else "not run" if not row["folds"]
+                 else f"{row[column]:.3f}")
         table.add_row(str(row["rank"]), row["pipeline"], score, str(row["folds"]))
     console.print(table)
     if decision:
