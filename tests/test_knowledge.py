@@ -310,3 +310,101 @@ def test_an_unwritable_cache_or_a_missing_archive_is_one_sentence(tmp_path, monk
     monkeypatch.setenv("METAMED_CACHE", str(blocker / "cache"))  # a folder inside a file
     with pytest.raises(MetamedError, match="set METAMED_CACHE to a writable folder"):
         unpacked(archive)
+
+
+def _forget_space_version(url):
+    """Make a KB look as one written before the search-space version was recorded."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM info WHERE key = 'space_version'"))
+    engine.dispose()
+
+
+def test_a_kb_records_the_search_space_version_it_was_built_with(storage):
+    from metamed.space import SPACE_VERSION
+
+    build(storage, [_task("one")], [named_config("logreg")])
+    assert storage.info()["space_version"] == SPACE_VERSION
+    assert MetaData.from_storage(storage).task_ids == ["one"]
+
+
+def test_a_kb_of_another_search_space_is_refused_when_read_and_when_written(storage):
+    from metamed.space import SPACE_VERSION
+
+    build(storage, [_task("one")], [named_config("logreg")])
+    storage.set_info("space_version", "0123456789ab")
+    expected = (rf"built with search-space version 0123456789ab, this metamed's is "
+                rf"{SPACE_VERSION}; build a new one with `metamed kb build --db NEW_FILE`, "
+                r"or use the metamed version it was built with\.$")
+    with pytest.raises(MetamedError, match=expected) as reading:
+        MetaData.from_storage(storage)
+    with pytest.raises(MetamedError, match=expected) as writing:
+        open_storage(storage.url)
+    for error in (reading, writing):
+        assert str(error.value).count(". ") == 0  # one sentence
+    assert len(open_storage(storage.url, read_only=True).tasks()) == 1  # still inspectable
+
+
+def test_a_kb_without_a_recorded_space_version_is_accepted_while_its_hashes_hold(storage):
+    from metamed.space import SPACE_VERSION
+
+    build(storage, [_task("one")], [named_config("logreg"), named_config("rf")])
+    _forget_space_version(storage.url)
+    assert "space_version" not in storage.info()
+    assert MetaData.from_storage(storage).task_ids == ["one"]  # legacy, hashes reproduced
+    assert open_storage(storage.url).info()["space_version"] == SPACE_VERSION  # recorded now
+
+
+def test_a_kb_without_a_space_version_whose_configs_hash_otherwise_is_refused(storage):
+    import sqlalchemy as sa
+
+    build(storage, [_task("one")], [named_config("logreg")])
+    _forget_space_version(storage.url)
+    digest = config_hash(named_config("logreg"))
+    engine = sa.create_engine(storage.url)
+    with engine.begin() as connection:  # the config no longer gives its stored hash
+        connection.execute(sa.text("UPDATE configs SET config = REPLACE(config, '\"C\": 1.0', "
+                                   "'\"C\": 2.0')"))
+    engine.dispose()
+    expected = (rf"records no search-space version and its config {digest} hashes "
+                r"differently in this metamed's search space .*; build a new one")
+    with pytest.raises(MetamedError, match=expected):
+        MetaData.from_storage(storage)
+    with pytest.raises(MetamedError, match=expected):
+        open_storage(storage.url)
+    assert "space_version" not in storage.info()  # a refused KB is not stamped
+
+
+def test_the_shipped_kb_is_of_this_search_space():
+    from metamed.knowledge.storage import check_space
+
+    shipped = open_storage()
+    check_space(shipped)  # no recorded version: every stored config must hash the same
+    assert len(shipped.configs()) > 100
+
+
+def test_the_space_version_changes_with_any_default_and_is_the_same_in_every_process():
+    import dataclasses
+    import subprocess
+    import sys
+
+    from metamed.space.params import Float
+    from metamed.space.schema import SPACE, SPACE_VERSION, space_version
+
+    assert space_version(SPACE) == SPACE_VERSION
+    model = SPACE["model"]
+    logreg = {**model.variants["logreg"], "C": dataclasses.replace(model.variants["logreg"]["C"],
+                                                                    default=2.0)}
+    changed = dataclasses.replace(model, variants={**model.variants, "logreg": logreg})
+    assert space_version({**SPACE, "model": changed}) != SPACE_VERSION
+    scale = dataclasses.replace(SPACE["scale"], default="robust")
+    assert space_version({**SPACE, "scale": scale}) != SPACE_VERSION
+    extra = dataclasses.replace(SPACE["scale"], common={"clip": Float(0.0, 1.0, 0.5)})
+    assert space_version({**SPACE, "scale": extra}) != SPACE_VERSION  # a new parameter
+    code = "from metamed.space import SPACE_VERSION; print(SPACE_VERSION)"
+    for seed in ("1", "2"):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.stdout.strip() == SPACE_VERSION

@@ -15,7 +15,7 @@ import numpy as np
 
 from metamed.errors import MetamedError
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES, METAFEATURES_VERSION
-from metamed.knowledge.storage import BaseStorage
+from metamed.knowledge.storage import BaseStorage, check_space
 from metamed.knowledge.summary import performance_matrix
 from metamed.space.families import task_type_of
 
@@ -96,9 +96,11 @@ class MetaData:
         Raises
         ------
         MetamedError
-            When the storage's meta-features are not the ones this metamed computes.
+            When the storage's meta-features are not the ones this metamed computes, or
+            its configs were hashed under another search space.
         """
         check_metafeatures(storage.info())
+        check_space(storage)
         configs = {h: c for h, c in storage.configs().items() if task_type_of(c) == task_type}
         rows, tasks = storage.evaluations(), storage.tasks()
         rows = rows[rows["config_hash"].isin(list(configs))]

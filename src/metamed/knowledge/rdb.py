@@ -19,8 +19,14 @@ from sqlalchemy.engine import Engine
 
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation.scoring import ALL_METRIC_NAMES
-from metamed.knowledge.storage import SCHEMA_VERSION, BaseStorage, EvaluationRecord, TaskRecord
-from metamed.space import config_hash, config_name
+from metamed.knowledge.storage import (
+    SCHEMA_VERSION,
+    BaseStorage,
+    EvaluationRecord,
+    TaskRecord,
+    check_space,
+)
+from metamed.space import SPACE_VERSION, config_hash, config_name
 
 _metadata = sa.MetaData()
 
@@ -98,6 +104,8 @@ class RDBStorage(BaseStorage):
         if not read_only:
             _create_schema(self._engine)
         self._check_version()
+        if not read_only:
+            self._check_space()
 
     def _check_version(self) -> None:
         """Refuse a later layout; an earlier one is read as it is, or upgraded if writable.
@@ -123,6 +131,17 @@ class RDBStorage(BaseStorage):
         with self._engine.connect() as connection:
             self._evaluation_columns = {c["name"] for c in
                                         sa.inspect(connection).get_columns("evaluations")}
+
+    def _check_space(self) -> None:
+        """Refuse to write into a KB of another search space; record this one's where none is.
+
+        A KB without a recorded version (new, or written before versions were
+        recorded) gets the current one once :func:`check_space` has accepted it.
+        """
+        shown = self._engine.url.render_as_string(hide_password=True)
+        check_space(self, f"the knowledge base {shown}")
+        with self._engine.begin() as connection:
+            _insert_ignore(connection, _info, [{"key": "space_version", "value": SPACE_VERSION}])
 
     def _stored_version(self, connection: sa.Connection) -> str:
         """The recorded schema version; a database without one is not a knowledge base."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from metamed.errors import MetamedError
+
 #: Version of the table layout; a storage refuses a file of a later version.
 #: Version 2 added the ``predictions`` table; version 3 the regression metrics (R², RMSE,
 #: MAE). An older file reads as one without them, and is upgraded when opened writable.
@@ -78,6 +80,10 @@ class BaseStorage(abc.ABC):
       database) may write at once; uniqueness is enforced by the database,
       not by the writers.
     * **Reads are snapshots** of committed rows, returned as DataFrames.
+    * **One search space.** Configs are stored under hashes that depend on
+      the search space, so a storage opened for writing records the space's
+      version in its ``info`` (``space_version``) and refuses, with
+      :func:`check_space`, a KB recorded under another.
     """
 
     @abc.abstractmethod
@@ -123,3 +129,49 @@ class BaseStorage(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections or files; the storage is not used afterwards."""
+
+
+def check_space(storage: BaseStorage, name: str = "this knowledge base") -> None:
+    """Refuse a KB whose config hashes were computed under another search space.
+
+    The KB's recorded ``space_version`` must be :data:`metamed.space.SPACE_VERSION`.
+    A KB written before versions were recorded is accepted when the current
+    space reproduces every stored config's hash (a few milliseconds for the
+    shipped KB's 195 configs). Otherwise a stored hash would silently never
+    match a config of this metamed, and the KB would recommend nothing, or
+    the wrong thing.
+
+    Raises
+    ------
+    MetamedError
+        In one sentence: which versions, and what to do.
+    """
+    from metamed.space import SPACE_VERSION
+
+    stored = storage.info().get("space_version")
+    if stored == SPACE_VERSION:
+        return
+    if stored is None:
+        changed = _config_hashed_otherwise(storage.configs())
+        if changed is None:
+            return
+        found = (f"records no search-space version and its config {changed} hashes "
+                 f"differently in this metamed's search space (version {SPACE_VERSION})")
+    else:
+        found = (f"was built with search-space version {stored}, this metamed's is "
+                 f"{SPACE_VERSION}")
+    raise MetamedError(f"{name} {found}; build a new one with `metamed kb build --db NEW_FILE`, "
+                       "or use the metamed version it was built with.")
+
+
+def _config_hashed_otherwise(configs: dict[str, dict]) -> str | None:
+    """The first stored hash the current space does not reproduce from its config, if any."""
+    from metamed.space import config_hash
+
+    for digest, config in configs.items():
+        try:
+            if config_hash(config) != digest:
+                return digest
+        except MetamedError:  # a step, variant or parameter the space no longer has
+            return digest
+    return None

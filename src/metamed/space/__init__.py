@@ -28,11 +28,12 @@ from metamed.space.portfolio import (
     named_config,
     sample_config,
 )
-from metamed.space.schema import FAMILIES, SPACE
+from metamed.space.schema import FAMILIES, SPACE, SPACE_VERSION
 
 __all__ = [
     "FAMILIES",
     "SPACE",
+    "SPACE_VERSION",
     "Config",
     "build_pipeline",
     "canonical_config",

@@ -97,11 +97,6 @@ def regression_portfolio(size: int = REGRESSION_PORTFOLIO_SIZE, seed: int = 0) -
     return _sampled(families_for("regression"), size, seed)
 
 
-def portfolio_for(task_type: str) -> list[Config]:
-    """The default portfolio of one kind of task."""
-    return regression_portfolio() if task_type == "regression" else default_portfolio()
-
-
 def _sampled(base: list[str], size: int, seed: int) -> list[Config]:
     """Each family of ``base`` at its defaults, then samples of them in turn, up to ``size``."""
     if size < len(base):

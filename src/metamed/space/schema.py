@@ -11,9 +11,18 @@ Ranges are the sampling ranges of the default portfolio: wide enough to
 matter, narrow enough that no sample is absurd on a 40-row table or slow on a
 20,000-row one. The ``model`` step's variants are the model families'
 records (:mod:`metamed.space.families`).
+
+:data:`SPACE_VERSION` is a digest of this definition. A config's hash
+depends on the steps, variants, parameters and defaults, so the knowledge
+base records the version its hashes were computed under and refuses another.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
 
 from metamed.space.families import MODEL_FAMILIES
 from metamed.space.params import Choice, Domain, Float, Int, Section
@@ -64,3 +73,31 @@ SPACE: dict[str, Section] = {
 
 #: Model family names, in portfolio order (the records are in :mod:`metamed.space.families`).
 FAMILIES: tuple[str, ...] = tuple(MODEL_FAMILIES)
+
+
+def space_version(space: Mapping[str, Section]) -> str:
+    """A 12-hex-digit digest of a space's definition: steps, selectors, variants, parameters
+    with their kind, range, default and condition.
+
+    Any change to them changes it, so nobody has to remember to bump a number.
+    It is computed from a canonical JSON text, not Python's ``hash()``, so it
+    is the same in every process and Python version.
+    """
+    definition = {
+        step: {"selector": section.selector, "default": section.default,
+               "common": _domains(section.common),
+               "variants": {name: _domains(params) for name, params in section.variants.items()}}
+        for step, section in space.items()
+    }
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _domains(params: Mapping[str, Domain]) -> dict[str, dict]:
+    return {key: {"kind": type(domain).__name__,
+                  **{f.name: getattr(domain, f.name) for f in dataclasses.fields(domain)}}
+            for key, domain in params.items()}
+
+
+#: The version of :data:`SPACE` that stored config hashes are computed under.
+SPACE_VERSION: str = space_version(SPACE)
