@@ -38,7 +38,7 @@ def _only(metadata: MetaData, task_ids: list[str]) -> MetaData:
 
 
 def main() -> None:
-    metadata = load_metadata(None)
+    metadata = load_metadata(None, "classification")
     first, second = task_halves(metadata)
     errors = np.r_[held_out_errors(metadata, first, second),
                    held_out_errors(metadata, second, first)]

@@ -20,7 +20,8 @@ import pandas as pd
 
 from metamed.automl.loto import task_halves
 from metamed.automl.procedure import load_metadata
-from metamed.evaluation.scoring import BASELINES, Scorer
+from metamed.evaluation.scoring import Scorer
+from metamed.kinds import KINDS
 
 TIE, BIG_LOSS, RESAMPLES = 0.005, 0.02, 2000
 
@@ -52,12 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rows")
     parser.add_argument("--kb", default=None, help="the KB the run held tasks out of")
-    parser.add_argument("--task", choices=list(BASELINES), default="classification")
+    parser.add_argument("--task", choices=list(KINDS), default="classification")
     parser.add_argument("--learner", default="local")
     parser.add_argument("--baseline", default=None, help="default: the task type's baseline")
     args = parser.parse_args()
     rows = pd.read_csv(args.rows)
-    baseline = args.baseline or BASELINES[args.task]
+    baseline = args.baseline or KINDS[args.task].baseline
     metric = Scorer(args.task).primary
     development, test = task_halves(load_metadata(args.kb, args.task))
     table = pd.DataFrame({

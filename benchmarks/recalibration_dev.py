@@ -26,18 +26,18 @@ from metamed.learners import make_learner
 
 def before_and_after(task_id: str) -> dict:
     """Honest ROC AUC and calibration slope of one held-out task, before and after."""
-    metadata = load_metadata(None)
+    metadata = load_metadata(None, "classification")
     task = prepared_task(corpus.load_task, task_id)
     learner = make_learner("local").fit(metadata.without(task_id))
     nested = nested_oof(task, learner, 60, outer_splits=3)
     row = {"task": task_id, "folds": nested.recalibrated_folds,
            "auc_before": class_roc_auc(task.codes, nested.raw),
-           "auc_after": class_roc_auc(task.codes, nested.proba)}
+           "auc_after": class_roc_auc(task.codes, nested.predictions)}
     if task.positive_index is not None:
         positive = task.positive_index
         hits = task.codes == positive
         row["slope_before"] = calibration_slope_intercept(hits, nested.raw[:, positive])[0]
-        row["slope_after"] = calibration_slope_intercept(hits, nested.proba[:, positive])[0]
+        row["slope_after"] = calibration_slope_intercept(hits, nested.predictions[:, positive])[0]
     return row
 
 
@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=66)
     args = parser.parse_args()
-    development, _ = task_halves(load_metadata(None))
+    development, _ = task_halves(load_metadata(None, "classification"))
     rows = pd.DataFrame(Parallel(n_jobs=2)(delayed(before_and_after)(t)
                                            for t in development[: args.tasks]))
     change = (rows["auc_after"] - rows["auc_before"]).mean()

@@ -33,11 +33,11 @@ def wide_task(seed: int = 0) -> Task:
 
 def recommend_seconds(kb: str | None) -> pd.DataFrame:
     task = wide_task()
-    load_metadata(kb)  # reading the KB file once is the same for every learner
+    load_metadata(kb, "classification")  # reading the KB file once is the same for every learner
     rows = []
     for name in ("nearest", "local", "ranker", "greedy"):
         started = time.perf_counter()
-        make_learner(name).fit(load_metadata(kb)).recommend(task, 8)
+        make_learner(name).fit(load_metadata(kb, "classification")).recommend(task, 8)
         rows.append({"learner": name, "fit_and_recommend_s": round(time.perf_counter() - started,
                                                                      2)})
     return pd.DataFrame(rows)

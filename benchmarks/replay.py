@@ -47,7 +47,8 @@ from metamed.automl.replay import (
     summarize_replay,
 )
 from metamed.evaluation import plan_cv
-from metamed.evaluation.scoring import BASELINES, Scorer
+from metamed.evaluation.scoring import Scorer
+from metamed.kinds import KINDS
 from metamed.knowledge import open_storage
 from metamed.knowledge.predictions import oof_predictions
 from metamed.knowledge.units import prepared_task
@@ -80,7 +81,7 @@ def load_replay_task(storage, metadata, task_id: str) -> ReplayTask | None:
     """The task's candidates' stored predictions, or None when some are missing."""
     task = prepared_task(corpus.load_task, task_id)
     stored = oof_predictions(storage.predictions(task_id), task, n_splits=5, seed=0)
-    baseline = config_hash(named_config(BASELINES[task.task_type]))
+    baseline = config_hash(named_config(task.kind.baseline))
     wanted, single = candidate_configs(metadata, task_id, baseline)
     if not set(wanted) <= set(stored):
         return None
@@ -96,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None, help="a KB with 5-fold predictions "
                         "(default: the shipped one)")
-    parser.add_argument("--task", choices=list(BASELINES), default="classification")
+    parser.add_argument("--task", choices=list(KINDS), default="classification")
     parser.add_argument("--halves", type=int, default=20)
     parser.add_argument("--out", default="artifacts/replay_rows.csv")
     parser.add_argument("--markdown", action="store_true")

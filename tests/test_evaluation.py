@@ -40,9 +40,9 @@ def test_every_metric_has_an_interval_around_its_estimate():
 
 def test_out_of_fold_probabilities_cover_every_row_of_every_repeat():
     result = evaluate(_task(), _model(), n_repeats=2, n_boot=50)
-    assert result.oof_proba.shape == (2, 120, 2)
-    assert not np.isnan(result.oof_proba).any()
-    np.testing.assert_allclose(result.oof_proba.sum(axis=2), 1.0)
+    assert result.oof_predictions.shape == (2, 120, 2)
+    assert not np.isnan(result.oof_predictions).any()
+    np.testing.assert_allclose(result.oof_predictions.sum(axis=2), 1.0)
 
 
 def test_uninformative_model_scores_chance():
@@ -87,8 +87,8 @@ def test_a_crashing_pipeline_is_one_clear_error():
 def test_a_class_missing_from_a_training_fold_gets_zero_probability():
     frame = pd.DataFrame({"x": np.arange(40.0), "y": ["a"] * 20 + ["b"] * 18 + ["c"] * 2})
     result = evaluate(make_task(frame, "y"), _model(), n_boot=50)
-    assert result.oof_proba.shape[2] == 3
-    np.testing.assert_allclose(result.oof_proba.sum(axis=2), 1.0)
+    assert result.oof_predictions.shape[2] == 3
+    np.testing.assert_allclose(result.oof_predictions.sum(axis=2), 1.0)
 
 
 def test_a_large_table_bootstraps_smaller_resamples_rescaled_to_the_same_width(monkeypatch):
@@ -98,9 +98,10 @@ def test_a_large_table_bootstraps_smaller_resamples_rescaled_to_the_same_width(m
     codes = rng.integers(0, 2, 30_000)
     p = np.clip(0.3 + 0.4 * codes + rng.normal(0, 0.2, codes.size), 0.01, 0.99)
     proba = np.stack([1 - p, p], axis=1)[None]
-    full = intervals.bootstrap_intervals(codes, proba, Scorer(positive=1), n_boot=300)
+    scorer = Scorer("classification", positive=1)
+    full = intervals.bootstrap_intervals(codes, proba, scorer, n_boot=300)
     monkeypatch.setattr(intervals, "MAX_RESAMPLED", 3_000)
-    small = intervals.bootstrap_intervals(codes, proba, Scorer(positive=1), n_boot=300)
+    small = intervals.bootstrap_intervals(codes, proba, scorer, n_boot=300)
     for name in ("roc_auc", "brier", "calibration_slope", "accuracy"):
         assert small[name].estimate == full[name].estimate
         ratio = (small[name].high - small[name].low) / (full[name].high - full[name].low)
@@ -123,7 +124,7 @@ def test_the_paired_difference_is_zero_for_the_same_predictions_and_positive_for
     weak = np.clip(0.5 + 0.1 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
     strong = np.clip(0.5 + 0.5 * (codes - 0.5) + rng.normal(0, 0.2, 400), 0.01, 0.99)
     as_proba = lambda p: np.stack([1 - p, p], axis=1)  # noqa: E731
-    scorer = Scorer(positive=1)
+    scorer = Scorer("classification", positive=1)
     same = paired_intervals(codes, as_proba(weak), as_proba(weak), scorer, n_boot=200)
     assert (same["roc_auc"].estimate, same["roc_auc"].low, same["roc_auc"].high) == (0, 0, 0)
     better = paired_intervals(codes, as_proba(strong), as_proba(weak), scorer, n_boot=200)
@@ -134,9 +135,10 @@ def test_the_verdict_says_beat_no_better_or_worse_with_the_interval():
     from metamed.evaluation.baseline import verdict
     from metamed.evaluation.intervals import Interval
 
-    assert verdict({"roc_auc": Interval(0.031, 0.012, 0.049)}) == (
+    assert verdict({"roc_auc": Interval(0.031, 0.012, 0.049)}, "classification") == (
         "beat logistic regression by 0.031 AUC (0.012 to 0.049) on the same outer folds.")
-    assert verdict({"roc_auc": Interval(0.004, -0.01, 0.018)}).startswith(
+    assert verdict({"roc_auc": Interval(0.004, -0.01, 0.018)}, "classification").startswith(
         "no better than logistic regression here (+0.004 AUC, 95% CI -0.010 to +0.018")
-    assert verdict({"roc_auc": Interval(-0.05, -0.09, -0.01)}).startswith("worse than")
-    assert "itself" in verdict({"roc_auc": Interval(0.0, 0.0, 0.0)})
+    worse = verdict({"roc_auc": Interval(-0.05, -0.09, -0.01)}, "classification")
+    assert worse.startswith("worse than")
+    assert "itself" in verdict({"roc_auc": Interval(0.0, 0.0, 0.0)}, "classification")

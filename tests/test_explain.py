@@ -14,6 +14,8 @@ from metamed.report.explain import explain_rows, partial_dependence, permutation
 class AdditiveModel:
     """P(class 1) = 0.5 + 0.1 * age_z (clipped), no other feature used: answers are known."""
 
+    task_type = "classification"
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         p = np.clip(0.5 + 0.1 * X["age_z"].to_numpy(dtype=float), 0, 1)
         return np.column_stack([1 - p, p])

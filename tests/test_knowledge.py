@@ -180,7 +180,7 @@ def test_meta_learners_see_only_tasks_tried_on_every_config(tmp_path):
     configs = [named_config("logreg"), named_config("gnb")]
     build(storage, [_task("done")], configs)
     build(storage, [_task("half", seed=2)], configs[:1])
-    metadata = MetaData.from_storage(storage)
+    metadata = MetaData.from_storage(storage, "classification")
     assert metadata.task_ids == ["done"]
     assert metadata.scores.shape == (1, 2)
 
@@ -215,16 +215,16 @@ def test_a_kb_with_other_meta_features_is_refused_in_one_sentence(tmp_path):
 
     storage = open_storage(str(tmp_path / "kb.sqlite"))
     build(storage, [_task("one")], [named_config("logreg")])
-    assert MetaData.from_storage(storage).task_ids == ["one"]
+    assert MetaData.from_storage(storage, "classification").task_ids == ["one"]
     other = open_storage(str(tmp_path / "other.sqlite"))
     copy_storage(storage, other)
     other.set_info("metafeatures_version", "0")
     with pytest.raises(MetamedError, match=r"meta-features \(version 0\) are not this metamed"):
-        MetaData.from_storage(other)
+        MetaData.from_storage(other, "classification")
     other.set_info("metafeatures_version", storage.info()["metafeatures_version"])
     other.set_info("metafeatures", '["log_rows"]')  # same version, other names
     with pytest.raises(MetamedError, match="rebuild it with `metamed kb build`"):
-        MetaData.from_storage(other)
+        MetaData.from_storage(other, "classification")
 
 
 def _open_new(path, barrier):
@@ -327,7 +327,7 @@ def test_a_kb_records_the_search_space_version_it_was_built_with(storage):
 
     build(storage, [_task("one")], [named_config("logreg")])
     assert storage.info()["space_version"] == SPACE_VERSION
-    assert MetaData.from_storage(storage).task_ids == ["one"]
+    assert MetaData.from_storage(storage, "classification").task_ids == ["one"]
 
 
 def test_a_kb_of_another_search_space_is_refused_when_read_and_when_written(storage):
@@ -339,7 +339,7 @@ def test_a_kb_of_another_search_space_is_refused_when_read_and_when_written(stor
                 rf"{SPACE_VERSION}; build a new one with `metamed kb build --db NEW_FILE`, "
                 r"or use the metamed version it was built with\.$")
     with pytest.raises(MetamedError, match=expected) as reading:
-        MetaData.from_storage(storage)
+        MetaData.from_storage(storage, "classification")
     with pytest.raises(MetamedError, match=expected) as writing:
         open_storage(storage.url)
     for error in (reading, writing):
@@ -353,7 +353,8 @@ def test_a_kb_without_a_recorded_space_version_is_accepted_while_its_hashes_hold
     build(storage, [_task("one")], [named_config("logreg"), named_config("rf")])
     _forget_space_version(storage.url)
     assert "space_version" not in storage.info()
-    assert MetaData.from_storage(storage).task_ids == ["one"]  # legacy, hashes reproduced
+    # legacy, hashes reproduced
+    assert MetaData.from_storage(storage, "classification").task_ids == ["one"]
     assert open_storage(storage.url).info()["space_version"] == SPACE_VERSION  # recorded now
 
 
@@ -371,7 +372,7 @@ def test_a_kb_without_a_space_version_whose_configs_hash_otherwise_is_refused(st
     expected = (rf"records no search-space version and its config {digest} hashes "
                 r"differently in this metamed's search space .*; build a new one")
     with pytest.raises(MetamedError, match=expected):
-        MetaData.from_storage(storage)
+        MetaData.from_storage(storage, "classification")
     with pytest.raises(MetamedError, match=expected):
         open_storage(storage.url)
     assert "space_version" not in storage.info()  # a refused KB is not stamped

@@ -124,3 +124,14 @@ def test_recommend_before_fit_is_an_error():
 
     with pytest.raises(NotFittedError):
         make_learner("nearest").recommend(np.zeros(5))
+
+
+@pytest.mark.parametrize("name", ["nearest", "ranker", "local"])
+def test_a_config_that_failed_everywhere_is_expected_to_score_as_the_worst(name):
+    metadata = _metadata()
+    metadata.scores[:, 5] = np.nan  # config 5 crashed on every known task
+    learner = make_learner(name).fit(metadata)
+    shown = {r.config_hash: r.expected_score for r in learner.recommend(np.full(5, 4.0), n=6)}
+    # Before: filled with 0.5 (shown to a regression's user as an expected R² of 0.5); now
+    # each known task's worst score, which lies in 0.6-0.7 on every task here.
+    assert 0.6 <= shown[metadata.config_hashes[5]] < 0.7

@@ -12,7 +12,7 @@ LEARNERS = ["nearest", "single_best", "logreg"]
 
 
 def test_zero_shot_scores_every_task_for_every_learner(tiny_kb):
-    metadata = load_metadata(tiny_kb)
+    metadata = load_metadata(tiny_kb, "classification")
     rows = loto_zero_shot(metadata, LEARNERS)
     assert len(rows) == len(metadata.task_ids) * len(LEARNERS)
     assert rows["normalized"].between(0, 1).all()
@@ -54,7 +54,7 @@ def test_summary_counts_wins_ties_and_losses_against_logreg_with_the_tie_margin(
 
 
 def test_search_mode_scores_the_whole_procedure_in_nested_cv(tiny_kb, tiny_kb_task):
-    metadata = load_metadata(tiny_kb)
+    metadata = load_metadata(tiny_kb, "classification")
     per_task = list(loto_search(metadata, ["nearest", "logreg"], tiny_kb_task, budget=4,
                                 task_ids=["task0", "task2"], outer_splits=3))
     assert sorted(len(rows) for rows in per_task) == [2, 2]
@@ -92,7 +92,7 @@ def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_k
     from metamed.learners import make_learner
     from metamed.space import named_config
 
-    metadata = load_metadata(tiny_kb)
+    metadata = load_metadata(tiny_kb, "classification")
     task = tiny_kb_task("task1")
     searched = nested_oof(task, make_learner("logreg").fit(metadata), 30, outer_splits=3,
                           n_candidates=1, ensemble=False)
@@ -100,8 +100,9 @@ def test_oracle_refits_on_the_same_outer_folds_as_the_searched_procedures(tiny_k
     # LR alone in every fold: the procedure's own predictions are the baseline's, so the
     # verdict needs no refit (and the paired difference is exactly zero, without resampling).
     assert searched.baseline_only
-    np.testing.assert_array_equal(searched.proba, searched.raw)
-    zero = paired_intervals(task.codes, searched.proba, searched.proba, Scorer.for_task(task))
+    np.testing.assert_array_equal(searched.predictions, searched.raw)
+    zero = paired_intervals(task.codes, searched.predictions, searched.predictions,
+                            Scorer.for_task(task))
     assert {(i.low, i.high) for i in zero.values() if not np.isnan(i.estimate)} == {(0.0, 0.0)}
     (rows,) = loto_search(metadata, ["oracle"], tiny_kb_task, budget=4, task_ids=["task1"])
     assert rows[0]["learner"] == "oracle" and 0.5 <= rows[0]["roc_auc"] <= 1
@@ -130,7 +131,7 @@ def test_bench_summary_joins_runs_over_the_tasks_every_learner_has(tmp_path, run
 
 
 def test_search_settings_other_than_the_default_are_named_in_the_rows(tiny_kb, tiny_kb_task):
-    metadata = load_metadata(tiny_kb)
+    metadata = load_metadata(tiny_kb, "classification")
     (rows,) = loto_search(metadata, ["nearest", "logreg"], tiny_kb_task, budget=4,
                           task_ids=["task0"], n_candidates=3, n_repeats=2)
     assert [r["learner"] for r in rows] == ["nearest (3 candidates, 2 repeats)", "logreg"]
@@ -171,9 +172,9 @@ def test_a_search_with_another_threshold_is_labelled_so_its_rows_never_mix():
     from dataclasses import replace
 
     from metamed.automl.loto import procedure_label
-    from metamed.automl.policy import DEFAULT_POLICIES
+    from metamed.automl.policy import default_policy
 
     assert procedure_label("local") == "local"
-    strict = replace(DEFAULT_POLICIES["classification"], threshold=0.9)
+    strict = replace(default_policy("classification"), threshold=0.9)
     assert procedure_label("local", policy=strict) == "local (P>=0.9 k=0 half)"
     assert procedure_label("logreg", policy=strict) == "logreg"

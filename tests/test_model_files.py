@@ -125,7 +125,7 @@ def _other_skops_estimator(path, marker) -> None:
 
 
 def _other_skops_dict(path, marker) -> None:
-    sio.dump({"metadata": "{}", "model": [1, 2], "oof_proba": None, "oof_target": None}, path)
+    sio.dump({"metadata": "{}", "model": [1, 2], "oof_predictions": None, "oof_target": None}, path)
 
 
 @pytest.mark.parametrize("make", [_pickle_file, _zip_with_pickle, _other_skops_estimator,
@@ -172,10 +172,10 @@ def _state(family: str, task) -> FittedState:
         model=pipeline, classes=np.asarray(task.classes), positive_index=task.positive_index,
         input_columns=list(task.X.columns), named_input=True,
         feature_types=dict(task.feature_types), cv_results={}, baseline_comparison={},
-        oof_proba=None,
+        oof_predictions=None,
         oof_target=task.codes, leaderboard=pd.DataFrame(), recommendations=[],
         best_config=named_config(family), ensemble=[(family, 1.0)],
-        task_summary=task.summary(), notes=[], fit_seconds=0.0)
+        task_summary=task.summary(), notes=[], fit_seconds=0.0, task_type="classification")
 
 
 @pytest.mark.parametrize("family", families_for("classification"))

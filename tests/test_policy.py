@@ -21,19 +21,19 @@ FLAT = Prior(0.0, 1.0, 0.5, 0)
 def test_without_a_prior_the_probability_is_the_corrected_t_statistic():
     se = np.sqrt((1 / 5 + 0.2 / 0.8) * np.var(FOLDS.differences, ddof=1))  # Nadeau-Bengio
     assert FOLDS.se == pytest.approx(se)
-    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, FOLDS)
+    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, FOLDS, "classification")
     assert decision.probability == pytest.approx(norm.cdf(0.02 / se))  # 0.970
     assert decision.weight == pytest.approx(2 * decision.probability - 1)
     assert "blended with logistic regression" in decision.sentence()
-    assert LeaveLRPolicy(0.5, 0.0, "full").decide(FLAT, FOLDS).weight == 1.0
-    assert LeaveLRPolicy(0.5, 0.0, "half").decide(FLAT, FOLDS).weight == 0.5
-    kept = LeaveLRPolicy(0.99, 0.0, "full").decide(FLAT, FOLDS)
+    assert LeaveLRPolicy(0.5, 0.0, "full").decide(FLAT, FOLDS, "classification").weight == 1.0
+    assert LeaveLRPolicy(0.5, 0.0, "half").decide(FLAT, FOLDS, "classification").weight == 0.5
+    kept = LeaveLRPolicy(0.99, 0.0, "full").decide(FLAT, FOLDS, "classification")
     assert kept.weight == 0.0 and kept.sentence().startswith("logistic regression kept")
 
 
 def test_a_sceptical_prior_pulls_the_decision_back_to_logistic_regression():
     sceptical = Prior(mean=-0.02, sd=0.01, share_won=0.2, n_tasks=20)
-    decision = LeaveLRPolicy(0.5, 1.0, "full").decide(sceptical, FOLDS)
+    decision = LeaveLRPolicy(0.5, 1.0, "full").decide(sceptical, FOLDS, "classification")
     precision = 1 / 0.01**2 + 1 / FOLDS.se**2
     expected = (-0.02 / 0.01**2 + 0.02 / FOLDS.se**2) / precision
     assert decision.posterior_mean == pytest.approx(expected) and expected < 0
@@ -60,19 +60,21 @@ def test_paired_evidence_skips_folds_without_two_classes():
     y = [np.array([0, 1, 1, 0]), np.array([1, 1, 1, 1]), np.array([0, 1, 0, 1])]
     good = [np.c_[1 - p, p] for p in [np.array([0.1, 0.9, 0.8, 0.2])] * 3]
     poor = [np.c_[1 - p, p] for p in [np.array([0.6, 0.4, 0.8, 0.2])] * 3]
-    evidence = paired_evidence(good, poor, y, test_share=1 / 3)
+    evidence = paired_evidence(good, poor, y, test_share=1 / 3, scorer=Scorer("classification"))
     assert len(evidence.differences) == 2 and evidence.mean > 0
     with pytest.raises(MetamedError, match="no CV fold holds two different outcomes"):
-        paired_evidence(good[:1], poor[:1], y[1:2], test_share=1 / 3)
+        paired_evidence(good[:1], poor[:1], y[1:2], test_share=1 / 3,
+                        scorer=Scorer("classification"))
 
 
 def test_the_search_never_cuts_the_logistic_regression(synthetic):
     task = synthetic("xor", n=160, p=3, signal=3, seed=5, linear=False)  # LR cannot fit it
-    pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")])
+    pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")],
+                          "classification")
     result = successive_halving(task, pool, budget=60)
     lr = next(c for c in result.candidates if config_hash(c.config) == config_hash(
         named_config("logreg")))
-    assert not lr.cut and len(lr.fold_scores) == 5 == len(lr.fold_proba)
+    assert not lr.cut and len(lr.fold_scores) == 5 == len(lr.fold_predictions)
     assert lr.mean_score < max(c.mean_score for c in result.complete if c is not lr)
     assert sum(c.cut for c in result.candidates) == 1  # half of 4, never LR
 
@@ -90,7 +92,8 @@ def _replay_task(gain: float, n: int = 300, seed: int = 0, regression: bool = Fa
         return ReplayTask("toy", outcome, folds, oof, "base", "more", Scorer("regression"))
     base, more = 1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-more_signal))
     oof = {"base": np.c_[1 - base, base], "more": np.c_[1 - more, more]}
-    return ReplayTask("toy", (outcome > 0).astype(int), folds, oof, "base", "more")
+    return ReplayTask("toy", (outcome > 0).astype(int), folds, oof, "base", "more",
+                      Scorer("classification", positive=1))
 
 
 def _toy_kb() -> MetaData:
@@ -124,8 +127,8 @@ def test_without_any_fold_holding_both_classes_the_decision_keeps_lr(synthetic):
     task = synthetic("one-class-folds", n=40, p=2, signal=2, seed=3)
     tests = [np.flatnonzero(task.codes == k) for k in (0, 1)]  # grouped folds of one class
     proba = [np.full((len(t), 2), 0.5) for t in tests]
-    lr = Candidate(named_config("logreg"), "baseline", fold_proba=list(proba), reference=True)
-    rf = Candidate(named_config("rf"), "test", fold_proba=list(proba))
+    lr = Candidate(named_config("logreg"), "baseline", fold_predictions=list(proba), reference=True)
+    rf = Candidate(named_config("rf"), "test", fold_predictions=list(proba))
     search = SearchResult([rf, lr], n_splits=2, seconds=0.0, tests=tests)
     chosen = _decide(Selection([], search, [rf], np.ones(1)), lr, LeaveLRPolicy(), task,
                      None, np.zeros(len(METAFEATURE_NAMES)))
@@ -134,7 +137,7 @@ def test_without_any_fold_holding_both_classes_the_decision_keeps_lr(synthetic):
 
 def test_one_fold_and_no_prior_is_no_knowledge_and_keeps_lr():
     single = Evidence(np.array([0.05]), test_share=0.2)
-    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, single)
+    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, single, "classification")
     assert decision.probability == 0.5 and decision.weight == 0.0
 
 
@@ -156,7 +159,8 @@ def test_replay_recalibrates_the_final_blend_as_fit_does_and_leaves_references_a
     data = _replay_task(gain=0.0, n=600)
     sharp = {name: np.c_[1 - q, q] for name, q in (
         (n, 1 / (1 + np.exp(-3 * np.log(p[:, 1] / p[:, 0])))) for n, p in data.oof.items())}
-    overconfident = ReplayTask("toy", data.target, data.folds, sharp, "base", "more")
+    overconfident = ReplayTask("toy", data.target, data.folds, sharp, "base", "more",
+                               data.scorer)
     policies = {"gated": ("ensemble", LeaveLRPolicy(0.95, 0.0, "full"))}
     slopes = {}
     for level in (None, 0.2):

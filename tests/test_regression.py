@@ -84,7 +84,7 @@ def test_the_tuned_ridge_recovers_the_signal_it_was_given():
                       n_repeats=1, n_boot=300)
     r2 = result.metrics["r2"]
     assert 0.5 < r2.estimate < 0.65 and r2.low < r2.estimate < r2.high
-    assert result.oof_proba.shape == (1, 400, 1) and result.classes == []
+    assert result.oof_predictions.shape == (1, 400, 1) and result.classes == []
     assert result.to_dict()["metrics"]["rmse"]["higher_is_better"] is False
 
 
@@ -284,7 +284,7 @@ def test_one_kb_holds_classification_and_regression_each_with_its_own_configs(tm
     assert regression.task_ids == ["stays"] and len(regression.configs) == 2
     measured = rows[rows["task_id"] == "stays"].groupby("config_hash")["r2"].mean()
     assert regression.scores[0].tolist() == measured[regression.config_hashes].tolist()
-    assert MetaData.from_storage(storage).task_ids == ["long_stay"]
+    assert MetaData.from_storage(storage, "classification").task_ids == ["long_stay"]
     # the stored predictions are float32 values that give back each fold's R²
     oof = oof_predictions(storage.predictions("stays"), stays, n_splits=3, seed=0)
     ridge = config_hash(named_config("ridge_cv"))

@@ -79,8 +79,9 @@ def test_its_tasks_are_the_corpus_tasks_of_this_version(shipped):
 def test_a_table_the_build_capped_is_still_recognised_as_a_kb_task(shipped):
     task = corpus.load_task("geepack_ohio")  # 2,148 rows: the build fitted 2,000 of them
     assert cap_task(task).n_rows < task.n_rows
-    assert MetaData.from_storage(shipped).known_as(task.content_hash()) == "geepack_ohio"
-    assert MetaData.from_storage(shipped).known_as(cap_task(task).content_hash()) is None
+    metadata = MetaData.from_storage(shipped, "classification")
+    assert metadata.known_as(task.content_hash()) == "geepack_ohio"
+    assert metadata.known_as(cap_task(task).content_hash()) is None
 
 
 def test_the_readme_main_job_runs_on_the_bundled_example(shipped, capsys, tmp_path):
@@ -89,6 +90,6 @@ def test_the_readme_main_job_runs_on_the_bundled_example(shipped, capsys, tmp_pa
     out = capsys.readouterr().out
     assert (tmp_path / "model.skops").is_file()
     # the example is corpus task vcdextra_icu: when the KB knows it, fit says so and leaves it out
-    known = "vcdextra_icu" in MetaData.from_storage(shipped).task_ids
+    known = "vcdextra_icu" in MetaData.from_storage(shipped, "classification").task_ids
     assert ("task 'vcdextra_icu'" in out.replace("\n", " ")) == known
     assert "honest performance" in out

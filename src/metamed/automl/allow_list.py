@@ -48,7 +48,8 @@ def derive() -> list[str]:
         recalibrated = Recalibrated(ensemble, 0.1, 0.9)
         recalibrated.classes_ = ensemble.classes_
         for model in [*fitted, ensemble, recalibrated]:
-            content = {"model": model, "metadata": "{}", "oof_proba": np.zeros((2, n_classes)),
+            content = {"model": model, "metadata": "{}",
+                       "oof_predictions": np.zeros((2, n_classes)),
                        "oof_target": np.zeros(2, dtype=int)}
             found.update(_classes_in(sio.dumps(content)))
     regression = _sample_task(0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from metamed.kinds import kind_of
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -24,12 +26,12 @@ class Decision:
     prior_strength: float
     threshold: float
     weight: float
-    task_type: str = "classification"
+    task_type: str
 
     def sentence(self) -> str:
         """The decision in words, with its numbers."""
-        baseline, unit = (("the tuned ridge", "R²") if self.task_type == "regression"
-                          else ("logistic regression", "AUC"))
+        kind = kind_of(self.task_type)
+        baseline, unit = kind.baseline_brief, kind.unit
         known = (f"similar known tasks: {self.prior_mean:+.3f}, won on "
                  f"{self.prior_share_won:.0%}{'' if self.prior_strength else ', not weighed'}")
         odds = (f"P(real gain over {baseline}) = {self.probability:.2f} (this table: "

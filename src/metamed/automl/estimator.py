@@ -24,6 +24,7 @@ from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
 from metamed.evaluation.baseline import verdict
+from metamed.kinds import CLASSIFICATION, REGRESSION
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES
 
 
@@ -41,7 +42,7 @@ class _MetaEstimator(BaseEstimator):
     :class:`MetaRegressor`.
     """
 
-    task_type = "classification"
+    task_type: str  # set by each estimator: the type of task it fits
     positive_class: object | None = None
 
     def fit(self, X, y, groups=None):
@@ -106,7 +107,7 @@ class _MetaEstimator(BaseEstimator):
     feature_types_ = _learned("feature_types")
     cv_results_ = _learned("cv_results")
     baseline_comparison_ = _learned("baseline_comparison")
-    oof_proba_ = _learned("oof_proba")
+    oof_predictions_ = _learned("oof_predictions")
     oof_target_ = _learned("oof_target")
     leaderboard_ = _learned("leaderboard")
     recommendations_ = _learned("recommendations")
@@ -262,7 +263,9 @@ class MetaClassifier(ClassifierMixin, _MetaEstimator):
         self.positive_class = positive_class
         self.random_state = random_state
 
+    task_type = CLASSIFICATION.name
     classes_ = _learned("classes")
+    oof_proba_ = _learned("oof_predictions")  # a classifier's predictions are probabilities
     positive_class_ = _learned("positive_class")
 
     def predict_proba(self, X) -> np.ndarray:
@@ -302,11 +305,13 @@ class MetaRegressor(RegressorMixin, _MetaEstimator):
         inside their interval in the outer CV, and the mean and median width.
     model_ : ConformalRegressor
     leaderboard_, recommendations_, best_config_, ensemble_, decision_,
-    oof_proba_, oof_target_, feature_types_, task_summary_, notes_, fit_seconds_ :
+    oof_predictions_ : ndarray of shape (n_rows, 1) or None
+        Outer-CV predicted values behind ``cv_results_``.
+    oof_target_, feature_types_, task_summary_, notes_, fit_seconds_ :
         As for :class:`MetaClassifier`.
     """
 
-    task_type = "regression"
+    task_type = REGRESSION.name
 
     def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
                  time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,

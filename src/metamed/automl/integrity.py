@@ -49,7 +49,7 @@ def _kind_problem(state: FittedState) -> str | None:
         return "a classification model needs at least 2 classes"
     if not state.feature_types or not set(state.feature_types) <= set(state.input_columns):
         return "its features are not among its input columns"
-    oof, target = state.oof_proba, np.asarray(state.oof_target)
+    oof, target = state.oof_predictions, np.asarray(state.oof_target)
     widths = [(), (1,)] if regression else [(len(state.classes),)]  # a column per class
     if oof is not None and (np.shape(oof)[:1] != target.shape or np.shape(oof)[1:] not in widths):
         return f"its out-of-fold predictions have shape {np.shape(oof)}"

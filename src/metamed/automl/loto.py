@@ -29,8 +29,8 @@ from metamed.automl.conformal import DEFAULT_LEVEL, LEVELS, coverage
 from metamed.automl.policy import LeaveLRPolicy
 from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
-from metamed.evaluation.metrics import calibration_slope_intercept
-from metamed.evaluation.scoring import BASELINES, Scorer
+from metamed.evaluation.scoring import Scorer
+from metamed.kinds import KINDS
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import N_CANDIDATES, MetaLearner, make_learner
 from metamed.space import named_config
@@ -38,7 +38,7 @@ from metamed.space import named_config
 #: Two ROC AUCs (or R²) closer than this count as a tie in wins / ties / losses.
 TIE = 0.005
 #: The rows every learner is compared with: plain LR, or the tuned ridge for regression.
-REFERENCES = tuple(BASELINES.values())
+REFERENCES = tuple(kind.baseline for kind in KINDS.values())
 #: Search mode only, and not a meta-learner: it peeks at the held-out task's KB scores
 #: and refits that task's best config on the outer folds. Its normalised score shows
 #: how far below 1 fresh CV noise alone puts even a perfect single-config choice.
@@ -131,7 +131,7 @@ def _search_one_task(metadata: MetaData, learners: list[str], load: Callable[[st
             learner: MetaLearner = make_learner(name).fit(visible)
             nested = nested_oof(task, learner, budget, outer_splits=outer_splits, seed=seed,
                                 **search)
-            oof, extra = nested.proba, _coverage(task, nested.bounds)
+            oof, extra = nested.predictions, _coverage(task, nested.bounds)
         score = Scorer.for_task(task).primary_score(task.target_values, oof)
         row = _row(metadata, t, procedure_label(name, **search), score,
                    time.perf_counter() - started, task.task_type)
@@ -149,12 +149,7 @@ def _coverage(task: Task, bounds: np.ndarray | None) -> dict:
 
 def _slope(task: Task, oof: np.ndarray) -> float:
     """Calibration slope of the outer-CV predictions (binary and regression; NaN otherwise)."""
-    if task.is_regression:
-        return Scorer("regression")(task.target_values, oof)["calibration_slope"]
-    if task.positive_index is None:
-        return float("nan")
-    positive = task.positive_index
-    return calibration_slope_intercept(task.codes == positive, oof[:, positive])[0]
+    return Scorer.for_task(task).slope(task.target_values, oof)
 
 
 def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float,
@@ -174,8 +169,8 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
 
     Ranks are among the learners only: the oracle reference gets none.
     """
-    metric = "r2" if "r2" in rows else "roc_auc"
-    baseline = BASELINES["regression" if metric == "r2" else "classification"]
+    kind = next(k for k in KINDS.values() if k.primary in rows)
+    metric, baseline = kind.primary, kind.baseline
     wide = rows.pivot(index="task", columns="learner", values=metric)
     ranks = wide.drop(columns=ORACLE, errors="ignore").rank(axis=1, ascending=False,
                                                             method="average")

@@ -41,9 +41,11 @@ from metamed.automl.integrity import check_usable
 from metamed.automl.state import BINARY_FIELDS, FittedState
 from metamed.automl.trusted_types import loadable_types, refused_types, schema_nodes
 from metamed.errors import MetamedError, one_line
+from metamed.kinds import kind_of
 
-#: Version 2: the whole fitted state in one document (version 1 kept fields one by one).
-FORMAT_VERSION = 2
+#: Version 3: out-of-fold predictions stored as ``oof_predictions`` (version 2: ``oof_proba``,
+#: which for a regression held values); 2 kept the fitted state in one document.
+FORMAT_VERSION = 3
 _CONTENT_KEYS = frozenset({*BINARY_FIELDS, "metadata"})
 #: The largest schema.json read. The space's own models write up to ~13 MB (a conformal
 #: random-forest blend); parsing JSON takes about 2.5 times its size in memory.
@@ -84,8 +86,8 @@ def load_model(path: str | Path) -> MetaClassifier | MetaRegressor:
     try:
         state = FittedState.from_document(document["state"],
                                           **{name: content[name] for name in BINARY_FIELDS})
-        kind = MetaRegressor if state.task_type == "regression" else MetaClassifier
-        model = kind(**document["params"])._set_state(state)
+        estimator = kind_of(state.task_type).part("estimator")
+        model = estimator(**document["params"])._set_state(state)
     except (KeyError, TypeError, ValueError) as error:
         raise _not_a_model(path, "its metadata is not metamed's") from error
     check_usable(model, path)

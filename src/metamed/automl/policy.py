@@ -35,6 +35,7 @@ from scipy.stats import norm
 from metamed.automl.decision import Decision
 from metamed.errors import MetamedError
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import kind_of
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.learners.similarity import TaskSpace
@@ -89,7 +90,7 @@ class LeaveLRPolicy:
         if self.weighting not in WEIGHTINGS:
             raise MetamedError(f"unknown weighting {self.weighting!r}; use one of {WEIGHTINGS}.")
 
-    def decide(self, prior: Prior, evidence: Evidence) -> Decision:
+    def decide(self, prior: Prior, evidence: Evidence, task_type: str) -> Decision:
         """Posterior probability of a real gain, and the proposal's weight in the final model."""
         prior_precision = self.prior_strength / prior.sd**2
         evidence_precision = 1 / evidence.se**2 if evidence.se > 0 else np.inf
@@ -105,7 +106,7 @@ class LeaveLRPolicy:
             0.5 if sd == np.inf else float(mean > 0))
         return Decision(probability, float(mean), sd, evidence.mean, evidence.se, prior.mean,
                         prior.sd, prior.share_won, self.prior_strength, self.threshold,
-                        self._weight(probability))
+                        self._weight(probability), task_type)
 
     def _weight(self, probability: float) -> float:
         if probability < self.threshold:
@@ -140,13 +141,12 @@ def kb_prior(metadata: MetaData, metafeatures: np.ndarray, proposal: dict[str, f
 
 def paired_evidence(proposal: list[np.ndarray], baseline: list[np.ndarray],
                     targets: list[np.ndarray], test_share: float,
-                    scorer: Scorer | None = None) -> Evidence:
-    """Per-fold differences in the scorer's primary metric (ROC AUC by default, R² for a
-    regression) from each fold's test predictions and targets.
+                    scorer: Scorer) -> Evidence:
+    """Per-fold differences in the scorer's primary metric from each fold's test
+    predictions and targets.
 
     Folds whose test rows hold a single class (no AUC) or one value (no R²) are skipped.
     """
-    scorer = scorer or Scorer()
     differences = [scorer.primary_score(y, p) - scorer.primary_score(y, b)
                    for p, b, y in zip(proposal, baseline, targets, strict=True)
                    if len(np.unique(y)) > 1]
@@ -156,14 +156,7 @@ def paired_evidence(proposal: list[np.ndarray], baseline: list[np.ndarray],
     return Evidence(np.asarray(differences), test_share)
 
 
-
-#: ``fit``'s policy per task type, each chosen by ``benchmarks/replay.py`` on the development
-#: half of that type's tasks. Both replays gave the KB prior no weight (k = 0 beat every k > 0):
-#: the proposal's configs' record on similar tasks did not predict its gain on a new one better
-#: than the table itself. The policies within 0.0005 of the best mean gain are near-ties, which
-#: the rule gives to the one that leaves the baseline least: for classification "half" (mean
-#: weight 0.42) over "shrink" (0.51, ahead by 0.0005 AUC); for regression P >= 0.7 over P >= 0.5.
-DEFAULT_POLICIES = {
-    "classification": LeaveLRPolicy(threshold=0.5, prior_strength=0.0, weighting="half"),
-    "regression": LeaveLRPolicy(threshold=0.7, prior_strength=0.0, weighting="shrink"),
-}
+def default_policy(task_type: str) -> LeaveLRPolicy:
+    """``fit``'s policy for ``task_type``: the settings its record holds
+    (:mod:`metamed.kinds`, where why they were chosen is written)."""
+    return LeaveLRPolicy(**kind_of(task_type).policy)

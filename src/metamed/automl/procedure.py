@@ -20,7 +20,6 @@ from metamed.automl.state import FittedState
 from metamed.clock import WorkClock
 from metamed.data.task import Task
 from metamed.errors import MetamedError
-from metamed.evaluation.baseline import BASELINE_NAMES
 from metamed.evaluation.intervals import (
     MIN_BOOT,
     Interval,
@@ -29,8 +28,7 @@ from metamed.evaluation.intervals import (
     paired_intervals,
     resampled_units,
 )
-from metamed.evaluation.metrics import calibration_slope_intercept
-from metamed.evaluation.scoring import BASELINES, Scorer
+from metamed.evaluation.scoring import Scorer
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.units import cap_task
@@ -52,7 +50,7 @@ BOOT_ROWS_PER_SECOND = 200_000
 
 
 @lru_cache(maxsize=4)
-def load_metadata(kb: str | None, task_type: str = "classification") -> MetaData:
+def load_metadata(kb: str | None, task_type: str) -> MetaData:
     """Meta-training data of one task type in a knowledge base (None: the shipped one)."""
     return MetaData.from_storage(open_storage(kb, read_only=True), task_type)
 
@@ -72,7 +70,7 @@ class Honest:
     """What the outer CV measured: predictions, intervals, the paired difference from LR,
     and the calibration slope of the procedure without its recalibration step."""
 
-    oof_proba: np.ndarray
+    oof_predictions: np.ndarray
     metrics: dict[str, Interval]
     baseline: dict[str, Interval]
     slope_before: float | None
@@ -115,10 +113,9 @@ def fitted_state(estimator, task: Task, clock: WorkClock, *, input_columns: list
     """Everything ``estimator`` (its parameters) learns from ``task``, as one state."""
     progress = progress or silent
     if task.task_type != estimator.task_type:
-        name = type(estimator).__name__
+        name, wanted = type(estimator).__name__, task.kind.part("estimator").__name__
         raise MetamedError(f"{name} fits a {estimator.task_type} and the table's "
-                           f"target makes a {task.task_type}; use "
-                           f"{'MetaRegressor' if task.is_regression else 'MetaClassifier'}.")
+                           f"target makes a {task.task_type}; use {wanted}.")
     learner, notes = _learner_for(estimator, task)
     budget = estimator.time_budget
     searched, cut = affordable_rows(task, budget, estimator.random_state)
@@ -141,7 +138,7 @@ def fitted_state(estimator, task: Task, clock: WorkClock, *, input_columns: list
         feature_types=dict(task.feature_types),
         cv_results=honest.metrics if honest else {},
         baseline_comparison=honest.baseline if honest else {},
-        oof_proba=honest.oof_proba if honest else None,
+        oof_predictions=honest.oof_predictions if honest else None,
         oof_target=searched.target_values,
         leaderboard=selection.search.leaderboard(),
         recommendations=selection.recommendations,
@@ -174,15 +171,13 @@ def _honest(estimator, task: Task, learner, clock: WorkClock, options: dict) -> 
     nested = nested_oof(task, learner, (budget - clock.used() - reserve) * HONEST_SHARE,
                         outer_splits=outer, plan_budget=budget * HONEST_SHARE, **options)
     say: Progress = options["progress"]
-    say(f"intervals and the comparison with {BASELINE_NAMES[task.task_type]}")
-    oof = nested.proba
+    say(f"intervals and the comparison with {task.kind.baseline_words}")
+    oof = nested.predictions
     baseline = (oof if nested.baseline_only
-                else refit_oof(task, named_config(BASELINES[task.task_type]), outer, seed))
-    slope_before = None
-    if positive is not None:
-        slope_before = calibration_slope_intercept(target == positive, nested.raw[:, positive])[0]
+                else refit_oof(task, named_config(task.kind.baseline), outer, seed))
+    slope_before = None if positive is None else scorer.slope(target, nested.raw)
     return Honest(
-        oof_proba=oof,
+        oof_predictions=oof,
         metrics=bootstrap_intervals(target, oof[None], scorer, groups, n_boot, seed=seed),
         baseline=paired_intervals(target, oof, baseline, scorer, groups, n_boot, seed=seed),
         slope_before=slope_before,

@@ -14,7 +14,7 @@ alike; the real procedure is then confirmed by ``bench loto --mode search``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,9 @@ import pandas as pd
 from metamed.automl.calibration import recalibrated, recalibration
 from metamed.automl.ensemble import caruana_weights
 from metamed.automl.policy import LeaveLRPolicy, kb_prior, paired_evidence
-from metamed.data.target import rank_bins
-from metamed.evaluation.metrics import calibration_slope_intercept
+from metamed.data.task import rank_bins
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import kind_of
 from metamed.knowledge.metadata import MetaData
 
 #: Reference rows every replay reports beside the policies.
@@ -45,7 +45,7 @@ class ReplayTask:
     oof: dict[str, np.ndarray]
     baseline: str
     single_best: str
-    scorer: Scorer = field(default_factory=Scorer)
+    scorer: Scorer
 
 
 def replay_task(data: ReplayTask, visible: MetaData, metafeatures: np.ndarray,
@@ -101,7 +101,7 @@ def _replay_half(data: ReplayTask, seen: np.ndarray, visible: MetaData,
         if evidence[kind] is None or set(weights) == {data.baseline}:
             rows.append({"policy": name, **score(kind, 0.0, final=True), "weight": 0.0})
             continue
-        decision = policy.decide(priors[kind], evidence[kind])
+        decision = policy.decide(priors[kind], evidence[kind], data.scorer.task_type)
         rows.append({"policy": name, **score(kind, decision.weight, final=True),
                      "weight": decision.weight})
     return rows
@@ -152,19 +152,15 @@ def _seen_folds(data: ReplayTask, seen: np.ndarray) -> list[np.ndarray]:
 def _scores(data: ReplayTask, rows: np.ndarray, predictions: np.ndarray) -> dict:
     """Primary score and calibration slope (binary and regression; NaN otherwise)."""
     target, predictions = data.target[rows], predictions[rows]
-    slope = np.nan
-    if data.scorer.task_type == "regression":
-        slope = data.scorer(target, predictions)["calibration_slope"]
-    elif predictions.shape[1] == 2:
-        slope, _ = calibration_slope_intercept(target == 1, predictions[:, 1])
-    return {"score": data.scorer.primary_score(target, predictions), "calibration_slope": slope}
+    return {"score": data.scorer.primary_score(target, predictions),
+            "calibration_slope": data.scorer.slope(target, predictions)}
 
 
 def _stratified_half(data: ReplayTask, rng: np.random.Generator) -> np.ndarray:
     """A random half of the rows of every class, or of every outcome bin of a regression
     (at least one seen and one unseen row each)."""
     strata = data.target
-    if data.scorer.task_type == "regression":
+    if not kind_of(data.scorer.task_type).has_classes:
         strata = rank_bins(data.target, HALF_BINS)
     seen = np.zeros(len(strata), dtype=bool)
     for k in np.unique(strata):

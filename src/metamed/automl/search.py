@@ -28,7 +28,8 @@ from metamed.clock import WorkClock, work_seconds
 from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
-from metamed.evaluation.scoring import BASELINES, Scorer
+from metamed.evaluation.scoring import Scorer
+from metamed.kinds import kind_of
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 
 #: Receives a short description of the stage the work is in ("search: pipeline 2/9 ...").
@@ -49,7 +50,7 @@ class Candidate:
     config: dict
     origin: str
     fold_scores: list[float] = field(default_factory=list)
-    fold_proba: list[np.ndarray] = field(default_factory=list)
+    fold_predictions: list[np.ndarray] = field(default_factory=list)
     oof: np.ndarray | None = None
     error: str = ""
     cut: bool = False
@@ -110,11 +111,10 @@ class SearchResult:
         ])
 
 
-def candidate_pool(configs: list[tuple[dict, str]],
-                   task_type: str = "classification") -> list[Candidate]:
+def candidate_pool(configs: list[tuple[dict, str]], task_type: str) -> list[Candidate]:
     """Recommended configs plus the baseline of ``task_type``, without duplicates."""
     pool, seen = [], set()
-    reference = named_config(BASELINES[task_type])
+    reference = named_config(kind_of(task_type).baseline)
     baseline = config_hash(reference)
     for config, origin in [*configs, (reference, "always included: baseline")]:
         digest = config_hash(config)
@@ -250,9 +250,9 @@ def _score_fold(candidate: Candidate, task: Task, split, scorer: Scorer) -> None
     except Exception as error:  # a failing candidate is dropped, with its reason shown
         candidate.error = one_line(error, limit=200)
         return
-    candidate.oof[split.test] = fold.proba
-    candidate.fold_proba.append(fold.proba)
+    candidate.oof[split.test] = fold.predictions
+    candidate.fold_predictions.append(fold.predictions)
     candidate.fold_scores.append(scorer.primary_score(task.target_values[split.test],
-                                                      fold.proba))
+                                                      fold.predictions))
     candidate.seconds.append(work_seconds() - started)
 

@@ -10,7 +10,6 @@ classification and regression; only classification is recalibrated.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -20,11 +19,11 @@ from sklearn.base import BaseEstimator
 from metamed.automl.calibration import Recalibrated, recalibration
 from metamed.automl.conformal import CV_PLUS_FOLDS, LEVELS, ConformalRegressor
 from metamed.automl.costs import CostModel
-from metamed.automl.ensemble import WeightedEnsemble, WeightedRegressor, caruana_weights
+from metamed.automl.ensemble import caruana_weights
 from metamed.automl.policy import (
-    DEFAULT_POLICIES,
     Decision,
     LeaveLRPolicy,
+    default_policy,
     kb_prior,
     paired_evidence,
 )
@@ -90,7 +89,7 @@ class Selection:
         """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated;
         a regression's comes with conformal prediction intervals."""
         pipelines = [pipeline_for_task(m.config, task) for m in self.members]
-        blend = WeightedRegressor if task.is_regression else WeightedEnsemble
+        blend = task.kind.part("blend")
         model = pipelines[0] if len(pipelines) == 1 else blend(pipelines, self.weights)
         if task.is_regression:
             return ConformalRegressor(model, cv=self.conformal_folds)
@@ -105,7 +104,7 @@ class Selection:
 class NestedOOF:
     """The whole procedure's outer-CV predictions, before and after any recalibration."""
 
-    proba: np.ndarray
+    predictions: np.ndarray
     raw: np.ndarray
     recalibrated_folds: int
     bounds: np.ndarray | None = None
@@ -134,7 +133,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     The proposal is the greedy ensemble of the fully evaluated candidates
     (or the best one without ``ensemble``); ``policy`` then keeps LR, blends
     it in, or leaves it (:mod:`metamed.automl.policy`); by default the
-    one chosen for the task's type (:data:`~metamed.automl.policy.DEFAULT_POLICIES`).
+    one chosen for the task's type (:func:`~metamed.automl.policy.default_policy`).
     """
     progress("meta-features and recommendations")
     metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
@@ -154,7 +153,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
     proposes_lr = len(members) == 1 and members[0] is baseline
-    policy = policy or DEFAULT_POLICIES[task.task_type]
+    policy = policy or default_policy(task.task_type)
     if baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     oof = selection.oof()
@@ -187,7 +186,7 @@ def _proposal(search: SearchResult, task: Task, ensemble: bool
 def _baseline(search: SearchResult) -> Candidate | None:
     """The baseline (plain LR, tuned ridge), if the search measured it on every fold of a CV."""
     found = [c for c in search.candidates if c.reference]
-    return found[0] if found and len(found[0].fold_proba) >= search.n_splits else None
+    return found[0] if found and len(found[0].fold_predictions) >= search.n_splits else None
 
 
 def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, task: Task,
@@ -198,19 +197,19 @@ def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, ta
     baseline is kept.
     """
     members, weights = selection.members, selection.weights
-    n_folds = min(len(c.fold_proba) for c in [*members, baseline])
+    n_folds = min(len(c.fold_predictions) for c in [*members, baseline])
     tests = selection.search.tests[:n_folds]
-    blended = [sum(w * m.fold_proba[f] for m, w in zip(members, weights, strict=True))
+    blended = [sum(w * m.fold_predictions[f] for m, w in zip(members, weights, strict=True))
                for f in range(n_folds)]
     try:
-        evidence = paired_evidence(blended, baseline.fold_proba[:n_folds],
+        evidence = paired_evidence(blended, baseline.fold_predictions[:n_folds],
                                    [task.target_values[t] for t in tests],
                                    len(tests[0]) / task.n_rows, Scorer.for_task(task))
     except MetamedError:  # no fold can compare them (grouped folds of one class): keep LR
         return Selection(selection.recommendations, selection.search, [baseline], np.ones(1))
     proposal = {config_hash(m.config): float(w) for m, w in zip(members, weights, strict=True)}
     prior = kb_prior(learner.metadata_, metafeatures, proposal, config_hash(baseline.config))
-    decision = dataclasses.replace(policy.decide(prior, evidence), task_type=task.task_type)
+    decision = policy.decide(prior, evidence, task.task_type)
     final, final_weights = _combine([baseline, *members],
                                     np.r_[1 - decision.weight, decision.weight * weights])
     return Selection(selection.recommendations, selection.search, final, final_weights, decision)

@@ -10,7 +10,7 @@ other field is a JSON document (:meth:`FittedState.document`).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from metamed.evaluation.intervals import Interval
 from metamed.learners import Recommendation
 
 #: Fields stored as they are (an estimator, arrays), not inside the JSON document.
-BINARY_FIELDS = ("model", "oof_proba", "oof_target")
+BINARY_FIELDS = ("model", "oof_predictions", "oof_target")
 
 
 @dataclass
@@ -49,7 +49,7 @@ class FittedState:
         Each honest metric minus the baseline's (plain logistic regression,
         or tuned ridge) on the same outer folds, with a paired 95% CI (empty
         without outer CV).
-    oof_proba : ndarray or None
+    oof_predictions : ndarray or None
         Outer-CV probabilities (a regression: predictions) behind ``cv_results``.
     oof_target : ndarray
         True class indices (a regression: values) of the training rows.
@@ -80,7 +80,7 @@ class FittedState:
     feature_types: dict[str, str]
     cv_results: dict[str, Interval]
     baseline_comparison: dict[str, Interval]
-    oof_proba: np.ndarray | None
+    oof_predictions: np.ndarray | None
     oof_target: np.ndarray
     leaderboard: pd.DataFrame
     recommendations: list[Recommendation]
@@ -91,7 +91,7 @@ class FittedState:
     fit_seconds: float
     decision: Decision | None = None
     recalibration: dict = dataclasses.field(default_factory=dict)
-    task_type: str = "classification"
+    task_type: str = field(kw_only=True)
     interval_coverage: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -134,7 +134,11 @@ class FittedState:
 
     @classmethod
     def from_document(cls, document: dict, **binary: object) -> FittedState:
-        """The inverse of :meth:`document`, given the fields in :data:`BINARY_FIELDS`."""
+        """The inverse of :meth:`document`, given the fields in :data:`BINARY_FIELDS`.
+
+        Files written before regression existed name no task type: they are classifiers.
+        """
+        task_type = document.get("task_type", "classification")
         return cls(
             classes=pd.Series(document["classes"], dtype=object).to_numpy(),
             positive_index=document["positive_index"],
@@ -148,9 +152,10 @@ class FittedState:
             recommendations=[Recommendation(**r) for r in document["recommendations"]],
             best_config=document["best_config"],
             ensemble=[(str(n), float(w)) for n, w in document["ensemble"]],
-            decision=Decision(**document["decision"]) if document.get("decision") else None,
+            decision=(Decision(**{"task_type": task_type, **document["decision"]})
+                      if document.get("decision") else None),
             recalibration=dict(document.get("recalibration", {})),
-            task_type=document.get("task_type", "classification"),
+            task_type=task_type,
             interval_coverage=dict(document.get("interval_coverage", {})),
             task_summary=document["task_summary"],
             notes=list(document["notes"]),

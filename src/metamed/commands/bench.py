@@ -56,13 +56,12 @@ def loto(
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.loto import loto_zero_shot, size_order, summarize
-    from metamed.automl.policy import DEFAULT_POLICIES
+    from metamed.automl.policy import default_policy
     from metamed.automl.procedure import load_metadata
-    from metamed.evaluation.scoring import BASELINES
+    from metamed.kinds import kind_of
     from metamed.learners import N_CANDIDATES
 
-    if task_type not in BASELINES:
-        raise MetamedError(f"task type {task_type!r} is not one of {', '.join(BASELINES)}.")
+    kind_of(task_type)  # an unknown type is refused before the KB is read
     metadata = load_metadata(kb, task_type)
     if not metadata.task_ids:
         raise MetamedError(f"the knowledge base holds no complete {task_type} tasks to hold "
@@ -77,7 +76,7 @@ def loto(
         if not task_ids:
             raise MetamedError(f"no task left to hold out: the KB has {len(order)} tasks and "
                                f"--offset {offset} --stride {stride} takes none of them.")
-        policy = None if threshold is None else replace(DEFAULT_POLICIES[task_type],
+        policy = None if threshold is None else replace(default_policy(task_type),
                                                         threshold=threshold)
         search = {"n_candidates": candidates or N_CANDIDATES, "n_repeats": repeats,
                   "policy": policy}

@@ -46,13 +46,12 @@ def evaluate(
     """Cross-validate one pipeline and print every metric with a 95% CI."""
     from metamed.data.io import load_task
     from metamed.evaluation import evaluate as run_evaluation
-    from metamed.evaluation.scoring import BASELINES
     from metamed.report.terminal import evaluation_summary, print_evaluation
     from metamed.space import pipeline_for_task
 
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
                      task_type=task_type, sheet=sheet)
-    pipeline = pipeline or BASELINES[task.task_type]
+    pipeline = pipeline or task.kind.baseline
     config = _resolve_config(pipeline)
     estimator = pipeline_for_task(config, task)
     result = run_evaluation(

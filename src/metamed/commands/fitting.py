@@ -48,7 +48,6 @@ def fit(
     report: ReportFile = None, task_type: TaskKind = "auto", sheet: Sheet = None,
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
-    from metamed.automl.estimator import MetaClassifier, MetaRegressor
     from metamed.automl.persistence import save_model
     from metamed.clock import WorkClock
     from metamed.data.io import load_task
@@ -70,8 +69,9 @@ def fit(
     settings = dict(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
                     outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
                     random_state=seed)
-    model = (MetaRegressor(**settings) if task.is_regression
-             else MetaClassifier(**settings, positive_class=positive))
+    if task.kind.has_classes:
+        settings["positive_class"] = positive
+    model = task.kind.part("estimator")(**settings)
     with console.status(f"meta-learning on {task.n_rows} rows...") as status:
         def show(stage: str) -> None:
             status.update(f"{stage} · {clock.used():.0f} s of work of the {time_budget:g} s "

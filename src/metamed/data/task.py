@@ -18,6 +18,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from metamed.kinds import Kind, kind_of
+
 FeatureType = Literal["numeric", "categorical"]
 TaskType = Literal["classification", "regression"]
 
@@ -92,9 +94,14 @@ class Task:
     groups: pd.Series | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    task_type: TaskType = "classification"
+    task_type: TaskType = field(kw_only=True)
     duplicates: np.ndarray | None = None
     units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> Kind:
+        """What differs for this task's type (:mod:`metamed.kinds`)."""
+        return kind_of(self.task_type)
 
     @property
     def is_regression(self) -> bool:
@@ -111,27 +118,40 @@ class Task:
     @cached_property
     def classes(self) -> list:
         """Class labels in sorted order (the column order of probabilities); none for regression."""
-        if self.is_regression:
+        if not self.kind.has_classes:
             return []
         return sorted(self.y.unique().tolist(), key=str)
 
     @cached_property
     def codes(self) -> np.ndarray:
         """Target as indices into :attr:`classes`, the coding every classifier is fitted on."""
-        if self.is_regression:
-            raise TypeError(f"task {self.name!r} is a regression; its target has no class codes.")
+        if not self.kind.has_classes:
+            raise TypeError(f"task {self.name!r} is a {self.task_type}; its target has no class "
+                            "codes.")
         index = {c: i for i, c in enumerate(self.classes)}
         return self.y.map(index).to_numpy(dtype=int)
 
     @property
     def n_outputs(self) -> int:
         """Columns of the task's predictions: one per class, or one predicted value."""
-        return 1 if self.is_regression else len(self.classes)
+        return len(self.classes) if self.kind.has_classes else 1
 
     @property
     def target_values(self) -> np.ndarray:
         """What models are fitted on: class codes, or the numbers of a regression."""
         return self.y.to_numpy(dtype=float) if self.is_regression else self.codes
+
+    def strata(self, rows: np.ndarray | None = None, max_bins: int | None = None) -> np.ndarray:
+        """What ``rows`` (default: all) are stratified on: class codes, or the target's rank
+        bins (as many as the kind says, at most ``max_bins``).
+
+        One definition for CV folds, the KB's row subsample and the landmarkers.
+        """
+        rows = np.arange(self.n_rows) if rows is None else rows
+        if self.kind.has_classes:
+            return self.codes[rows]
+        bins = self.kind.strata_bins if max_bins is None else min(self.kind.strata_bins, max_bins)
+        return rank_bins(self.target_values[rows], max(1, bins))
 
     @property
     def positive_index(self) -> int | None:
@@ -225,6 +245,16 @@ class Task:
         parts = [column_digest(self.X[c]) for c in self.X.columns]
         parts.append(column_digest(self.y.map(str)))
         return hashlib.sha256("".join(sorted(parts)).encode()).hexdigest()[:16]
+
+
+def rank_bins(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Each value's bin of ``n_bins`` equal-size bins by rank (ties split by row order).
+
+    What stands in for classes wherever a number must be stratified or
+    described by groups: CV folds, the build's row subsample, meta-features.
+    """
+    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+    return ranks * n_bins // len(values)
 
 
 def joined_groups(groups: np.ndarray, codes: np.ndarray) -> np.ndarray:

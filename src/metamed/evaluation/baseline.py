@@ -11,15 +11,7 @@ from __future__ import annotations
 
 from metamed.evaluation.intervals import Interval
 from metamed.evaluation.scoring import Scorer
-
-#: The differences shown beside the verdict: discrimination (or explained variance), accuracy,
-#: calibration.
-BASELINE_METRICS = {"classification": ("roc_auc", "brier", "calibration_slope"),
-                    "regression": ("r2", "rmse", "calibration_slope")}
-#: The model to beat, in words.
-BASELINE_NAMES = {"classification": "logistic regression",
-                  "regression": "ridge regression (penalty tuned by CV)"}
-_UNITS = {"classification": ("roc_auc", "AUC"), "regression": ("r2", "R²")}
+from metamed.kinds import kind_of
 
 
 def difference_rows(comparison: dict[str, Interval], task_type: str) -> list[list[str]]:
@@ -27,14 +19,14 @@ def difference_rows(comparison: dict[str, Interval], task_type: str) -> list[lis
     scorer = Scorer(task_type)
     return [[scorer.label(name).split(" (")[0], f"{d.estimate:+.3f}",
              f"{d.low:+.3f} – {d.high:+.3f}"]
-            for name in BASELINE_METRICS[task_type] if (d := comparison.get(name))]
+            for name in kind_of(task_type).comparison if (d := comparison.get(name))]
 
 
-def verdict(comparison: dict[str, Interval], task_type: str = "classification") -> str:
-    """Whether the procedure beat the baseline on ROC AUC (R² for a regression), with the
+def verdict(comparison: dict[str, Interval], task_type: str) -> str:
+    """Whether the procedure beat the baseline on the type's primary metric, with the
     95% CI, in words."""
-    name, unit = _UNITS[task_type]
-    baseline = BASELINE_NAMES[task_type]
+    kind = kind_of(task_type)
+    name, unit, baseline = kind.primary, kind.unit, kind.baseline_words
     gain = comparison[name]
     if gain.low == gain.high == 0:
         return f"the procedure chose {baseline} itself: there is no difference."

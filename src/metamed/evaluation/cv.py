@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from metamed.data.target import rank_bins
 from metamed.data.task import Task
 
 
@@ -50,7 +49,7 @@ def plan_cv(task: Task, n_splits: int = 5, n_repeats: int = 3, seed: int = 0) ->
     without the copies, each copy beside its original.
     """
     firsts, unit_of_row = _distinct_rows(task)
-    smallest = len(firsts) if task.is_regression else int(np.bincount(task.codes[firsts]).min())
+    smallest = int(np.bincount(task.codes[firsts]).min()) if task.kind.has_classes else len(firsts)
     folds = max(2, min(n_splits, smallest))
     if task.groups is not None:
         folds = max(2, min(folds, len(np.unique(task.group_labels))))
@@ -98,8 +97,6 @@ def _splitter(task: Task, folds: int, seed: int, firsts: np.ndarray, unit_of_row
 
 
 def _strata(task: Task, rows: np.ndarray, folds: int) -> np.ndarray:
-    """What ``rows`` are stratified on: class codes, or for a regression up to 10 bins by
-    rank, each large enough to give every fold a row."""
-    if not task.is_regression:
-        return task.codes[rows]
-    return rank_bins(task.target_values[rows], max(1, min(10, len(rows) // folds)))
+    """What ``rows`` are stratified on (:meth:`Task.strata`), with rank bins each large enough
+    to give every fold a row."""
+    return task.strata(rows, max_bins=len(rows) // folds)

@@ -26,7 +26,7 @@ class FoldResult:
     """Test-set probabilities (or predicted values) of one split and how long it took."""
 
     split: Split
-    proba: np.ndarray
+    predictions: np.ndarray
     fit_seconds: float
     predict_seconds: float
 
@@ -39,7 +39,7 @@ class Evaluation:
     ----------
     metrics : dict of str to Interval
         Each metric's estimate (mean over repeats) and 95% bootstrap interval.
-    oof_proba : array of shape (R, n, K)
+    oof_predictions : array of shape (R, n, K)
         Out-of-fold probabilities per repeat; columns follow ``classes``
         (one column of predicted values for a regression).
     classes : list
@@ -53,14 +53,14 @@ class Evaluation:
     """
 
     metrics: dict[str, Interval]
-    oof_proba: np.ndarray
+    oof_predictions: np.ndarray
     classes: list
     positive_class: object | None
     n_splits: int
     n_repeats: int
     fit_seconds: float
     notes: list[str] = field(default_factory=list)
-    task_type: str = "classification"
+    task_type: str = field(kw_only=True)
 
     def to_dict(self) -> dict:
         """A JSON-able summary (no per-patient predictions)."""
@@ -135,7 +135,7 @@ def evaluate(
                                     task.group_labels, n_boot, seed=seed)
     return Evaluation(
         metrics=intervals,
-        oof_proba=oof,
+        oof_predictions=oof,
         classes=task.classes,
         positive_class=task.positive_class,
         n_splits=plan.n_splits,
@@ -178,5 +178,5 @@ def _run_fold(estimator: BaseEstimator, task: Task, split: Split, name: str) -> 
 def _assemble(folds: list[FoldResult], plan: CVPlan, task: Task) -> np.ndarray:
     oof = np.full((plan.n_repeats, task.n_rows, task.n_outputs), np.nan)
     for fold in folds:
-        oof[fold.split.repeat, fold.split.test] = fold.proba
+        oof[fold.split.repeat, fold.split.test] = fold.predictions
     return oof

@@ -19,6 +19,7 @@ from metamed.evaluation.metrics import (
     METRIC_LABELS,
     METRIC_NAMES,
     all_metrics,
+    calibration_slope_intercept,
     class_roc_auc,
     log_loss,
 )
@@ -28,26 +29,80 @@ from metamed.evaluation.regression_metrics import (
     REGRESSION_METRIC_NAMES,
     regression_metrics,
 )
+from metamed.kinds import kind_of
 
 #: Every metric either kind of task reports (the knowledge base's score columns).
 ALL_METRIC_NAMES = tuple(dict.fromkeys(METRIC_NAMES + REGRESSION_METRIC_NAMES))
-#: The named config each kind of task must beat: plain LR, and ridge with its penalty tuned.
-BASELINES = {"classification": "logreg", "regression": "ridge_cv"}
+
+
+class ClassMetrics:
+    """The metrics of a classification: predictions are one probability per class."""
+
+    names = METRIC_NAMES
+    higher_is_better = HIGHER_IS_BETTER
+    labels = METRIC_LABELS
+
+    @staticmethod
+    def primary_score(target: np.ndarray, predictions: np.ndarray, positive: int | None) -> float:
+        return class_roc_auc(target, predictions, positive)
+
+    @staticmethod
+    def loss(target: np.ndarray, predictions: np.ndarray) -> float:
+        return log_loss(target, predictions)
+
+    @staticmethod
+    def slope(target: np.ndarray, predictions: np.ndarray, positive: int | None) -> float:
+        if positive is None:  # several classes have no single slope
+            return float("nan")
+        return calibration_slope_intercept(target == positive, predictions[:, positive])[0]
+
+    @staticmethod
+    def all(target: np.ndarray, predictions: np.ndarray, positive: int | None) -> dict:
+        return all_metrics(target, predictions, positive)
+
+
+class ValueMetrics:
+    """The metrics of a regression: predictions are one column of values."""
+
+    names = REGRESSION_METRIC_NAMES
+    higher_is_better = REGRESSION_HIGHER_IS_BETTER
+    labels = {**REGRESSION_LABELS,
+              "calibration_slope": "Calibration slope (ideal 1)",
+              "calibration_intercept": "Calibration-in-the-large (ideal 0)"}
+
+    @staticmethod
+    def primary_score(target: np.ndarray, predictions: np.ndarray, positive: int | None) -> float:
+        return regression_metrics(target, predictions)["r2"]
+
+    @staticmethod
+    def loss(target: np.ndarray, predictions: np.ndarray) -> float:
+        return float(np.mean((target - predictions[:, 0]) ** 2))
+
+    @staticmethod
+    def slope(target: np.ndarray, predictions: np.ndarray, positive: int | None) -> float:
+        return regression_metrics(target, predictions)["calibration_slope"]
+
+    @staticmethod
+    def all(target: np.ndarray, predictions: np.ndarray, positive: int | None) -> dict:
+        return regression_metrics(target, predictions)
 
 
 @dataclass(frozen=True)
 class Scorer:
     """Every metric of one task type, for predictions of shape (n, K).
 
+    The metrics themselves are the type's suite (its record's ``metrics``
+    part, :mod:`metamed.kinds`); the scorer adds the positive class.
+
     Attributes
     ----------
-    task_type : {"classification", "regression"}
+    task_type : str
     positive : int or None
         Index of the positive class of a binary task (threshold and
         one-class metrics); None otherwise.
     """
 
-    task_type: TaskType = "classification"
+    task_type: TaskType
     positive: int | None = None
 
     @classmethod
@@ -55,40 +110,37 @@ class Scorer:
         return cls(task.task_type, task.positive_index)
 
     @property
+    def _suite(self) -> type:
+        return kind_of(self.task_type).part("metrics")
+
+    @property
     def primary(self) -> str:
         """The metric the search ranks by and the verdict is stated in."""
-        return "r2" if self.task_type == "regression" else "roc_auc"
+        return kind_of(self.task_type).primary
 
     def primary_score(self, target: np.ndarray, predictions: np.ndarray) -> float:
         """:attr:`primary` alone, fast (a search computes it for every fold it fits)."""
-        if self.task_type == "regression":
-            return regression_metrics(target, predictions)["r2"]
-        return class_roc_auc(target, predictions, self.positive)
+        return self._suite.primary_score(target, predictions, self.positive)
 
     def loss(self, target: np.ndarray, predictions: np.ndarray) -> float:
         """What a greedy ensemble lowers: log loss of probabilities, squared error of numbers."""
-        if self.task_type == "regression":
-            return float(np.mean((target - predictions[:, 0]) ** 2))
-        return log_loss(target, predictions)
+        return self._suite.loss(target, predictions)
 
     @property
     def names(self) -> tuple[str, ...]:
-        return REGRESSION_METRIC_NAMES if self.task_type == "regression" else METRIC_NAMES
+        return self._suite.names
 
     def higher_is_better(self, name: str) -> bool | None:
-        table = REGRESSION_HIGHER_IS_BETTER if self.task_type == "regression" else HIGHER_IS_BETTER
-        return table[name]
+        return self._suite.higher_is_better[name]
 
     def label(self, name: str) -> str:
         """The metric's name for people."""
-        if self.task_type == "regression":
-            return REGRESSION_LABELS.get(name) or {
-                "calibration_slope": "Calibration slope (ideal 1)",
-                "calibration_intercept": "Calibration-in-the-large (ideal 0)",
-            }[name]
-        return METRIC_LABELS[name]
+        return self._suite.labels[name]
+
+    def slope(self, target: np.ndarray, predictions: np.ndarray) -> float:
+        """Calibration slope alone: of the positive class's probability, or of predicted
+        values (NaN for several classes, which have no single slope)."""
+        return self._suite.slope(target, predictions, self.positive)
 
     def __call__(self, target: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-        if self.task_type == "regression":
-            return regression_metrics(target, predictions)
-        return all_metrics(target, predictions, self.positive)
+        return self._suite.all(target, predictions, self.positive)

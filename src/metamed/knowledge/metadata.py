@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamed.errors import MetamedError
+from metamed.kinds import kind_of
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES, METAFEATURES_VERSION
 from metamed.knowledge.storage import BaseStorage, check_space
 from metamed.knowledge.summary import performance_matrix
@@ -73,7 +74,10 @@ class MetaData:
     def task_type(self) -> str:
         """The kind of task these configs serve (a MetaData holds one kind)."""
         names = {task_type_of(c) for c in self.configs}
-        return names.pop() if len(names) == 1 else "classification"
+        if len(names) != 1:
+            raise MetamedError(f"meta-data holds the configs of one task type; these serve "
+                               f"{', '.join(sorted(names)) or 'none'}.")
+        return names.pop()
 
     @classmethod
     def empty(cls, configs: list[dict], hashes: list[str]) -> MetaData:
@@ -83,12 +87,12 @@ class MetaData:
                    config_hashes=hashes, scores=np.empty((0, len(configs))))
 
     @classmethod
-    def from_storage(cls, storage: BaseStorage, task_type: str = "classification") -> MetaData:
+    def from_storage(cls, storage: BaseStorage, task_type: str) -> MetaData:
         """Every task of ``task_type`` on which every config of that type has been tried.
 
         A KB may hold both kinds of task; a config's model family says which
         kind it serves, so a regression never sees a classifier's record.
-        Scores are ROC AUC, or R² for regression. A config that failed on
+        Scores are the type's primary metric (:mod:`metamed.kinds`). A config that failed on
         every fold of a task has NaN there, which counts as that task's
         worst; a config not yet tried would be misread the same way, so
         tasks still being built are left out. Each table is read once.
@@ -104,7 +108,7 @@ class MetaData:
         configs = {h: c for h, c in storage.configs().items() if task_type_of(c) == task_type}
         rows, tasks = storage.evaluations(), storage.tasks()
         rows = rows[rows["config_hash"].isin(list(configs))]
-        metric = "r2" if task_type == "regression" else "roc_auc"
+        metric = kind_of(task_type).primary
         if rows.empty or metric not in rows.columns:
             return cls.empty(list(configs.values()), list(configs))
         tried = rows.groupby("task_id")["config_hash"].nunique()

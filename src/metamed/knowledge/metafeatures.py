@@ -42,10 +42,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from metamed.data.target import rank_bins
 from metamed.data.task import Task
 
 METAFEATURES_VERSION = 1
+#: Rank bins standing in for a numeric target's classes in the landmarkers and entropies.
+LANDMARK_BINS = 5
 MAX_STAT_ROWS = 2000
 MAX_STAT_COLUMNS = 200
 MAX_LANDMARK_ROWS = 500
@@ -74,10 +75,10 @@ METAFEATURE_NAMES: tuple[str, ...] = SIMPLE + STATISTICAL + INFORMATION + LANDMA
 def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
     """The meta-feature vector of ``task``, ordered as :data:`METAFEATURE_NAMES`."""
     rng = np.random.default_rng(seed)
-    codes = rank_bins(task.target_values, 5) if task.is_regression else task.codes
+    codes = task.strata(max_bins=LANDMARK_BINS)
     values = {**_simple(task, codes), **_statistical(task, rng), **_information(task, codes, rng)}
     values.update(_landmarkers(task, codes, rng))
-    if task.is_regression:
+    if not task.kind.has_classes:
         values["n_classes"] = 0
     vector = np.array([values[name] for name in METAFEATURE_NAMES], dtype=float)
     return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)

@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from metamed.data.target import rank_bins
 from metamed.data.task import Task
 from metamed.errors import one_line
 from metamed.evaluation import fit_predict_split, plan_cv
@@ -66,7 +65,7 @@ def cap_task(
     notes = []
     rows = np.arange(task.n_rows)
     if task.n_rows > max_rows:
-        codes = rank_bins(task.target_values, 10) if task.is_regression else task.codes
+        codes = task.strata()
         rows = np.sort(
             np.concatenate(
                 [
@@ -137,8 +136,8 @@ def _fit_and_score(config, task, split):
         warnings.simplefilter("ignore")
         estimator = pipeline_for_task(config, task)
         fold = fit_predict_split(estimator, task, split)
-        metrics = Scorer.for_task(task)(task.target_values[split.test], fold.proba)
-    return metrics, fold.fit_seconds, fold.predict_seconds, fold.proba
+        metrics = Scorer.for_task(task)(task.target_values[split.test], fold.predictions)
+    return metrics, fold.fit_seconds, fold.predict_seconds, fold.predictions
 
 
 def _call_with_timeout(function, seconds: float, *args):

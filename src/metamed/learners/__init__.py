@@ -7,6 +7,7 @@ reads only :class:`Recommendation`, and ``metamed predict`` should not pay
 for the knowledge base's machinery.
 """
 
+from metamed.kinds import KINDS
 from metamed.lazy import lazy_attributes
 from metamed.learners.recommendation import N_CANDIDATES, Recommendation
 
@@ -14,7 +15,7 @@ from metamed.learners.recommendation import N_CANDIDATES, Recommendation
 #: the development half of the corpus tasks (docs/benchmarks.md, search mode).
 DEFAULT_LEARNER = "local"
 #: Learners that serve one task type only (they always recommend its baseline).
-ONE_TYPE_LEARNERS = {"logreg": "classification", "ridge_cv": "regression"}
+ONE_TYPE_LEARNERS = {kind.baseline: kind.name for kind in KINDS.values()}
 
 _HOMES = {name: f"metamed.learners.{module}" for name, module in {
     "MetaLearner": "base",

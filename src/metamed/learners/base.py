@@ -29,6 +29,11 @@ class MetaLearner(BaseEstimator, abc.ABC):
         self._fit(metadata)
         return self
 
+    def _expected(self, tasks: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Each config's ``weights``-averaged score on the known ``tasks`` (what the user is
+        shown as expected): a config that failed on a task counts as that task's worst."""
+        return weights @ self.metadata_.filled_scores()[tasks]
+
     def recommend(self, task: Task | np.ndarray, n: int = 5) -> list[Recommendation]:
         """The ``n`` best configs for ``task`` (a Task or its meta-feature vector), best first."""
         check_is_fitted(self, "metadata_")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from metamed.kinds import CLASSIFICATION, REGRESSION
 from metamed.knowledge.metadata import MetaData
 from metamed.learners.base import MetaLearner, Recommendation, mean_scores
 from metamed.space import config_hash, named_config
@@ -66,14 +67,14 @@ class _NamedBaseline(MetaLearner):
 class LogisticBaseline(_NamedBaseline):
     """Always the plain logistic regression (median imputation, one-hot, scaling, L2, C=1)."""
 
-    baseline = "logreg"
+    baseline = CLASSIFICATION.baseline
     rationale = "the standard clinical baseline: plain logistic regression"
 
 
 class RidgeBaseline(_NamedBaseline):
     """Always ridge regression with its penalty tuned by CV: the regression baseline."""
 
-    baseline = "ridge_cv"
+    baseline = REGRESSION.baseline
     rationale = "the regression baseline: ridge with its penalty tuned by cross-validation"
 
 
@@ -85,7 +86,7 @@ class PortfolioDefaults(MetaLearner):
     meta-knowledge, said so in every rationale.
     """
 
-    def __init__(self, task_type: str = "classification") -> None:
+    def __init__(self, task_type: str) -> None:
         self.task_type = task_type
 
     def _fit(self, metadata: MetaData) -> None:

@@ -68,7 +68,7 @@ class LocalPortfolio(MetaLearner):
         neighbours, order = self._portfolio(similarity, np.ones(len(similarity), bool), n,
                                             self.k_)
         weights = similarity[neighbours] / similarity[neighbours].sum()
-        auc = weights @ np.nan_to_num(self.metadata_.scores[neighbours], nan=0.5)
+        auc = self._expected(neighbours, weights)
         return [
             self._recommendation(
                 c, auc[c],

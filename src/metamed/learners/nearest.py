@@ -37,7 +37,7 @@ class NearestTasks(MetaLearner):
         neighbours = np.argsort(-similarity, kind="stable")[: self.k]
         weights = similarity[neighbours] / similarity[neighbours].sum()
         votes = weights @ self.normalized_[neighbours]
-        auc = weights @ np.nan_to_num(self.metadata_.scores[neighbours], nan=0.5)
+        auc = self._expected(neighbours, weights)
         best = np.argsort(-votes, kind="stable")[:n]
         return [
             self._recommendation(

@@ -69,7 +69,7 @@ class PerformanceRanker(MetaLearner):
         similarity = self.space_.similarities(metafeatures)
         context = np.argsort(-similarity, kind="stable")[: self.k_context]
         weights = similarity[context] / similarity[context].sum()
-        auc = weights @ np.nan_to_num(self.metadata_.scores[context], nan=0.5)
+        auc = self._expected(context, weights)
         best = np.argsort(-predicted, kind="stable")[:n]
         return [
             self._recommendation(

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from metamed import __version__
 from metamed.data.task import Task
+from metamed.kinds import kind_of
 from metamed.report import html as h
-from metamed.report.performance import performance_section
-from metamed.report.regression import regression_performance_section
 from metamed.report.sections import (
     data_section,
     importance_section,
@@ -34,12 +33,10 @@ def build_report(model, task: Task | None = None, *, include_rows: bool = False)
         a report is often shared more widely than the data).
     """
     positive = model.state_.positive_index
-    regression = model.task_type == "regression"
     sections = [
         data_section(model, task),
         pipelines_section(model),
-        regression_performance_section(model) if regression
-        else performance_section(model, positive),
+        kind_of(model.task_type).part("performance_section")(model),
         importance_section(model, task, positive),
         model_card_section(model, task, positive),
     ]

@@ -41,9 +41,9 @@ BACKGROUND_SIZE = 50
 
 def outputs(model, X: pd.DataFrame) -> np.ndarray:
     """Rows x classes probabilities, or a regression's predictions as one column."""
-    if getattr(model, "task_type", "classification") == "regression":
-        return np.asarray(model.predict(X), dtype=float).reshape(-1, 1)
-    return model.predict_proba(X)
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)
+    return np.asarray(model.predict(X), dtype=float).reshape(-1, 1)
 
 
 def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: int | None,
@@ -56,7 +56,7 @@ def permutation_importance(model, X: pd.DataFrame, codes: np.ndarray, positive: 
     column are predicted in a single call. Largest drop first.
     """
     rng = np.random.default_rng(seed)
-    score = Scorer(getattr(model, "task_type", "classification"), positive).primary_score
+    score = Scorer(model.task_type, positive).primary_score
     baseline = score(codes, outputs(model, X))
     rows = []
     for column in X.columns:

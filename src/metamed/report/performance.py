@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.evaluation.baseline import BASELINE_NAMES, difference_rows
+from metamed.evaluation.baseline import difference_rows
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import kind_of
 from metamed.report import curves
 from metamed.report import figures as fig
 from metamed.report import html as h
@@ -19,8 +20,9 @@ from metamed.report import html as h
 MAX_CLASS_VIEWS = 8
 
 
-def performance_section(model, positive: int | None) -> h.Section:
+def performance_section(model) -> h.Section:
     """Metrics with CIs, then ROC, PR, calibration, confusion matrix and decision curves."""
+    positive = model.state_.positive_index
     title = "Honest performance"
     if model.oof_proba_ is None or not model.cv_results_:
         return h.Section("performance", title, h.paragraph(
@@ -65,17 +67,13 @@ def _threshold_note(model) -> str:
     return h.paragraph(note + "; the threshold table below shows other choices.", "muted")
 
 
-#: The baseline as the report names it.
-_REFIT_BASELINE = {"classification": "plain logistic regression (L2, C = 1)",
-                   "regression": BASELINE_NAMES["regression"]}
-
-
 def baseline_table(model) -> str:
     """The paired difference from the baseline (plain LR, tuned ridge) on the same outer folds."""
     rows = difference_rows(model.baseline_comparison_, model.task_type)
-    intro = (f"The whole procedure minus {_REFIT_BASELINE[model.task_type]} refit on the same "
-             "outer folds; 95% paired bootstrap intervals (both scored on the same resampled "
-             "patients). Verdict: " + model.verdict_)
+    baseline = kind_of(model.task_type).baseline_refit_words
+    intro = (f"The whole procedure minus {baseline} refit on the same outer folds; 95% paired "
+             "bootstrap intervals (both scored on the same resampled patients). Verdict: "
+             + model.verdict_)
     return h.paragraph(intro) + h.table(["metric", "difference", "95% CI"], rows, numeric={1, 2})
 
 

@@ -1,7 +1,7 @@
 """The report's honest-performance section for a regression.
 
 As for classification, everything comes from the outer-CV predictions
-(``oof_proba_``, one column) and the true values (``oof_target_``): the
+(``oof_predictions_``, one column) and the true values (``oof_target_``): the
 metrics with their intervals, the paired difference from the tuned ridge,
 a residual plot (errors against predictions: a funnel means the error grows
 with the prediction, a curve that the model misses a bend), a calibration
@@ -26,12 +26,12 @@ def regression_performance_section(model) -> h.Section:
     """Metrics with CIs, the verdict against the tuned ridge, residual and calibration
     plots, and the prediction intervals' honest coverage."""
     title = "Honest performance"
-    if model.oof_proba_ is None or not model.cv_results_:
+    if model.oof_predictions_ is None or not model.cv_results_:
         return h.Section("performance", title, h.paragraph(
             "The model was fit with 0 outer folds, so there is no honest estimate. Refit with "
             "outer folds (the default) before using or reporting this model.", "warn"))
     y = np.asarray(model.oof_target_, dtype=float)
-    predicted = np.asarray(model.oof_proba_, dtype=float)[:, 0]
+    predicted = np.asarray(model.oof_predictions_, dtype=float)[:, 0]
     intro = (f"Every number and plot below comes from {model.outer_splits}-fold outer "
              "cross-validation of the whole procedure: for each fold, pipelines were "
              "recommended, searched and fit without that fold's patients, which were then "

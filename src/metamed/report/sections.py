@@ -15,8 +15,8 @@ import pandas as pd
 from metamed import __version__
 from metamed.data.task import Task
 from metamed.data.validation import conform_features
-from metamed.evaluation.baseline import BASELINE_NAMES
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import kind_of
 from metamed.report import explain
 from metamed.report import figures as fig
 from metamed.report import html as h
@@ -112,7 +112,7 @@ def pipelines_section(model) -> h.Section:
     members = [[name, f"{weight:.0%}"] for name, weight in model.ensemble_]
     regression = model.task_type == "regression"
     score = "R²" if regression else "AUC"
-    baseline = BASELINE_NAMES[model.task_type]
+    baseline = kind_of(model.task_type).baseline_words
     loss, blended = (("squared error", "predictions") if regression
                      else ("log loss", "probabilities"))
     body = [
@@ -176,7 +176,7 @@ def importance_section(model, task: Task | None, positive: int | None) -> h.Sect
     repeats = 5 if X.shape[1] <= 30 else 2
     table = explain.permutation_importance(model, X, codes, positive, n_repeats=repeats)
     top = table.head(TOP_FEATURES_SHOWN)
-    score = "R²" if task.is_regression else "ROC AUC"
+    score = task.kind.score_label
     figures = [h.Figure("importance", fig.importance_figure(
         top["feature"].tolist(), top["importance"].to_numpy(), top["sd"].to_numpy()),
         f"Drop in {score} when each feature's values are shuffled ({repeats} shuffles, "

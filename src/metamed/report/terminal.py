@@ -13,8 +13,9 @@ from rich.table import Table
 from metamed.automl.conformal import DEFAULT_LEVEL
 from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
-from metamed.evaluation.baseline import BASELINE_NAMES, difference_rows
+from metamed.evaluation.baseline import difference_rows
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import KINDS, kind_of
 from metamed.learners import Recommendation
 from metamed.space import config_name
 
@@ -49,8 +50,7 @@ def _target_line(task: Task) -> str:
     return f"classes {counts}{positive}"
 
 
-def intervals_table(title: str, metrics: dict[str, Interval],
-                    task_type: str = "classification") -> Table:
+def intervals_table(title: str, metrics: dict[str, Interval], task_type: str) -> Table:
     """Metric, estimate and 95% CI, one row per metric."""
     scorer = Scorer(task_type)
     table = Table(title=title, title_justify="left")
@@ -75,15 +75,16 @@ def print_evaluation(console: Console, task: Task, pipeline: str, result: Evalua
     averaged = "" if task.is_binary or task.is_regression else " (macro-averaged over classes)"
     title = f"{pipeline}: {result.n_repeats}x repeated {result.n_splits}-fold CV{averaged}"
     console.print(intervals_table(title, result.metrics, task.task_type))
-    console.print(f"fit time: {result.fit_seconds:.1f} s over {len(result.oof_proba)} repeats",
-                  highlight=False)
+    repeats = len(result.oof_predictions)
+    console.print(f"fit time: {result.fit_seconds:.1f} s over {repeats} repeats", highlight=False)
 
 
 def print_baseline_verdict(console: Console, comparison: dict[str, Interval],
-                           sentence: str, task_type: str = "classification") -> None:
+                           sentence: str, task_type: str) -> None:
     """The paired difference from the baseline (plain LR, tuned ridge), then the verdict."""
-    table = Table(title=f"the whole procedure minus {BASELINE_NAMES[task_type]}, same outer "
-                  "folds (paired bootstrap)", title_justify="left")
+    baseline = kind_of(task_type).baseline_words
+    table = Table(title=f"the whole procedure minus {baseline}, same outer folds (paired "
+                  "bootstrap)", title_justify="left")
     table.add_column("metric")
     table.add_column("difference", justify="right")
     table.add_column("95% CI", justify="right")
@@ -133,7 +134,8 @@ def print_leaderboard(console: Console, leaderboard: pd.DataFrame,
     console.print(f"final model: {parts}", highlight=False)
 
 
-_TYPE_OF_SCORE = {"cv_roc_auc": "classification", "cv_r2": "regression"}
+#: The leaderboard's score column of each task type.
+_TYPE_OF_SCORE = {f"cv_{kind.primary}": kind.name for kind in KINDS.values()}
 
 
 def score_column(leaderboard: pd.DataFrame) -> str:

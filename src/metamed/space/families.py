@@ -19,7 +19,7 @@ across tasks and folds) with a fixed seed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import (
@@ -34,6 +34,7 @@ from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier
 
 from metamed.data.task import TaskType
+from metamed.kinds import CLASSIFICATION, REGRESSION
 from metamed.space.models import (
     CalibratedSVM,
     CappedKNN,
@@ -101,9 +102,10 @@ class Family:
     scalings: tuple[str, ...] = UNSCALED
     encodings: tuple[str, ...] = ("onehot", "target")
     generation: int = 1
-    task_type: TaskType = "classification"
+    task_type: TaskType = field(kw_only=True)
 
 
+_CLASSIFICATION = CLASSIFICATION.name
 _CLASS_WEIGHT = Choice((None, "balanced"), None)
 
 
@@ -243,47 +245,62 @@ _FAMILIES = (
         "C": Float(1e-3, 1e3, 1.0, log=True),
         "l1_ratio": Float(0.05, 0.95, 0.5, when=("penalty", ("elasticnet",))),
         "class_weight": _CLASS_WEIGHT,
-    }, _logreg, (("C", "C"), ("l1_ratio", "r")), SCALED),
+    }, _logreg, (("C", "C"), ("l1_ratio", "r")), SCALED,
+           task_type=_CLASSIFICATION),
     Family("svm_linear", {"C": Float(1e-3, 1e2, 1.0, log=True), "class_weight": _CLASS_WEIGHT},
-           _svm("linear"), (("C", "C"),), SCALED),
+           _svm("linear"), (("C", "C"),), SCALED,
+           task_type=_CLASSIFICATION),
     # gamma is a multiple of scikit-learn's "scale" value, so one range suits
     # 5 features and 15,000 alike.
     Family("svm_rbf", {
         "C": Float(1e-2, 1e3, 1.0, log=True),
         "gamma": Float(1e-2, 1e1, 1.0, log=True),
         "class_weight": _CLASS_WEIGHT,
-    }, _svm("rbf"), (("C", "C"), ("gamma", "g")), SCALED),
-    Family("knn", _KNN, _knn, _KNN_LABEL, SCALED),
+    }, _svm("rbf"), (("C", "C"), ("gamma", "g")), SCALED,
+           task_type=_CLASSIFICATION),
+    Family("knn", _KNN, _knn, _KNN_LABEL, SCALED,
+           task_type=_CLASSIFICATION),
     Family("gnb", {"var_smoothing": Float(1e-11, 1e-1, 1e-9, log=True)}, _gnb,
-           (("var_smoothing", "vs"),), ("none", "quantile")),
+           (("var_smoothing", "vs"),), ("none", "quantile"),
+           task_type=_CLASSIFICATION),
     Family("tree", {
         "max_depth": Choice((None, 2, 3, 4, 6, 8, 12), None),
         "min_samples_leaf": Int(1, 30, 1, log=True),
         "criterion": Choice(("gini", "entropy"), "gini"),
         "class_weight": _CLASS_WEIGHT,
-    }, _tree, (("max_depth", "d"), ("min_samples_leaf", "leaf")), encodings=TREE_ENCODINGS),
+    }, _tree, (("max_depth", "d"), ("min_samples_leaf", "leaf")), encodings=TREE_ENCODINGS,
+           task_type=_CLASSIFICATION),
     Family("rf", _forest_params(bootstrap=True), _forest(RandomForestClassifier),
-           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS),
+           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS,
+           task_type=_CLASSIFICATION),
     Family("et", _forest_params(bootstrap=False), _forest(ExtraTreesClassifier),
-           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS),
+           (("n_estimators", "n"), ("max_features", "mf")), encodings=TREE_ENCODINGS,
+           task_type=_CLASSIFICATION),
     Family("hgb", {**_HGB, "class_weight": _CLASS_WEIGHT},
            _hgb(HistGradientBoostingClassifier, SingleThreaded), _BOOSTING_LABELS["hgb"],
-           encodings=TREE_ENCODINGS),
+           encodings=TREE_ENCODINGS,
+           task_type=_CLASSIFICATION),
     Family("lgbm", {**_LGBM, "class_weight": _CLASS_WEIGHT}, _lgbm("LGBMClassifier"),
-           _BOOSTING_LABELS["lgbm"], encodings=TREE_ENCODINGS),
-    Family("xgb", _XGB, _xgb, _BOOSTING_LABELS["xgb"], encodings=TREE_ENCODINGS),
-    Family("mlp", _MLP, _seeded(SizedMLP), _MLP_LABEL, SCALED),
+           _BOOSTING_LABELS["lgbm"], encodings=TREE_ENCODINGS,
+           task_type=_CLASSIFICATION),
+    Family("xgb", _XGB, _xgb, _BOOSTING_LABELS["xgb"], encodings=TREE_ENCODINGS,
+           task_type=_CLASSIFICATION),
+    Family("mlp", _MLP, _seeded(SizedMLP), _MLP_LABEL, SCALED,
+           task_type=_CLASSIFICATION),
     # The clinical statistician's candidates (issue 13): the penalty chosen by
     # inner CV, Harrell's restricted cubic splines, and a glass-box EBM.
     Family("logreg_cv", {"n_cs": Int(5, 20, 10), "class_weight": _CLASS_WEIGHT},
-           _seeded(InnerCVLogistic), (("n_cs", "Cs"),), SCALED, generation=2),
+           _seeded(InnerCVLogistic), (("n_cs", "Cs"),), SCALED, generation=2,
+           task_type=_CLASSIFICATION),
     Family("spline_lr", {
         "n_knots": Choice((3, 4, 5), 4),
         "C": Float(1e-2, 1e2, 1.0, log=True),
         "class_weight": _CLASS_WEIGHT,
-    }, _seeded(SplineLogistic), (("n_knots", "k"), ("C", "C")), SCALED, generation=2),
+    }, _seeded(SplineLogistic), (("n_knots", "k"), ("C", "C")), SCALED, generation=2,
+           task_type=_CLASSIFICATION),
     Family("ebm", _EBM, _seeded(SizedEBM), _EBM_LABEL, encodings=TREE_ENCODINGS,
-           generation=2),
+           generation=2,
+           task_type=_CLASSIFICATION),
 )
 
 
@@ -306,7 +323,7 @@ def _plain(cls: type) -> Builder:
     return lambda p, seed: cls(**p)
 
 
-_REGRESSION = "regression"
+_REGRESSION = REGRESSION.name
 #: Regression families (issue 14): the tuned ridge is the baseline to beat.
 _REGRESSION_FAMILIES = (
     Family("ridge_cv", {"n_alphas": Int(5, 30, 15)}, _plain(InnerCVRidge),

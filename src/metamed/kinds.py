@@ -1,0 +1,133 @@
+"""What differs between task types, in one record per type.
+
+Why a record: the task type used to be a string tested in dozens of
+conditionals, with half a dozen dicts keyed by it and parameters that
+silently defaulted to "classification". Each fact is written once here
+(like a model :class:`~metamed.space.families.Family`), and code asks the
+task's :class:`Kind` instead of comparing strings; adding a task type means
+adding a record and the parts it names.
+
+The record is plain data, importable from anywhere without cost: the parts
+that are code (the estimator, the blend, the report section) are named by
+import path and loaded by :meth:`Kind.part` when used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import import_module
+
+from metamed.errors import MetamedError
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One task type: how it is scored, what it must beat, and the parts that serve it.
+
+    Attributes
+    ----------
+    name : str
+        ``"classification"`` or ``"regression"``: what tasks, configs and
+        KB rows are labelled with.
+    primary : str
+        The metric the search ranks by, the policy weighs and the verdict
+        states (higher is better).
+    unit : str
+        How a difference in :attr:`primary` is written ("AUC", "R²").
+    score_label : str
+        :attr:`primary` as a column or axis title ("ROC AUC").
+    comparison : tuple of str
+        The differences from the baseline shown beside the verdict.
+    baseline : str
+        The named config every proposal must beat.
+    baseline_words : str
+        The baseline in a sentence ("logistic regression").
+    baseline_refit_words : str
+        The baseline as refit on the outer folds, for the report.
+    baseline_brief : str
+        The baseline in the policy's decision sentence ("the tuned ridge").
+    has_classes : bool
+        Whether predictions are one probability per class (else one value).
+    strata_bins : int
+        0: folds are stratified by class; else by up to this many rank bins
+        of the target.
+    predictions : str
+        What the KB's stored out-of-fold predictions hold (a format tag,
+        checked when they are read).
+    policy : dict
+        Settings of the leave-the-baseline policy for this type
+        (:class:`~metamed.automl.policy.LeaveLRPolicy`).
+    parts : dict
+        Import paths (``module:name``) of the code that serves the type.
+    """
+
+    name: str
+    primary: str
+    unit: str
+    score_label: str
+    comparison: tuple[str, ...]
+    baseline: str
+    baseline_words: str
+    baseline_refit_words: str
+    baseline_brief: str
+    has_classes: bool
+    strata_bins: int
+    predictions: str
+    policy: dict = field(default_factory=dict)
+    parts: dict[str, str] = field(default_factory=dict)
+
+    def part(self, role: str) -> object:
+        """The code playing ``role`` for this type: ``metrics`` (the scorer's suite),
+        ``estimator``, ``blend``, ``performance_section``."""
+        return _load(self.parts[role])
+
+
+#: Policies chosen by ``benchmarks/replay.py`` on the development half of each type's tasks.
+#: Both replays gave the KB prior no weight (k = 0 beat every k > 0); policies within 0.0005 of
+#: the best mean gain are near-ties, given to the one that leaves the baseline least: for
+#: classification "half" (mean weight 0.42) over "shrink" (0.51, ahead by 0.0005 AUC); for
+#: regression P >= 0.7 over P >= 0.5.
+CLASSIFICATION = Kind(
+    name="classification", primary="roc_auc", unit="AUC", score_label="ROC AUC",
+    comparison=("roc_auc", "brier", "calibration_slope"),
+    baseline="logreg", baseline_words="logistic regression",
+    baseline_refit_words="plain logistic regression (L2, C = 1)",
+    baseline_brief="logistic regression",
+    has_classes=True, strata_bins=0, predictions="class probabilities",
+    policy={"threshold": 0.5, "prior_strength": 0.0, "weighting": "half"},
+    parts={"metrics": "metamed.evaluation.scoring:ClassMetrics",
+           "estimator": "metamed.automl.estimator:MetaClassifier",
+           "blend": "metamed.automl.ensemble:WeightedEnsemble",
+           "performance_section": "metamed.report.performance:performance_section"},
+)
+REGRESSION = Kind(
+    name="regression", primary="r2", unit="R²", score_label="R²",
+    comparison=("r2", "rmse", "calibration_slope"),
+    baseline="ridge_cv", baseline_words="ridge regression (penalty tuned by CV)",
+    baseline_refit_words="ridge regression (penalty tuned by CV)",
+    baseline_brief="the tuned ridge",
+    has_classes=False, strata_bins=10, predictions="predicted values",
+    policy={"threshold": 0.7, "prior_strength": 0.0, "weighting": "shrink"},
+    parts={"metrics": "metamed.evaluation.scoring:ValueMetrics",
+           "estimator": "metamed.automl.estimator:MetaRegressor",
+           "blend": "metamed.automl.ensemble:WeightedRegressor",
+           "performance_section":
+               "metamed.report.regression:regression_performance_section"},
+)
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (CLASSIFICATION, REGRESSION)}
+
+
+@cache
+def _load(path: str) -> object:
+    """``module:name`` imported (once: scorers ask for their suite on every resample)."""
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)
+
+
+def kind_of(task_type: str) -> Kind:
+    """The record of ``task_type``; an unknown type is an error, never a default."""
+    if task_type not in KINDS:
+        raise MetamedError(f"unknown task type {task_type!r}; metamed knows "
+                           f"{', '.join(KINDS)}.")
+    return KINDS[task_type]
