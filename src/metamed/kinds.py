@@ -115,7 +115,22 @@ REGRESSION = Kind(
            "performance_section":
                "metamed.report.regression:regression_performance_section"},
 )
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (CLASSIFICATION, REGRESSION)}
+#: Survival (issue 22): the Cox model with a small ridge penalty is what LR is for classes.
+#: Its policy settings are classification's until a replay on survival tasks chooses its own.
+SURVIVAL = Kind(
+    name="survival", primary="harrell_c", unit="C-index", score_label="Harrell's C",
+    comparison=("harrell_c", "integrated_brier", "calibration_slope"),
+    baseline="cox", baseline_words="the Cox model",
+    baseline_refit_words="the Cox model (ridge penalty 0.01)",
+    baseline_brief="the Cox model",
+    has_classes=False, strata_bins=0, predictions="risk and survival at the horizons",
+    policy={"threshold": 0.5, "prior_strength": 0.0, "weighting": "half"},
+    parts={"metrics": "metamed.survival.scoring:SurvivalMetrics",
+           "estimator": "metamed.survival.estimator:MetaSurvival",
+           "blend": "metamed.survival.estimator:WeightedSurvival",
+           "performance_section": "metamed.report.survival:survival_performance_section"},
+)
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (CLASSIFICATION, REGRESSION, SURVIVAL)}
 
 
 @cache

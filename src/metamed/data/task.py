@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from metamed.kinds import Kind, kind_of
 
 FeatureType = Literal["numeric", "categorical"]
-TaskType = Literal["classification", "regression"]
+TaskType = Literal["classification", "regression", "survival"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,12 @@ class Task:
     units : dict
         Feature columns whose numbers were written with a unit ("12 mg"),
         and that unit, stripped by validation; ``predict`` strips the same one.
+    event : Series or None
+        A survival task's event indicator (1 event, 0 censored); ``y`` is
+        then the follow-up time.
+    horizons : tuple of float
+        A survival task's times at which survival is predicted and scored
+        (the quartiles of follow-up unless the user chose them).
     """
 
     name: str
@@ -97,6 +103,8 @@ class Task:
     task_type: TaskType = field(kw_only=True)
     duplicates: np.ndarray | None = None
     units: dict[str, str] = field(default_factory=dict)
+    event: pd.Series | None = None
+    horizons: tuple[float, ...] = ()
 
     @property
     def kind(self) -> Kind:
@@ -138,8 +146,14 @@ class Task:
 
     @property
     def target_values(self) -> np.ndarray:
-        """What models are fitted on: class codes, or the numbers of a regression."""
-        return self.y.to_numpy(dtype=float) if self.is_regression else self.codes
+        """What models are fitted on: class codes, the numbers of a regression, or a survival
+        task's (time, event) pairs as two columns."""
+        if self.kind.has_classes:
+            return self.codes
+        if self.event is not None:
+            return np.column_stack([self.y.to_numpy(dtype=float),
+                                    self.event.to_numpy(dtype=float)])
+        return self.y.to_numpy(dtype=float)
 
     def strata(self, rows: np.ndarray | None = None, max_bins: int | None = None) -> np.ndarray:
         """What ``rows`` (default: all) are stratified on: class codes, or the target's rank
@@ -150,6 +164,8 @@ class Task:
         rows = np.arange(self.n_rows) if rows is None else rows
         if self.kind.has_classes:
             return self.codes[rows]
+        if self.event is not None:  # every fold gets its share of the events
+            return self.event.to_numpy(dtype=int)[rows]
         bins = self.kind.strata_bins if max_bins is None else min(self.kind.strata_bins, max_bins)
         return rank_bins(self.target_values[rows], max(1, bins))
 
@@ -207,12 +223,15 @@ class Task:
         }
 
     def _target_summary(self) -> dict:
-        if not self.is_regression:
+        if self.kind.has_classes:
             return {"class_counts": {str(c): n for c, n in self.class_counts.items()}}
         values = self.y.to_numpy(dtype=float)
         quartiles = np.percentile(values, [0, 25, 50, 75, 100])
-        return {"target_quantiles": dict(zip(["min", "q1", "median", "q3", "max"],
-                                             quartiles.round(4).tolist(), strict=True))}
+        found = {"target_quantiles": dict(zip(["min", "q1", "median", "q3", "max"],
+                                              quartiles.round(4).tolist(), strict=True))}
+        if self.event is not None:
+            found.update(events=int(self.event.sum()), horizons=list(self.horizons))
+        return found
 
     def subset(self, rows: np.ndarray, columns: list[str] | None = None,
                note: str | None = None) -> Task:
@@ -231,6 +250,8 @@ class Task:
             task_type=self.task_type,
             duplicates=None if self.duplicates is None else self.duplicates[rows],
             units=dict(self.units),
+            event=None if self.event is None else self.event.iloc[rows].reset_index(drop=True),
+            horizons=self.horizons,
         )
 
     def content_hash(self) -> str:
@@ -244,6 +265,8 @@ class Task:
         """
         parts = [column_digest(self.X[c]) for c in self.X.columns]
         parts.append(column_digest(self.y.map(str)))
+        if self.event is not None:
+            parts.append(column_digest(self.event.map(str)))
         return hashlib.sha256("".join(sorted(parts)).encode()).hexdigest()[:16]
 
 

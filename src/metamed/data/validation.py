@@ -8,6 +8,7 @@ in the user's words.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from sklearn.feature_selection import f_classif, f_regression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from metamed.data import survival
 from metamed.data.columns import (
     coerce_numeric_strings,
     infer_kind,
@@ -48,6 +50,8 @@ def make_task(
     drop_columns: list[str] | tuple[str, ...] = (),
     task_type: str = "auto",
     group_duplicates: bool = False,
+    event: str | None = None,
+    horizons: tuple[float, ...] | None = None,
 ) -> Task:
     """Validate ``frame`` and split it into features, target and groups.
 
@@ -71,6 +75,12 @@ def make_task(
         ``"auto"`` decides from the target (see
         :func:`metamed.data.target.resolve_task_type`); the choice and its
         reason are the task's first note.
+    event : str, optional
+        A survival task's event column (0 censored, 1 event); ``target`` is
+        then the follow-up time. Survival is never inferred: without
+        ``event`` the task is a classification or a regression.
+    horizons : tuple of float, optional
+        A survival task's horizons (default: the quartiles of follow-up).
     group_duplicates : bool
         Count rows identical in every feature and the target, warn, and keep
         each set in one CV fold (:attr:`Task.duplicates`): a copy on both
@@ -103,6 +113,10 @@ def make_task(
         raise MetamedError("the table has column names but no data rows.")
     notes: list[str] = []
     frame = frame.drop(columns=[c for c in drop_columns if c in frame.columns])
+    if event is not None or task_type == "survival":
+        return _survival_task(frame, target, event, horizons, notes, name=name,
+                              provenance=provenance, group_column=group_column,
+                              group_duplicates=group_duplicates)
     frame = _drop_missing_target(frame, target, notes)
     y = _target_labels(frame[target], target, notes)
     kind, reason = resolve_task_type(y, task_type, target)
@@ -142,6 +156,42 @@ def make_task(
     )
     task.warnings.extend(warnings + _small_class_warnings(task) + _leak_warnings(task))
     return task
+
+
+def _survival_task(frame: pd.DataFrame, time: str, event: str | None,
+                   horizons: tuple[float, ...] | None, notes: list[str], *, name: str,
+                   provenance: Provenance | None, group_column: str | None,
+                   group_duplicates: bool) -> Task:
+    """A time-to-event task: follow-up time ``time``, event indicator ``event``."""
+    if event is None:
+        raise MetamedError("a survival task needs its event column too (--event): which "
+                           "patients had the event (1) and which were censored (0).")
+    _check_has_column(frame, event, "event")
+    survival.refuse_intervals(frame, group_column)
+    kept = frame[time].notna() & frame[event].notna()
+    if not kept.all():
+        notes.append(f"dropped {int((~kept).sum())} row(s) without a follow-up time or event.")
+        frame = frame[kept].reset_index(drop=True)
+    follow_up = survival.check_follow_up(frame[time], time)
+    indicator, recoded = survival.event_indicator(frame[event], event)
+    survival.check_events(indicator)
+    chosen = survival.horizons(follow_up.to_numpy()) if horizons is None else tuple(horizons)
+    if max(chosen) >= follow_up.max() or min(chosen) <= 0:
+        raise MetamedError(f"horizons must lie inside the follow-up (0 to {follow_up.max():g});"
+                           f" got {', '.join(f'{h:g}' for h in chosen)}.")
+    notes.insert(0, f"survival: time {time!r}, event {event!r} ({int(indicator.sum())} events, "
+                    f"{int((indicator == 0).sum())} censored); survival predicted at "
+                    f"{', '.join(f'{h:g}' for h in chosen)}.")
+    notes.extend(recoded)
+    body = frame.drop(columns=[event]).rename(columns={time: "__time__"})
+    body["__time__"] = follow_up.to_numpy()
+    task = make_task(body, "__time__", name=name, provenance=provenance,
+                     group_column=group_column, task_type="regression",
+                     group_duplicates=group_duplicates)
+    return dataclasses.replace(
+        task, y=follow_up.rename(time).reset_index(drop=True), task_type="survival",
+        event=indicator.reset_index(drop=True), horizons=chosen,
+        notes=notes + task.notes[1:])
 
 
 def _string_names(frame: pd.DataFrame) -> pd.DataFrame:
