@@ -110,6 +110,7 @@ REGRESSION = Kind(
     has_classes=False, strata_bins=10, predictions="predicted values",
     policy={"threshold": 0.7, "prior_strength": 0.0, "weighting": "shrink"},
     parts={"metrics": "metamed.evaluation.scoring:ValueMetrics",
+           "predict": "metamed.evaluation.evaluate:predicted_values",
            "estimator": "metamed.automl.estimator:MetaRegressor",
            "blend": "metamed.automl.ensemble:WeightedRegressor",
            "performance_section":
@@ -126,6 +127,7 @@ SURVIVAL = Kind(
     has_classes=False, strata_bins=0, predictions="risk and survival at the horizons",
     policy={"threshold": 0.5, "prior_strength": 0.0, "weighting": "half"},
     parts={"metrics": "metamed.survival.scoring:SurvivalMetrics",
+           "predict": "metamed.survival.models:risk_and_survival",
            "estimator": "metamed.survival.estimator:MetaSurvival",
            "blend": "metamed.survival.estimator:WeightedSurvival",
            "performance_section": "metamed.report.survival:survival_performance_section"},

@@ -31,8 +31,10 @@ from metamed.automl.trusted_types import (
     type_name,
 )
 from metamed.data.validation import make_task
+from metamed.kinds import kind_of
 from metamed.space import SPACE, named_config, pipeline_for_task
 from metamed.space.families import families_for
+from metamed.survival.estimator import WeightedSurvival
 
 
 def derive() -> list[str]:
@@ -59,6 +61,12 @@ def derive() -> list[str]:
     conformal = [ConformalRegressor(blend).fit(regression.X, regression.target_values, groups=g)
                  for g in (None, patients)]
     for model in [*(_fit(c, regression) for c in _configs("regression")), *conformal]:
+        found.update(_classes_in(sio.dumps({"model": model, "metadata": "{}"})))
+    survival = _sample_task(0, survival=True)
+    fitted = [_fit(named_config(name), survival) for name in families_for("survival")]
+    blend = WeightedSurvival(fitted[:2], np.array([0.5, 0.5])).fit(survival.X,
+                                                                   survival.target_values)
+    for model in [*fitted, blend]:
         found.update(_classes_in(sio.dumps({"model": model, "metadata": "{}"})))
     not_classes = sorted(name for name in found if not is_class(name))
     if not_classes:
@@ -89,7 +97,7 @@ def _configs(task_type: str) -> list[dict]:
     # k-NN's other metric (p=1) is stored as another class (ManhattanDistance64)
     configs += [{**config, "model": {**config["model"], "p": 1}}
                 for config in configs if config["model"].get("p") == 2]
-    baseline = "ridge_cv" if task_type == "regression" else "logreg"
+    baseline = kind_of(task_type).baseline
     for step in ("impute", "encode", "scale", "select"):
         section = SPACE[step]
         configs += [{step: {section.selector: variant}, "model": baseline}
@@ -97,16 +105,20 @@ def _configs(task_type: str) -> list[dict]:
     return configs
 
 
-def _sample_task(n_classes: int):
+def _sample_task(n_classes: int, survival: bool = False):
     """60 rows: two numeric columns and one categorical, each with missing values.
 
-    ``n_classes`` = 0 makes the label a number (a regression).
+    ``n_classes`` = 0 makes the label a number (a regression); ``survival`` makes it a
+    follow-up time with an event indicator.
     """
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
                           "c": rng.choice(["x", "y", "z"], 60)})
     frame.loc[::7, "a"], frame.loc[::9, "c"] = np.nan, None
     frame["label"] = np.arange(60) % n_classes if n_classes else rng.normal(size=60)
+    if survival:
+        frame["label"], frame["event"] = rng.exponential(size=60) + 0.01, np.arange(60) % 3 > 0
+        return make_task(frame, "label", event="event", name="trusted-types")
     return make_task(frame, "label", name="trusted-types")
 
 

@@ -26,6 +26,7 @@ from sklearn.tree._tree import TREE_LEAF, Tree
 from metamed.automl.conformal import ConformalRegressor
 from metamed.automl.state import FittedState
 from metamed.errors import MetamedError, one_line
+from metamed.kinds import kind_of
 
 
 def check_usable(model, path: Path) -> None:
@@ -45,13 +46,16 @@ def _kind_problem(state: FittedState) -> str | None:
     regression = state.task_type == "regression"
     if regression != isinstance(state.model, ConformalRegressor):
         return f"a {type(state.model).__name__} cannot make a {state.task_type} model"
-    if not regression and len(state.classes) < 2:
+    if kind_of(state.task_type).has_classes and len(state.classes) < 2:
         return "a classification model needs at least 2 classes"
     if not state.feature_types or not set(state.feature_types) <= set(state.input_columns):
         return "its features are not among its input columns"
     oof, target = state.oof_predictions, np.asarray(state.oof_target)
-    widths = [(), (1,)] if regression else [(len(state.classes),)]  # a column per class
-    if oof is not None and (np.shape(oof)[:1] != target.shape or np.shape(oof)[1:] not in widths):
+    horizons = len(state.task_summary.get("horizons", ()))
+    widths = {"regression": [(), (1,)], "survival": [(1 + horizons,)]}.get(
+        state.task_type, [(len(state.classes),)])  # a column per class
+    if oof is not None and (np.shape(oof)[:1] != target.shape[:1]
+                            or np.shape(oof)[1:] not in widths):
         return f"its out-of-fold predictions have shape {np.shape(oof)}"
     return None
 
@@ -137,6 +141,11 @@ def _trial_problem(model, state: FittedState) -> str | None:
     """What is wrong with a prediction for one row (numbers 0, categories missing), if anything."""
     row = pd.DataFrame({column: [0.0 if kind == "numeric" else None]
                         for column, kind in state.feature_types.items()})
+    if state.task_type == "survival":
+        risk, survival = model.predict(row), model.predict_survival(row)
+        sound = (risk.shape == (1,) and np.isfinite(risk).all()
+                 and ((survival >= 0) & (survival <= 1)).all())
+        return None if sound else "its trial prediction is not a risk with survival in [0, 1]"
     if state.task_type == "regression":
         value, bounds = model.predict(row), model.predict_interval(row)
         sound = value.shape == (1,) and np.isfinite(value).all() and bounds.shape == (1, 2)

@@ -157,7 +157,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     if baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     oof = selection.oof()
-    if not task.is_regression and not np.isnan(oof).any():
+    if task.kind.has_classes and not np.isnan(oof).any():
         selection.calibration = recalibration(task.codes, oof)
     return selection
 
@@ -244,7 +244,7 @@ def _check_searchable(task: Task, plan) -> None:
     The search inside each outer fold cross-validates again, which needs two
     rows of every class; with 2 rows in a class, 2 outer folds leave one.
     """
-    if task.is_regression:
+    if not task.kind.has_classes:
         return
     for split in plan.splits:
         counts = np.bincount(task.codes[split.train], minlength=len(task.classes))
@@ -298,9 +298,10 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
         baseline_only &= (not selection.calibration and len(selection.members) == 1
                           and selection.members[0].reference)
         rows = task.X.iloc[split.test]
-        if task.is_regression:
-            proba[split.test, 0] = raw[split.test, 0] = model.predict(rows)
-            for k, level in enumerate(LEVELS):
+        if not task.kind.has_classes:
+            proba[split.test] = raw[split.test] = task.kind.part("predict")(model, rows,
+                                                                          task.horizons)
+            for k, level in enumerate(LEVELS if bounds is not None else ()):
                 bounds[split.test, :, k] = model.predict_interval(rows, level)
             continue
         present = [task.classes.index(c) for c in inner.classes]

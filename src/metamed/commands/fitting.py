@@ -15,7 +15,9 @@ from metamed.commands.options import (
     AsJson,
     Data,
     Encoding,
+    Event,
     Group,
+    Horizons,
     ModelFile,
     ModelOut,
     OuterFolds,
@@ -25,8 +27,10 @@ from metamed.commands.options import (
     Sheet,
     Target,
     TaskKind,
+    Time,
     TimeBudget,
 )
+from metamed.errors import MetamedError
 
 console = Console()
 
@@ -35,7 +39,7 @@ Learner = Annotated[str | None, typer.Option(
 
 
 def fit(
-    data: Data, target: Target, kb: KB = None, learner: Learner = None,
+    data: Data, target: Target = None, kb: KB = None, learner: Learner = None,
     time_budget: TimeBudget = 60.0,
     out: ModelOut = Path("model.skops"),
     outer_folds: OuterFolds = 5,
@@ -46,6 +50,7 @@ def fit(
     positive: Positive = None, group: Group = None, encoding: Encoding = "utf-8",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0, as_json: AsJson = False,
     report: ReportFile = None, task_type: TaskKind = "auto", sheet: Sheet = None,
+    time: Time = None, event: Event = None, horizons: Horizons = None,
 ) -> None:
     """Recommend, search, evaluate honestly (nested CV) and save a model."""
     from metamed.automl.persistence import save_model
@@ -64,8 +69,9 @@ def fit(
     )
 
     clock = WorkClock(time_budget)  # reading and checking the table count against the budget
+    target, survival = _outcome(target, time, event, horizons)
     task = load_task(data, target, encoding=encoding, positive_class=positive, group_column=group,
-                     task_type=task_type, sheet=sheet)
+                     task_type=task_type, sheet=sheet, **survival)
     settings = dict(kb=kb, learner=learner or DEFAULT_LEARNER, time_budget=time_budget,
                     outer_splits=outer_folds, ensemble=ensemble, shareable=shareable,
                     random_state=seed)
@@ -114,6 +120,26 @@ def _write_report(model, task, path: Path, quiet: bool) -> None:
         console.print(f"report written to {path}", highlight=False)
 
 
+def _outcome(target: str | None, time: str | None, event: str | None,
+             horizons: str | None) -> tuple[str, dict]:
+    """The column to predict, and a survival outcome's event column and horizons."""
+    if time is None and event is None:
+        if target is None:
+            raise MetamedError("say which column to predict: --target NAME (or, for a "
+                               "survival outcome, --time NAME --event NAME).")
+        if horizons is not None:
+            raise MetamedError("--horizons is for a survival outcome (--time and --event).")
+        return target, {}
+    if time is None or event is None or target is not None:
+        raise MetamedError("a survival outcome is --time NAME --event NAME, without --target.")
+    try:
+        chosen = None if horizons is None else tuple(float(h) for h in horizons.split(","))
+    except ValueError as error:
+        raise MetamedError(f"--horizons takes comma-separated numbers; got {horizons!r}.") \
+            from error
+    return time, {"event": event, "horizons": chosen}
+
+
 def _fit_summary(model, out: Path) -> dict:
     """What `fit --json` prints: the fitted state's document, as saved in the model file."""
     return {**model.state_.document(), "model_file": str(out)}
@@ -157,6 +183,11 @@ def _predictions(model, frame):
 
     from metamed.automl.conformal import DEFAULT_LEVEL
 
+    if model.task_type == "survival":
+        survival = model.predict_survival(frame)
+        return pd.DataFrame({"risk": model.predict(frame),
+                             **{f"survival_{t:g}": survival[:, k]
+                                for k, t in enumerate(model.horizons_)}})
     if model.task_type == "regression":
         bounds = model.predict_interval(frame, DEFAULT_LEVEL)
         return pd.DataFrame({"predicted": model.predict(frame),

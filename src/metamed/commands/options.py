@@ -13,7 +13,15 @@ from typing import Annotated
 import typer
 
 Data = Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or Excel file.")]
-Target = Annotated[str, typer.Option("--target", "-t", help="Column to predict.")]
+Target = Annotated[str | None, typer.Option(
+    "--target", "-t", help="Column to predict (a survival outcome: --time and --event).")]
+Time = Annotated[str | None, typer.Option(
+    "--time", help="Survival: the follow-up time column (with --event).")]
+Event = Annotated[str | None, typer.Option(
+    "--event", help="Survival: the event column, 1 event and 0 censored (with --time).")]
+Horizons = Annotated[str | None, typer.Option(
+    "--horizons", help="Survival: comma-separated times at which survival is predicted and "
+                       "scored (default: the quartiles of follow-up).")]
 KB = Annotated[str | None, typer.Option(
     "--kb", help="Knowledge base (SQLite path or URL); default: the shipped one.")]
 Encoding = Annotated[str, typer.Option(help="Text encoding of CSV/TSV files.")]

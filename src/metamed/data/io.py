@@ -344,6 +344,8 @@ def load_task(
     drop_columns: tuple[str, ...] = (),
     task_type: str = "auto",
     sheet: str | int | None = None,
+    event: str | None = None,
+    horizons: tuple[float, ...] | None = None,
 ) -> Task:
     """Read ``source`` (a path or a DataFrame) and validate it into a Task.
 
@@ -355,8 +357,9 @@ def load_task(
     if isinstance(source, pd.DataFrame):
         frame, name, origin, notes = source, "dataframe", "pandas DataFrame", []
     else:
+        outcome = [target] if event is None else [target, event]
         frame, notes = read_table_with_notes(source, encoding=encoding, sheet=sheet,
-                                             columns=[target])
+                                             columns=outcome)
         name, origin = Path(source).stem, str(source)
     task = make_task(
         frame,
@@ -368,6 +371,8 @@ def load_task(
         drop_columns=drop_columns,
         task_type=task_type,
         group_duplicates=True,
+        event=event,
+        horizons=horizons,
     )
     task.notes[:0] = notes
     return task

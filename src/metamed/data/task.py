@@ -141,8 +141,9 @@ class Task:
 
     @property
     def n_outputs(self) -> int:
-        """Columns of the task's predictions: one per class, or one predicted value."""
-        return len(self.classes) if self.kind.has_classes else 1
+        """Columns of the task's predictions: one per class, one predicted value, or a
+        survival task's risk and survival at each horizon."""
+        return len(self.classes) if self.kind.has_classes else 1 + len(self.horizons)
 
     @property
     def target_values(self) -> np.ndarray:

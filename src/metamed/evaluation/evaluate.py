@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from metamed.data.task import Task
@@ -83,12 +84,14 @@ class Evaluation:
 def fit_predict_split(estimator: BaseEstimator, task: Task, split: Split) -> FoldResult:
     """Fit a clone on the training rows; probabilities for every class on the test rows.
 
-    A regression's "probabilities" are one column of predicted values.
+    Other task types predict what their record's ``predict`` part gives (a
+    regression: one column of values; survival: risk, then survival at the
+    horizons).
     Labels are re-coded to ``0..k-1`` over the classes present in this
     training fold (some libraries, XGBoost among them, insist on that), and
     a class absent from training gets probability 0.
     """
-    if task.is_regression:
+    if not task.kind.has_classes:
         return _fit_predict_values(estimator, task, split)
     codes = task.codes
     present, local = np.unique(codes[split.train], return_inverse=True)
@@ -108,8 +111,14 @@ def _fit_predict_values(estimator: BaseEstimator, task: Task, split: Split) -> F
     start = time.perf_counter()
     model.fit(task.X.iloc[split.train], task.target_values[split.train])
     fitted = time.perf_counter()
-    values = np.asarray(model.predict(task.X.iloc[split.test]), dtype=float).reshape(-1, 1)
+    values = task.kind.part("predict")(model, task.X.iloc[split.test], task.horizons)
     return FoldResult(split, values, fitted - start, time.perf_counter() - fitted)
+
+
+def predicted_values(model: BaseEstimator, X: pd.DataFrame,
+                     horizons: tuple[float, ...] = ()) -> np.ndarray:
+    """A regression's predictions as one column (``horizons``: none, for one signature)."""
+    return np.asarray(model.predict(X), dtype=float).reshape(-1, 1)
 
 
 def evaluate(

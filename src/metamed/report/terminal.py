@@ -41,6 +41,10 @@ def print_task(console: Console, task: Task) -> None:
 
 def _target_line(task: Task) -> str:
     """Classes with their counts, or a regression target's median and range."""
+    if task.event is not None:
+        summary = task.summary()
+        return (f"follow-up: median {summary['target_quantiles']['median']:.4g}, "
+                f"{summary['events']} events; horizons {', '.join(map(str, task.horizons))}")
     if task.is_regression:
         q = task.summary()["target_quantiles"]
         return (f"target: median {q['median']:.4g} (quartiles {q['q1']:.4g} to {q['q3']:.4g}, "

@@ -34,7 +34,7 @@ from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier
 
 from metamed.data.task import TaskType
-from metamed.kinds import CLASSIFICATION, REGRESSION
+from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL
 from metamed.space.models import (
     CalibratedSVM,
     CappedKNN,
@@ -361,9 +361,40 @@ _REGRESSION_FAMILIES = (
            task_type=_REGRESSION),
 )
 
+def _survival(name: str) -> Builder:
+    # The survival models live with their metrics; imported when a pipeline is built.
+    def build(p: Params, seed: int) -> BaseEstimator:
+        from metamed.survival import models
+
+        cls = getattr(models, name)
+        return cls(**p, random_state=seed) if name == "XGBCox" else cls(**p)
+    return build
+
+
+_SURVIVAL = SURVIVAL.name
+#: Survival families (issue 22): the ridge Cox model is the baseline to beat. One-hot
+#: encoding only: a target encoder cannot encode against a (time, event) outcome.
+_SURVIVAL_FAMILIES = (
+    Family("cox", {"alpha": Float(1e-4, 10.0, 0.01, log=True)}, _survival("CoxRidge"),
+           (("alpha", "a"),), SCALED, encodings=("onehot",), task_type=_SURVIVAL),
+    Family("cox_enet", {"alpha": Float(1e-3, 1.0, 0.05, log=True),
+                        "l1_ratio": Float(0.05, 0.95, 0.5)}, _survival("CoxElasticNet"),
+           (("alpha", "a"), ("l1_ratio", "r")), SCALED, encodings=("onehot",),
+           task_type=_SURVIVAL),
+    Family("cox_spline", {"n_knots": Choice((3, 4, 5), 4),
+                          "alpha": Float(1e-3, 10.0, 0.1, log=True)}, _survival("SplineCox"),
+           (("n_knots", "k"), ("alpha", "a")), SCALED, encodings=("onehot",),
+           task_type=_SURVIVAL),
+    Family("xgb_cox", {"n_estimators": Int(50, 500, 200, log=True),
+                       "learning_rate": Float(0.01, 0.3, 0.05, log=True),
+                       "max_depth": Int(1, 6, 3)}, _survival("XGBCox"),
+           (("n_estimators", "n"), ("max_depth", "d")), encodings=("onehot",),
+           task_type=_SURVIVAL),
+)
+
 #: Every model family by name, in portfolio order.
 MODEL_FAMILIES: dict[str, Family] = {
-    family.name: family for family in _FAMILIES + _REGRESSION_FAMILIES}
+    family.name: family for family in _FAMILIES + _REGRESSION_FAMILIES + _SURVIVAL_FAMILIES}
 
 
 def task_type_of(config: Params | dict) -> str:

@@ -147,6 +147,12 @@ def survival_curves(model, X, times) -> np.ndarray:
     return model.predict_survival(X, times)
 
 
+def risk_and_survival(model, X, horizons) -> np.ndarray:
+    """A survival task's predictions: the risk score, then ``S(t | x)`` at each horizon."""
+    return np.column_stack([np.asarray(model.predict(X), dtype=float),
+                            survival_curves(model, X, horizons)])
+
+
 class _BreslowSurvival:
     """``predict_survival`` and ``predict_cumulative_hazard`` from ``predict`` and the baseline."""
 
@@ -470,3 +476,41 @@ class XGBCox(_BreslowSurvival, BaseEstimator):
         booster = xgboost.Booster(model_file=bytearray(self.booster_.tobytes()))
         booster.set_param({"nthread": self.n_jobs})
         return booster.predict(xgboost.DMatrix(X), output_margin=True).astype(float)
+
+
+# ---------------------------------------------------------------- splines
+
+class SplineCox(_BreslowSurvival, BaseEstimator):
+    """The ridge Cox model on restricted cubic splines of the continuous predictors.
+
+    Harrell's approach to a non-linear effect (age, a lab value) in a
+    clinical prognostic model: each column with enough distinct values gets
+    ``n_knots - 2`` spline terms; the expanded columns are standardised
+    (the spline terms are on the scale of the cube of the predictor) before
+    the penalised fit (``cox_``).
+    """
+
+    def __init__(self, n_knots: int = 4, alpha: float = 0.01) -> None:
+        self.n_knots = n_knots
+        self.alpha = alpha
+
+    def fit(self, X, y) -> SplineCox:
+        from metamed.space.splines import RestrictedCubicSplines
+
+        X = _check_X(X)
+        time, event = check_survival_target(y, X.shape[0])
+        self.splines_ = RestrictedCubicSplines(self.n_knots).fit(X)
+        expanded = self.splines_.transform(X)
+        self.center_ = expanded.mean(axis=0)
+        spread = expanded.std(axis=0)
+        self.scale_ = np.where(spread > 0, spread, 1.0)
+        self.cox_ = CoxRidge(alpha=self.alpha).fit((expanded - self.center_) / self.scale_, y)
+        self.n_features_in_ = X.shape[1]
+        self._fit_baseline(X, time, event)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """The linear predictor on the spline terms (log hazard ratio)."""
+        check_is_fitted(self, "cox_")
+        X = _check_X(X, self.n_features_in_)
+        return self.cox_.predict((self.splines_.transform(X) - self.center_) / self.scale_)
