@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from metamed import corpus
 from metamed.errors import MetamedError
+
+if TYPE_CHECKING:  # pandas and the corpus load with the command, not with `metamed --help`
+    import pandas as pd
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -127,6 +128,9 @@ def _show(table: pd.DataFrame, markdown: bool, title: str) -> None:
 def _search_rows(metadata, names: list[str], task_ids: list[str], budget: float, jobs: int,
                  out: Path | None, search: dict) -> pd.DataFrame:
     """Run the held-out tasks ``out`` lacks for some learner, appending each as it ends."""
+    import pandas as pd
+
+    from metamed import corpus
     from metamed.automl.loto import loto_search, procedure_label
     from metamed.knowledge.units import prepared_task
 
@@ -155,6 +159,8 @@ def _saved_rows(out: Path | None, names: list[str], task_ids: list[str],
     Search settings other than the budget are part of the learner label
     (:func:`metamed.automl.loto.procedure_label`); zero-shot rows have no budget.
     """
+    import pandas as pd
+
     if out is None or not out.exists():
         return pd.DataFrame(columns=["task", "learner"])
     rows = _read_rows([out])
@@ -171,6 +177,8 @@ def _read_rows(paths: list[Path]) -> pd.DataFrame:
 
     Task and learner names stay text even when they look like numbers.
     """
+    import pandas as pd
+
     frame = pd.concat([pd.read_csv(p, dtype={"task": str, "learner": str}) for p in paths])
     same_run = ["task", "learner", "budget"] if "budget" in frame else ["task", "learner"]
     return frame.drop_duplicates(same_run, keep="last")
