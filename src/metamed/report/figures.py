@@ -160,3 +160,23 @@ def dependence_figure(pd_: PartialDependence, class_labels: list[str],
         axes.set_xlim(-0.5, len(pd_.grid) - 0.5)
     axes.legend(fontsize=7)
     return to_png(figure)
+
+
+def survival_groups_figure(groups: list[tuple[str, np.ndarray, np.ndarray]],
+                           horizons: np.ndarray, predicted: list[np.ndarray]) -> str:
+    """Kaplan–Meier curves (label, times, survival) of risk groups, each with its mean
+    predicted survival at the horizons as markers (dotted lines mark the horizons)."""
+    figure, axes = _axes("Observed survival by predicted risk group", "time since baseline",
+                         "event-free survival")
+    for t in horizons:
+        axes.axvline(t, ls=":", color="grey", lw=1)
+    for i, ((label, times, survival), mean) in enumerate(zip(groups, predicted, strict=True)):
+        colour = COLOURS[i % 10]
+        axes.step(np.r_[0.0, times], np.r_[1.0, survival], where="post", color=colour,
+                  label=label)
+        axes.plot(horizons, mean, ls="", marker="D", ms=5, color=colour, markeredgecolor="black")
+    axes.plot([], [], ls="", marker="D", ms=5, color="white", markeredgecolor="black",
+              label="mean predicted")
+    axes.set(xlim=(0, None), ylim=(0, 1.02))
+    axes.legend(loc="upper right", fontsize=8)
+    return to_png(figure)
