@@ -251,12 +251,6 @@ NO_SURVIVAL_TWIN = {
     "survival_retinopathy": "two eyes per patient: make_task refuses repeated patients",
     "survival_kidney": "two infections per patient: make_task refuses repeated patients",
     "survival_transplant": "transplant, death and withdrawal compete; none is censoring",
-    "kmsurv_channing": "horizon refused: a quarter of follow-up ends at the last time",
-    "kmsurv_pneumon": "horizon refused: a quarter of follow-up ends at the last time",
-    "asaur_pharmacosmoking": "horizon refused: a quarter of follow-up ends at the last time",
-    "survset_zinc": "horizon refused: a quarter of follow-up ends at the last time",
-    "survset_breast": "horizon refused: a quarter of follow-up ends at the last time",
-    "survset_grace": "horizon refused: a quarter of follow-up ends at the last time",
 }
 
 
@@ -305,6 +299,8 @@ def test_survival_tasks_drop_leaks_and_code_competing_events_as_declared(tasks):
     # SurvSet's acath is no time-to-event outcome (its time is the disease's duration)
     assert "cad_dur" in tasks["survset_acath"].X
     assert not any(e.item == "acath" for e in _survival_entries())
+    # GRACE follows everyone for 180 days: the horizons stay inside the follow-up
+    assert max(tasks["survset_grace_surv"].horizons) < tasks["survset_grace_surv"].y.max()
     # times of zero are dropped by a declared row rule, and the provenance says how many
     assert "kept the 486 of 502 rows where time > 0" in \
         tasks["survset_prostate_surv"].provenance.derivation
