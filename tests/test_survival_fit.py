@@ -108,3 +108,12 @@ def test_fit_and_predict_commands_take_time_and_event(run_cli, veteran, tmp_path
     assert (predictions["survival_90"] <= predictions["survival_30"]).all()
     code, _, error = run_cli("fit", str(data), "--time", "time")
     assert code != 0 and "--time NAME --event NAME" in error
+
+
+def test_the_report_of_a_survival_model_has_its_section_headline_and_model_card(fitted, veteran):
+    from metamed.report import build_report
+
+    model, _ = fitted
+    page = build_report(model, make_task(veteran, "time", event="event"))
+    assert "Honest Harrell" in page and "Against the Cox model" in page
+    assert f"{int(veteran.event.sum())} events" in page and "Kaplan" in page

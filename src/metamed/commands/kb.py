@@ -115,16 +115,23 @@ def _portfolio(spec: str) -> list[dict]:
     return configs
 
 
+#: Task types the build has a portfolio for (survival tasks are in the corpus, not yet the KB).
+BUILT_TYPES = ("classification", "regression")
+
+
 def _slugs(spec: str) -> list[str]:
     from metamed import corpus
 
     if spec == "all":
-        return [e.slug for e in corpus.entries()]
-    if spec in ("classification", "regression"):
+        return [e.slug for kind in BUILT_TYPES for e in corpus.select(task_type=kind)]
+    if spec in BUILT_TYPES:
         return [e.slug for e in corpus.select(task_type=spec)]
     slugs = [s.strip() for s in spec.split(",") if s.strip()]
     for slug in slugs:
-        corpus.get_entry(slug)
+        if corpus.get_entry(slug).task_type not in BUILT_TYPES:
+            raise MetamedError(f"corpus task {slug!r} is a {corpus.get_entry(slug).task_type} "
+                               "task, which the knowledge base cannot hold yet (no portfolio "
+                               "of its configs).")
     return slugs
 
 

@@ -94,7 +94,18 @@ def check_events(event: pd.Series) -> None:
             f"cross-validated on fewer than {MIN_EVENTS}.")
 
 
-def horizons(time: np.ndarray) -> tuple[float, ...]:
-    """The default horizons: the quartiles of follow-up, rounded to 3 significant digits."""
-    found = np.quantile(time, HORIZON_QUANTILES)
-    return tuple(float(f"{t:.3g}") for t in found)
+def horizons(time: np.ndarray, event: np.ndarray) -> tuple[float, ...]:
+    """The default horizons: the quartiles of follow-up (3 significant digits).
+
+    Where follow-up ends for most patients at one date (administrative
+    censoring: half of a cohort followed exactly 180 days), those quartiles
+    reach the last time, where nothing can be scored; then the quartiles
+    of the event times are used instead.
+    """
+    last = time.max()
+    for source in (time, time[event == 1]):
+        found = sorted({float(f"{t:.3g}") for t in np.quantile(source, HORIZON_QUANTILES)})
+        found = [t for t in found if 0 < t < last]
+        if len(found) == len(HORIZON_QUANTILES):
+            return tuple(found)
+    return tuple(found)

@@ -175,8 +175,9 @@ def _survival_task(frame: pd.DataFrame, time: str, event: str | None,
     follow_up = survival.check_follow_up(frame[time], time)
     indicator, recoded = survival.event_indicator(frame[event], event)
     survival.check_events(indicator)
-    chosen = survival.horizons(follow_up.to_numpy()) if horizons is None else tuple(horizons)
-    if max(chosen) >= follow_up.max() or min(chosen) <= 0:
+    chosen = (survival.horizons(follow_up.to_numpy(), indicator.to_numpy()) if horizons is None
+              else tuple(horizons))
+    if not chosen or max(chosen) >= follow_up.max() or min(chosen) <= 0:
         raise MetamedError(f"horizons must lie inside the follow-up (0 to {follow_up.max():g});"
                            f" got {', '.join(f'{h:g}' for h in chosen)}.")
     notes.insert(0, f"survival: time {time!r}, event {event!r} ({int(indicator.sum())} events, "

@@ -59,6 +59,12 @@ def _headline(model) -> str:
                 f"{model.outer_splits}-fold cross-validation of the whole procedure on "
                 f"{model.task_summary_.get('rows')} rows. Against ridge regression with its "
                 f"penalty tuned: {model.verdict_}")
+    if "harrell_c" in results:
+        c = results["harrell_c"]
+        return (f"Honest Harrell's C {c.estimate:.3f} (95% CI {c.low:.3f}–{c.high:.3f}), from "
+                f"{model.outer_splits}-fold cross-validation of the whole procedure on "
+                f"{model.task_summary_.get('rows')} rows. Against the Cox model: "
+                f"{model.verdict_}")
     if "roc_auc" not in results:
         return ("No honest estimate: the model was fit without outer cross-validation "
                 "(outer folds 0), so its performance on new patients is unknown.")

@@ -33,8 +33,8 @@ NEEDS_DATA = ("Pass the table with `metamed report MODEL --data DATA --target CO
 
 def task_codes(model, task: Task) -> np.ndarray:
     """The task's classes as indices into the model's ``classes_`` (-1 for an unknown class);
-    a regression's values as they are."""
-    if task.is_regression:
+    a regression's values and a survival task's (time, event) as they are."""
+    if not task.kind.has_classes:
         return task.target_values
     index = {str(c): i for i, c in enumerate(model.classes_)}
     return task.y.astype(str).map(index).fillna(-1).to_numpy(dtype=int)
@@ -167,7 +167,7 @@ def importance_section(model, task: Task | None, positive: int | None) -> h.Sect
         return h.Section("importance", title,
                          h.paragraph(NEEDS_DATA.format(what="feature importance"), "muted"))
     codes = task_codes(model, task)
-    known = np.ones(len(codes), bool) if task.is_regression else codes >= 0
+    known = codes >= 0 if task.kind.has_classes else np.ones(len(codes), bool)
     X = conform_features(task.X, model.feature_types_)[0].loc[known].reset_index(drop=True)
     codes = codes[known]
     if len(X) > MAX_IMPORTANCE_ROWS:
@@ -200,8 +200,9 @@ def importance_section(model, task: Task | None, positive: int | None) -> h.Sect
 
 def _dependence_figures(model, X: pd.DataFrame, ranked: list[str],
                         positive: int | None) -> list[h.Figure]:
-    regression = model.task_type == "regression"
-    labels = ["prediction"] if regression else [str(c) for c in model.classes_]
+    regression = not kind_of(model.task_type).has_classes  # one column: a value or a risk
+    value = "risk score" if model.task_type == "survival" else "prediction"
+    labels = [value] if regression else [str(c) for c in model.classes_]
     indices = [positive] if positive is not None else list(range(min(len(labels), 8)))
     what = "prediction" if regression else "probability"
     items = []
@@ -222,27 +223,34 @@ def model_card_section(model, task: Task | None, positive: int | None) -> h.Sect
     s, params = model.task_summary_, model.get_params()
     regression = model.task_type == "regression"
     counts = s.get("class_counts", {})
-    events = s.get("rows") if regression else min(counts.values())
+    survival = "events" in s
+    events = (s["events"] if survival else s.get("rows") if regression
+              else min(counts.values()))
     outcome = (f"'{task.y.name}'" if task is not None and task.y.name is not None else
                "the target column (name not stored in the model file)")
     results, scorer = model.cv_results_, Scorer(model.task_type)
     perf = "; ".join(f"{scorer.label(k)} {v.estimate:.3f} (95% CI {v.low:.3f} to {v.high:.3f})"
                      for k, v in results.items()
-                     if k in ("roc_auc", "pr_auc", "brier", "r2", "rmse", "mae",
-                              "calibration_slope", "calibration_intercept")
+                     if k in ("roc_auc", "pr_auc", "brier", "r2", "rmse", "mae", "harrell_c",
+                              "uno_c", "integrated_brier", "calibration_slope",
+                              "calibration_intercept")
                      ) or "not estimated (no outer CV)"
     imputation = model.best_config_.get("impute", {})
     items = [
         ("Data source", f"{s.get('source', 'not recorded')}; {s.get('rows')} rows."),
-        ("Outcome", f"{outcome}" + (f", a number ({_outcome_fact(s)[1]})" if regression
-                                    else f" with classes {', '.join(map(str, counts))}")
+        ("Outcome", f"{outcome}" + (
+            f", time to an event ({s.get('events')} events; survival at t = "
+            f"{', '.join(map(str, s.get('horizons', [])))})" if survival
+            else f", a number ({_outcome_fact(s)[1]})" if regression
+            else f" with classes {', '.join(map(str, counts))}")
                     + (f"; positive class '{s['positive_class']}'" if positive is not None
                        else "") + "."),
         ("Predictors", f"{s.get('features')} candidate predictors "
                        f"({', '.join(list(model.feature_types_)[:30])}"
                        f"{', …' if len(model.feature_types_) > 30 else ''})."),
         ("Sample size", f"{s.get('rows')} rows; "
-                        + ("" if regression else f"smallest class {events} rows, ")
+                        + (f"{events} events, " if survival else "" if regression
+                           else f"smallest class {events} rows, ")
                         + f"{events / max(s.get('features') or 1, 1):.1f} per candidate "
                         "predictor (below about 10, expect optimism and wide intervals)."),
         ("Missing data", f"Imputed inside each pipeline, fit on training folds only (best "
