@@ -446,8 +446,10 @@ def test_a_column_computed_from_a_numeric_target_is_flagged_as_a_leak():
 
 
 def test_an_unknown_task_type_is_refused():
-    with pytest.raises(MetamedError, match="task type 'survival' is not one of auto, "
+    with pytest.raises(MetamedError, match="task type 'ordinal' is not one of auto, "
                                            "classification, regression"):
+        make_task(_frame(), "diagnosis", task_type="ordinal")
+    with pytest.raises(MetamedError, match="needs its event column"):
         make_task(_frame(), "diagnosis", task_type="survival")
 
 
