@@ -62,9 +62,9 @@ def main() -> int:
             print(f"{entry.slug:32} FAILED: {error}")
             continue
         seconds = time.perf_counter() - start
-        minority = (None if task.is_regression
+        minority = (None if not task.kind.has_classes
                     else round(min(task.class_counts.values()) / task.n_rows, 4))
-        classes = None if task.is_regression else len(task.classes)
+        classes = None if not task.kind.has_classes else len(task.classes)
         sizes[entry.slug] = (task.n_rows, task.n_features, classes, minority)
         hashes[task.content_hash()].append(entry.slug)
         task_prints[entry.slug] = fingerprint(task.X.assign(__label__=raw_scale(task, entry)))
