@@ -53,8 +53,8 @@ class Kind:
         0: folds are stratified by class; else by up to this many rank bins
         of the target.
     predictions : str
-        What the KB's stored out-of-fold predictions hold (a format tag,
-        checked when they are read).
+        What the type's predictions (out-of-fold, in model files and the
+        KB) hold, in words: documentation, not yet a checked format tag.
     policy : dict
         Settings of the leave-the-baseline policy for this type
         (:class:`~metamed.automl.policy.LeaveLRPolicy`).
@@ -79,7 +79,8 @@ class Kind:
 
     def part(self, role: str) -> object:
         """The code playing ``role`` for this type: ``metrics`` (the scorer's suite),
-        ``estimator``, ``blend``, ``performance_section``."""
+        ``predict`` (a fitted pipeline's predictions; not for classes), ``estimator``,
+        ``blend``, ``performance_section``."""
         return _load(self.parts[role])
 
 
