@@ -60,12 +60,12 @@ class WeightedEnsemble(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-class WeightedRegressor(RegressorMixin, BaseEstimator):
-    """Weighted average of fitted regressors' predictions (the regression ensemble).
+class WeightedAverage(BaseEstimator):
+    """Weighted average of fitted models' ``predict`` (a value, or a survival risk score).
 
     Parameters
     ----------
-    estimators : list of fitted regressors
+    estimators : list of fitted models
     weights : array of float
     """
 
@@ -73,7 +73,7 @@ class WeightedRegressor(RegressorMixin, BaseEstimator):
         self.estimators = estimators
         self.weights = weights
 
-    def fit(self, X, y) -> WeightedRegressor:
+    def fit(self, X, y) -> WeightedAverage:
         """Refit every member on ``(X, y)``; the weights stay as chosen."""
         for estimator in self.estimators:
             estimator.fit(X, y)
@@ -83,3 +83,7 @@ class WeightedRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self, "n_members_")
         return sum(w * e.predict(X) for w, e in zip(self.weights, self.estimators, strict=True))
+
+
+class WeightedRegressor(RegressorMixin, WeightedAverage):
+    """Weighted average of fitted regressors' predictions (the regression ensemble)."""

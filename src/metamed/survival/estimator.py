@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from metamed.automl.ensemble import WeightedAverage
 from metamed.automl.estimator import _as_frame, _learned, _MetaEstimator
 from metamed.clock import WorkClock
 from metamed.data.task import Task
@@ -26,31 +26,12 @@ from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES
 from metamed.survival.models import survival_curves
 
 
-class WeightedSurvival(BaseEstimator):
+class WeightedSurvival(WeightedAverage):
     """A weighted blend of fitted survival models: risk scores and survival curves averaged.
 
-    Parameters
-    ----------
-    estimators : list of fitted survival pipelines
-        Each with ``predict`` (a risk score) and a last step with ``predict_survival``.
-    weights : array of float
+    Members are survival pipelines: ``predict`` gives a risk score and the
+    last step has ``predict_survival``.
     """
-
-    def __init__(self, estimators: list, weights: np.ndarray) -> None:
-        self.estimators = estimators
-        self.weights = weights
-
-    def fit(self, X, y) -> WeightedSurvival:
-        """Refit every member on ``(X, y)``; the weights stay as chosen."""
-        for estimator in self.estimators:
-            estimator.fit(X, y)
-        self.n_members_ = len(self.estimators)
-        return self
-
-    def predict(self, X) -> np.ndarray:
-        check_is_fitted(self, "n_members_")
-        return sum(w * np.asarray(e.predict(X), dtype=float)
-                   for w, e in zip(self.weights, self.estimators, strict=True))
 
     def predict_survival(self, X, times) -> np.ndarray:
         check_is_fitted(self, "n_members_")
