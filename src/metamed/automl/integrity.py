@@ -14,19 +14,19 @@ and that one prediction on a row in the model's own schema works.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-from sklearn.neighbors import KDTree
-from sklearn.tree._tree import TREE_LEAF, Tree
 
 from metamed.automl.conformal import ConformalRegressor
 from metamed.automl.state import FittedState
 from metamed.errors import MetamedError, one_line
 from metamed.kinds import kind_of
+
+TREE_LEAF = -1  # scikit-learn's marker for "no child" (sklearn.tree._tree.TREE_LEAF)
 
 
 def check_usable(model, path: Path) -> None:
@@ -62,18 +62,33 @@ def _kind_problem(state: FittedState) -> str | None:
 
 def _tree_problem(model) -> str | None:
     """The first tree whose stored indices would send a prediction outside it, if any."""
+    tree_class = _loaded("sklearn.tree._tree", "Tree")
+    predictor_class = _loaded("sklearn.ensemble._hist_gradient_boosting.predictor",
+                              "TreePredictor")
+    kd_tree_class = _loaded("sklearn.neighbors._kd_tree", "KDTree")
     for owner in _fitted_parts(model):
         width = getattr(owner, "n_features_in_", None)
         tree = getattr(owner, "tree_", None)
-        if isinstance(tree, Tree) and not _sound_tree(tree, width):
+        if isinstance(tree, tree_class) and not _sound_tree(tree, width):
             return f"a decision tree of its {type(owner).__name__} points outside itself"
         for predictor in np.ravel(getattr(owner, "_predictors", [])):
-            if isinstance(predictor, TreePredictor) and not _sound_predictor(predictor, width):
+            if isinstance(predictor, predictor_class) and not _sound_predictor(predictor, width):
                 return f"a boosted tree of its {type(owner).__name__} points outside itself"
         index = getattr(owner, "_tree", None)
-        if isinstance(index, KDTree) and not _sound_kd_tree(index, width):
+        if isinstance(index, kd_tree_class) and not _sound_kd_tree(index, width):
             return f"the k-d tree of its {type(owner).__name__} points outside itself"
     return None
+
+
+def _loaded(module: str, name: str) -> type | tuple[()]:
+    """The class if its module is imported, else a type nothing is an instance of.
+
+    Loading a file that holds such an object imports its module first, so a
+    module never imported means no object of it to check; importing it here
+    would cost a small model's ``predict`` a tenth of a second.
+    """
+    found = sys.modules.get(module)
+    return getattr(found, name) if found is not None else ()
 
 
 def _fitted_parts(model) -> Iterator[object]:
@@ -93,7 +108,7 @@ def _fitted_parts(model) -> Iterator[object]:
             pending.extend(vars(item).values())
 
 
-def _sound_tree(tree: Tree, width: object) -> bool:
+def _sound_tree(tree, width: object) -> bool:
     """Children come after their parent and inside the tree; splits use existing features."""
     left, right, feature = tree.children_left, tree.children_right, tree.feature
     return (tree.node_count > 0 and tree.n_features == width
@@ -102,7 +117,7 @@ def _sound_tree(tree: Tree, width: object) -> bool:
             and _inside(feature[left != TREE_LEAF], width))
 
 
-def _sound_predictor(predictor: TreePredictor, width: object) -> bool:
+def _sound_predictor(predictor, width: object) -> bool:
     """As :func:`_sound_tree`, for histogram gradient boosting (no categorical splits)."""
     nodes = predictor.nodes
     split = nodes["is_leaf"] == 0
@@ -111,7 +126,7 @@ def _sound_predictor(predictor: TreePredictor, width: object) -> bool:
             and _inside(nodes["feature_idx"][split], width))
 
 
-def _sound_kd_tree(index: KDTree, width: object) -> bool:
+def _sound_kd_tree(index, width: object) -> bool:
     """Rows are a permutation of the data; nodes span rows inside it; the tree is complete."""
     data, order, nodes, bounds, _, levels, count = index.__getstate__()[:7]
     data, order, nodes = np.asarray(data), np.asarray(order), np.asarray(nodes)

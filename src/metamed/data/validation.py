@@ -13,8 +13,6 @@ import difflib
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_selection import f_classif, f_regression
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from metamed.data import survival
 from metamed.data.columns import (
@@ -616,6 +614,8 @@ def _leak_candidates(task: Task, target: np.ndarray) -> list[str]:
     numeric = task.columns_of("numeric")
     if len(numeric) <= MAX_LEAK_CHECKS:
         return list(task.X.columns)
+    from sklearn.feature_selection import f_classif, f_regression  # fit only: predict skips it
+
     block = task.X[numeric].to_numpy(dtype=float)
     block = np.where(np.isnan(block), np.nanmedian(block, axis=0), block)
     f_score = f_regression if task.is_regression else f_classif
@@ -636,6 +636,8 @@ def _single_column_score(column: pd.Series, target: np.ndarray, kind: str) -> fl
         values = pd.factorize(column[known])[0].reshape(-1, 1)
         if values.max() + 1 > max(10, known.sum() / 10):
             return 0.0
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # fit only
+
     y = target[known]
     if target.dtype.kind == "f":
         tree = DecisionTreeRegressor(max_leaf_nodes=None if kind == "categorical" else 16,

@@ -20,29 +20,17 @@ a valid config. :mod:`metamed.space.schema` lists every variant and range.
 >>> pipe = build_pipeline(config, numeric_columns=["age"], categorical_columns=["sex"])
 """
 
-from metamed.space.build import build_pipeline, pipeline_for_task
-from metamed.space.config import Config, canonical_config, config_hash, config_name, validate_config
-from metamed.space.portfolio import (
-    default_portfolio,
-    list_named_configs,
-    named_config,
-    sample_config,
-)
-from metamed.space.schema import FAMILIES, SPACE, SPACE_VERSION
+from metamed.lazy import lazy_attributes
 
-__all__ = [
-    "FAMILIES",
-    "SPACE",
-    "SPACE_VERSION",
-    "Config",
-    "build_pipeline",
-    "canonical_config",
-    "config_hash",
-    "config_name",
-    "default_portfolio",
-    "list_named_configs",
-    "named_config",
-    "pipeline_for_task",
-    "sample_config",
-    "validate_config",
-]
+# Imported on first use (metamed.lazy): a model file names classes of
+# metamed.space.components, and loading it should not build the whole space.
+_HOMES = {name: f"metamed.space.{module}" for name, module in {
+    "build_pipeline": "build", "pipeline_for_task": "build",
+    "Config": "config", "canonical_config": "config", "config_hash": "config",
+    "config_name": "config", "validate_config": "config",
+    "default_portfolio": "portfolio", "list_named_configs": "portfolio",
+    "named_config": "portfolio", "sample_config": "portfolio",
+    "FAMILIES": "schema", "SPACE": "schema", "SPACE_VERSION": "schema",
+}.items()}
+__getattr__ = lazy_attributes(__name__, _HOMES)
+__all__ = sorted(_HOMES)
