@@ -20,7 +20,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 from sklearn.feature_selection import SelectorMixin, f_classif, f_regression
 from sklearn.impute import KNNImputer
 from sklearn.linear_model import Lasso, LogisticRegression
@@ -266,6 +265,8 @@ class FeatureSelector(SelectorMixin, BaseEstimator):
         return self.support_
 
     def _importances(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor  # fit only
+
         trees = ExtraTreesRegressor if self.continuous_ else ExtraTreesClassifier
         forest = trees(n_estimators=50, n_jobs=1, random_state=self.random_state)
         return forest.fit(X, y).feature_importances_

@@ -7,22 +7,19 @@ than there are rows, calibration or an inner CV asked for more folds than
 the rarest class has rows, naive Bayes given only constant columns, an MLP
 training for minutes on 20,000 rows, XGBoost asked to learn string labels,
 an EBM taking minutes on a wide table.
+
+Each wrapper imports the library model it fits inside ``_fit``: loading a
+model file imports this module, and a file holding one of these models
+should not pay (in ``metamed predict``'s start-up) for importing the others.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.dummy import DummyClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
-from sklearn.naive_bayes import GaussianNB
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import LabelEncoder
-from sklearn.svm import SVC, LinearSVC
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -77,6 +74,8 @@ class CappedKNN(_Delegating):
         self.p = p
 
     def _fit(self, X: object, y: object) -> None:
+        from sklearn.neighbors import KNeighborsClassifier
+
         k = max(1, min(self.n_neighbors, len(y)))
         self.estimator_ = KNeighborsClassifier(n_neighbors=k, weights=self.weights, p=self.p,
                                                n_jobs=1).fit(X, y)
@@ -118,6 +117,9 @@ class CalibratedSVM(_Delegating):
         self.random_state = random_state
 
     def _fit(self, X: object, y: object) -> None:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+
         X = np.asarray(X, dtype=float)
         svm = self._svm(X)
         folds = min(self.cv, smallest_class_size(y))
@@ -131,6 +133,8 @@ class CalibratedSVM(_Delegating):
         self.classes_ = self.estimator_.classes_
 
     def _svm(self, X: np.ndarray) -> BaseEstimator:
+        from sklearn.svm import SVC, LinearSVC
+
         if self.kernel == "linear":
             return LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000,
                              random_state=self.random_state)
@@ -153,6 +157,9 @@ class SmoothedGaussianNB(_Delegating):
         self.var_smoothing = var_smoothing
 
     def _fit(self, X: object, y: object) -> None:
+        from sklearn.dummy import DummyClassifier
+        from sklearn.naive_bayes import GaussianNB
+
         X = np.asarray(X, dtype=float)
         varies = X.shape[0] > 1 and X.var(axis=0).max() > 0
         model = GaussianNB(var_smoothing=self.var_smoothing) if varies else DummyClassifier()
@@ -189,6 +196,8 @@ class SizedMLP(_Delegating):
         self.random_state = random_state
 
     def _fit(self, X: object, y: object) -> None:
+        from sklearn.neural_network import MLPClassifier
+
         large = len(y) >= self.early_stopping_rows and smallest_class_size(y) >= 20
         self.estimator_ = MLPClassifier(
             hidden_layer_sizes=(self.hidden_units,) * self.hidden_layers,

@@ -7,6 +7,7 @@ on 20,000 rows, an EBM taking minutes on a wide table. Models whose fit
 depends on the scale of the outcome (support vector and neural regression,
 the elastic net's penalty) see it standardised, so that one range of
 hyper-parameters suits birth weights in grams and creatinine in mg/dL.
+As there, each model's library class is imported when it is fitted.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import RidgeCV
-from sklearn.neighbors import KNeighborsRegressor
-from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVR
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -109,6 +107,8 @@ class ScaledSVR(_OneThreadRegressor):
         self.epsilon = epsilon
 
     def _model(self, X: np.ndarray, y: np.ndarray) -> BaseEstimator:
+        from sklearn.svm import SVR
+
         spread = X.shape[1] * X.var()
         gamma = self.gamma / spread if spread > 0 else self.gamma
         return standardized_target(SVR(C=self.C, gamma=gamma, epsilon=self.epsilon))
@@ -125,6 +125,8 @@ class CappedKNNRegressor(_OneThreadRegressor):
         self.p = p
 
     def _model(self, X: np.ndarray, y: np.ndarray) -> BaseEstimator:
+        from sklearn.neighbors import KNeighborsRegressor
+
         k = max(1, min(self.n_neighbors, len(y)))
         return KNeighborsRegressor(n_neighbors=k, weights=self.weights, p=self.p, n_jobs=1)
 
@@ -145,6 +147,8 @@ class SizedMLPRegressor(_OneThreadRegressor):
         self.random_state = random_state
 
     def _model(self, X: np.ndarray, y: np.ndarray) -> BaseEstimator:
+        from sklearn.neural_network import MLPRegressor
+
         return standardized_target(MLPRegressor(
             hidden_layer_sizes=(self.hidden_units,) * self.hidden_layers,
             activation=self.activation, alpha=self.alpha,
