@@ -12,6 +12,7 @@ from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.knowledge import RDBStorage, open_storage
 from metamed.knowledge.build import BuildSettings, build
 from metamed.knowledge.predictions import PREDICTIONS_FORMAT, decode, encode, oof_predictions
+from metamed.knowledge.storage import SCHEMA_VERSION
 from metamed.knowledge.transfer import copy_storage
 from metamed.space import config_hash, named_config, pipeline_for_task
 
@@ -26,12 +27,13 @@ def _task(n=90, classes=("ill", "well"), seed=0):
 
 
 def test_encoding_keeps_three_digits_and_restores_the_complement():
+    binary, multiclass = _task(classes=("ill", "well")), _task(classes=("a", "b", "c"))
     proba = np.array([[0.25, 0.75], [0.9, 0.1], [0.5, 0.5]])
-    blob = encode(proba, positive=1)
+    blob = encode(proba, binary)
     assert len(blob) == 2 * 3  # float16, one column for a binary task
-    np.testing.assert_allclose(decode(blob, 2, positive=1), proba, atol=1e-3)
+    np.testing.assert_allclose(decode(blob, binary), proba, atol=1e-3)
     three = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
-    np.testing.assert_allclose(decode(encode(three, None), 3, None), three, atol=1e-3)
+    np.testing.assert_allclose(decode(encode(three, multiclass), multiclass), three, atol=1e-3)
 
 
 @pytest.mark.parametrize("classes", [("ill", "well"), ("a", "b", "c")])
@@ -84,5 +86,6 @@ def test_a_version_one_kb_reads_without_predictions_and_upgrades_when_written(tm
     assert "r2" not in old.evaluations() and "roc_auc" in old.evaluations()
     old.close()
     upgraded = open_storage(str(path))
-    assert upgraded.info()["schema_version"] == "3" and upgraded.predictions("toy2").empty
+    assert upgraded.info()["schema_version"] == str(SCHEMA_VERSION)
+    assert upgraded.predictions("toy2").empty
     assert upgraded.evaluations()["r2"].isna().all()  # the new columns, empty for old rows

@@ -51,8 +51,8 @@ class ReplayTask:
 def replay_task(data: ReplayTask, visible: MetaData, metafeatures: np.ndarray,
                 policies: dict[str, tuple[str, LeaveLRPolicy]], halves: int = 20,
                 seed: int = 0, recalibration_p: float | None = None) -> pd.DataFrame:
-    """One row per (half, policy or reference): the primary score (ROC AUC or R²) and the
-    calibration slope on the unseen half.
+    """One row per (half, policy or reference): the primary score (ROC AUC, R² or Harrell's
+    C) and the calibration slope on the unseen half.
 
     ``policies`` maps a name to (proposal kind, policy); ``visible`` is the
     KB without this task and its family (the prior's source). With
@@ -150,17 +150,20 @@ def _seen_folds(data: ReplayTask, seen: np.ndarray) -> list[np.ndarray]:
 
 
 def _scores(data: ReplayTask, rows: np.ndarray, predictions: np.ndarray) -> dict:
-    """Primary score and calibration slope (binary and regression; NaN otherwise)."""
+    """Primary score and calibration slope (NaN for several classes)."""
     target, predictions = data.target[rows], predictions[rows]
     return {"score": data.scorer.primary_score(target, predictions),
             "calibration_slope": data.scorer.slope(target, predictions)}
 
 
 def _stratified_half(data: ReplayTask, rng: np.random.Generator) -> np.ndarray:
-    """A random half of the rows of every class, or of every outcome bin of a regression
-    (at least one seen and one unseen row each)."""
+    """A random half of the rows of every class, of every outcome bin of a regression, or
+    of the events and the censored of a survival task (at least one seen and one unseen row
+    each), as its CV folds are stratified."""
     strata = data.target
-    if not kind_of(data.scorer.task_type).has_classes:
+    if data.target.ndim == 2:  # survival: (time, event)
+        strata = data.target[:, 1]
+    elif not kind_of(data.scorer.task_type).has_classes:
         strata = rank_bins(data.target, HALF_BINS)
     seen = np.zeros(len(strata), dtype=bool)
     for k in np.unique(strata):

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from metamed.errors import MetamedError
+from metamed.kinds import KINDS
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -24,11 +25,13 @@ console = Console()
 def build_command(
     db: Annotated[str, typer.Option(help="SQLite file or database URL to fill.")] = "kb.sqlite",
     tasks: Annotated[str, typer.Option(
-        help="Comma-separated corpus slugs, 'all', 'classification' or 'regression'.")] = "all",
+        help="Comma-separated corpus slugs, 'all', or a task type "
+             "('classification', 'regression', 'survival').")] = "all",
     portfolio: Annotated[
         str,
         typer.Option(
-            help="Number of configs of each default portfolio (classification, regression), "
+            help="Number of configs of each default portfolio (classification, regression, "
+                 "survival), "
                  "or a JSON file with a list of configs; each task gets those of its type."
         ),
     ] = "all",
@@ -100,12 +103,13 @@ def _progress_bar() -> Progress:
 
 def _portfolio(spec: str) -> list[dict]:
     from metamed.space import default_portfolio, validate_config
-    from metamed.space.portfolio import regression_portfolio
+    from metamed.space.portfolio import regression_portfolio, survival_portfolio
 
+    portfolios = [default_portfolio(), regression_portfolio(), survival_portfolio()]
     if spec == "all":
-        return default_portfolio() + regression_portfolio()
+        return [config for portfolio in portfolios for config in portfolio]
     if spec.isdigit():
-        return default_portfolio()[: int(spec)] + regression_portfolio()[: int(spec)]
+        return [config for portfolio in portfolios for config in portfolio[: int(spec)]]
     path = Path(spec)
     if not path.is_file():
         raise MetamedError(f"portfolio '{spec}' is neither a number nor an existing JSON file.")
@@ -115,23 +119,16 @@ def _portfolio(spec: str) -> list[dict]:
     return configs
 
 
-#: Task types the build has a portfolio for (survival tasks are in the corpus, not yet the KB).
-BUILT_TYPES = ("classification", "regression")
-
-
 def _slugs(spec: str) -> list[str]:
     from metamed import corpus
 
     if spec == "all":
-        return [e.slug for kind in BUILT_TYPES for e in corpus.select(task_type=kind)]
-    if spec in BUILT_TYPES:
+        return [e.slug for kind in KINDS for e in corpus.select(task_type=kind)]
+    if spec in KINDS:
         return [e.slug for e in corpus.select(task_type=spec)]
     slugs = [s.strip() for s in spec.split(",") if s.strip()]
     for slug in slugs:
-        if corpus.get_entry(slug).task_type not in BUILT_TYPES:
-            raise MetamedError(f"corpus task {slug!r} is a {corpus.get_entry(slug).task_type} "
-                               "task, which the knowledge base cannot hold yet (no portfolio "
-                               "of its configs).")
+        corpus.get_entry(slug)  # an unknown name is refused in one sentence
     return slugs
 
 

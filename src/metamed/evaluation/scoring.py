@@ -30,9 +30,12 @@ from metamed.evaluation.regression_metrics import (
     regression_metrics,
 )
 from metamed.kinds import kind_of
+from metamed.survival.scoring import SURVIVAL_METRIC_NAMES
 
-#: Every metric either kind of task reports (the knowledge base's score columns).
-ALL_METRIC_NAMES = tuple(dict.fromkeys(METRIC_NAMES + REGRESSION_METRIC_NAMES))
+#: Every metric a task of any kind reports for all its tasks (the knowledge base's score
+#: columns; a survival task's metrics at its own horizons are not among them).
+ALL_METRIC_NAMES = tuple(dict.fromkeys(METRIC_NAMES + REGRESSION_METRIC_NAMES
+                                       + SURVIVAL_METRIC_NAMES))
 
 
 class ClassMetrics:

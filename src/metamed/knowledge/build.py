@@ -77,7 +77,9 @@ def register_tasks(storage: BaseStorage, tasks: list[Task | str],
 
     Tasks given by name are read with ``load``. Meta-features describe the
     capped table the portfolio is evaluated on; the content hash is that of
-    the table as loaded, so a user's copy of it is recognised.
+    the table as loaded, so a user's copy of it is recognised. Vectors
+    already stored under version 1 stay as they are: they read as version 2
+    (:func:`~metamed.knowledge.metadata.stored_vectors`).
     """
     known = set(storage.tasks().index)
     prepared, records = [], []

@@ -15,7 +15,7 @@ import numpy as np
 
 from metamed.errors import MetamedError
 from metamed.kinds import kind_of
-from metamed.knowledge.metafeatures import METAFEATURE_NAMES, METAFEATURES_VERSION
+from metamed.knowledge.metafeatures import CENSORING, METAFEATURE_NAMES, METAFEATURES_VERSION
 from metamed.knowledge.storage import BaseStorage, check_space
 from metamed.knowledge.summary import performance_matrix
 from metamed.space.families import task_type_of
@@ -26,10 +26,13 @@ def check_metafeatures(info: dict[str, str]) -> None:
 
     Meta-learners compare a new task's vector with the stored ones position
     by position; vectors of another version or order would be compared
-    silently and wrongly.
+    silently and wrongly. Version 1 is accepted: its names are version 2's
+    first ones, and :func:`stored_vectors` completes its vectors exactly.
     """
     version = info.get("metafeatures_version")
     names = json.loads(info.get("metafeatures", "null"))
+    if version == "1" and names == list(METAFEATURE_NAMES[: -len(CENSORING)]):
+        return
     if version == str(METAFEATURES_VERSION) and names == list(METAFEATURE_NAMES):
         return
     found = f"version {version}" if version else "no recorded version"
@@ -37,6 +40,16 @@ def check_metafeatures(info: dict[str, str]) -> None:
         f"the knowledge base's meta-features ({found}) are not this metamed's (version "
         f"{METAFEATURES_VERSION}, {len(METAFEATURE_NAMES)} values); rebuild it with "
         "`metamed kb build`.")
+
+
+def stored_vectors(vectors: list[tuple[float, ...]]) -> np.ndarray:
+    """Stored meta-feature vectors as rows of this version's matrix.
+
+    A version-1 vector (a classification or regression task, stored before
+    the censoring group existed) gets that group's values for such tasks, 0.
+    """
+    width = len(METAFEATURE_NAMES)
+    return np.array([list(v) + [0.0] * (width - len(v)) for v in vectors], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,7 @@ class MetaData:
             task_ids=list(matrix.index),
             content_hashes=list(tasks["content_hash"]),
             families=[str(f or "") for f in tasks["family"]],
-            metafeatures=np.array(tasks["metafeatures"].tolist(), dtype=float),
+            metafeatures=stored_vectors(tasks["metafeatures"].tolist()),
             configs=[configs[h] for h in hashes],
             config_hashes=hashes,
             scores=matrix.to_numpy(dtype=float),

@@ -10,13 +10,22 @@ groups, as in the meta-learning literature (and pymfe's vocabulary):
 * **information-theoretic** — class entropy and the mutual information
   between (discretised) features and the class;
 * **landmarkers** — 3-fold balanced accuracy of cheap models (1-NN, naive
-  Bayes, a decision stump, a linear model) on a subsample.
+  Bayes, a decision stump, a linear model) on a subsample;
+* **censoring** (version 2) — for a survival task, the share of patients
+  with an event, the events per feature (the prognostic-model literature's
+  "events per variable", which bounds how many predictors a Cox model can
+  carry) and the share censored before the median follow-up (loss to
+  follow-up, as opposed to administrative censoring at a study's end);
+  0 for the other kinds.
 
 Why not pymfe: its speed against this module is measured by
 ``benchmarks/kb_build.py`` (figures in docs/benchmarks.md); these ~30 values
 are cheap and enough to find neighbouring tasks.
 
-A regression's target is described through its quintiles, which play the
+A survival task's event indicator plays the classes' part (the simple,
+information and landmark groups describe how well features tell who has
+an event during follow-up), and the censoring group adds what that label
+loses. A regression's target is described through its quintiles, which play the
 classes' part: the information-theoretic values and the landmarkers then
 measure how well the features tell which fifth of the outcome range a
 patient falls in, and ``n_classes`` is 0, so a regression never looks like a
@@ -44,7 +53,10 @@ from sklearn.tree import DecisionTreeClassifier
 
 from metamed.data.task import Task
 
-METAFEATURES_VERSION = 1
+#: Version 2 appended the censoring group. A version-1 vector is a version-2 vector without
+#: it, and version 1 described classification and regression tasks only, whose censoring
+#: values are 0: so a version-1 vector reads exactly as version 2 with three zeros appended.
+METAFEATURES_VERSION = 2
 #: Rank bins standing in for a numeric target's classes in the landmarkers and entropies.
 LANDMARK_BINS = 5
 MAX_STAT_ROWS = 2000
@@ -67,9 +79,11 @@ INFORMATION = (
     "max_mutual_information", "equivalent_features", "noise_signal_ratio",
 )
 LANDMARKERS = ("landmark_1nn", "landmark_naive_bayes", "landmark_stump", "landmark_linear")
+CENSORING = ("event_share", "log_events_per_feature", "share_censored_early")
 
 #: The names of the vector's entries, in order.
-METAFEATURE_NAMES: tuple[str, ...] = SIMPLE + STATISTICAL + INFORMATION + LANDMARKERS
+METAFEATURE_NAMES: tuple[str, ...] = (SIMPLE + STATISTICAL + INFORMATION + LANDMARKERS
+                                      + CENSORING)
 
 
 def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
@@ -78,6 +92,7 @@ def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
     codes = task.strata(max_bins=LANDMARK_BINS)
     values = {**_simple(task, codes), **_statistical(task, rng), **_information(task, codes, rng)}
     values.update(_landmarkers(task, codes, rng))
+    values.update(_censoring(task))
     if not task.kind.has_classes:
         values["n_classes"] = 0
     vector = np.array([values[name] for name in METAFEATURE_NAMES], dtype=float)
@@ -196,6 +211,19 @@ def _information(task: Task, codes: np.ndarray, rng: np.random.Generator) -> dic
         "max_mutual_information": float(np.max(mutual)),
         "equivalent_features": class_entropy / mean_mi if mean_mi > 0 else 0.0,
         "noise_signal_ratio": (np.mean(feature_entropy) - mean_mi) / mean_mi if mean_mi > 0 else 0,
+    }
+
+
+def _censoring(task: Task) -> dict[str, float]:
+    """Event share, log events per feature, share censored before the median follow-up."""
+    if task.event is None:
+        return dict.fromkeys(CENSORING, 0.0)
+    time, event = task.target_values[:, 0], task.target_values[:, 1]
+    events = event.sum()
+    return {
+        "event_share": events / task.n_rows,
+        "log_events_per_feature": np.log(max(events, 1.0) / task.n_features),
+        "share_censored_early": float(np.mean((event == 0) & (time < np.median(time)))),
     }
 
 

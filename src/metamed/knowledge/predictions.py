@@ -10,7 +10,12 @@ binary task the positive class's probability per test row, for a
 multiclass task a rows x classes matrix in row-major order (classes in
 ``Task.classes`` order). A regression's blob holds its predicted value per
 test row as little-endian float32: float16 keeps three digits and stops at
-65,504, too coarse for costs or counts. Rows follow the fold's test indices in
+65,504, too coarse for costs or counts. A survival task's blob (format 2)
+holds, per test row, the risk score then S(t) at each of the task's
+horizons (``Task.horizons``, fixed by the whole task), float16 rows x
+(1 + horizons): survival probabilities need no more digits than class
+probabilities, and a risk score is read by rank, where float16's three
+digits tie at most neighbours closer than 0.1%. Rows follow the fold's test indices in
 :func:`metamed.evaluation.plan_cv` of the *capped* task (the build's CV
 plan and seed), so the labels come from reloading the task, never from the KB.
 float16 keeps three significant digits, ample for AUC and calibration.
@@ -25,26 +30,28 @@ from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.evaluation import plan_cv
 
-PREDICTIONS_FORMAT = "float16-le/1"
+#: Version 2 added survival blobs; classification and regression blobs are as in version 1.
+PREDICTIONS_FORMAT = "float16-le/2"
 _DTYPE = np.dtype("<f2")
 _VALUE_DTYPE = np.dtype("<f4")
 
 
-def encode(proba: np.ndarray, positive: int | None, regression: bool = False) -> bytes:
-    """The blob of one fold's test probabilities (rows x classes in, compact bytes out)."""
-    kept = proba[:, positive] if positive is not None else proba
-    dtype = _VALUE_DTYPE if regression else _DTYPE
-    return np.ascontiguousarray(kept, dtype=dtype).tobytes()
+def encode(predictions: np.ndarray, task: Task) -> bytes:
+    """The blob of one fold's test-row predictions (rows x outputs in, compact bytes out)."""
+    if task.is_regression:
+        return np.ascontiguousarray(predictions, dtype=_VALUE_DTYPE).tobytes()
+    positive = task.positive_index
+    kept = predictions[:, positive] if positive is not None else predictions
+    return np.ascontiguousarray(kept, dtype=_DTYPE).tobytes()
 
 
-def decode(blob: bytes, n_classes: int, positive: int | None,
-           regression: bool = False) -> np.ndarray:
-    """Rows x classes probabilities (a regression: rows x 1 values) from :func:`encode`'s blob."""
-    values = np.frombuffer(blob, dtype=_VALUE_DTYPE if regression else _DTYPE).astype(float)
-    if regression:
-        return values.reshape(-1, 1)
+def decode(blob: bytes, task: Task) -> np.ndarray:
+    """Rows x outputs predictions (:attr:`Task.n_outputs` columns) from :func:`encode`'s blob."""
+    values = np.frombuffer(blob, dtype=_VALUE_DTYPE if task.is_regression else _DTYPE)
+    values = values.astype(float)
+    positive = task.positive_index
     if positive is None:
-        return values.reshape(-1, n_classes)
+        return values.reshape(-1, task.n_outputs)
     proba = np.empty((len(values), 2))
     proba[:, positive] = values
     proba[:, 1 - positive] = 1.0 - values
@@ -53,14 +60,13 @@ def decode(blob: bytes, n_classes: int, positive: int | None,
 
 def oof_predictions(rows: pd.DataFrame, task: Task, n_splits: int, seed: int,
                     repeat: int = 0) -> dict[str, np.ndarray]:
-    """Config hash to an out-of-fold (rows x classes) matrix, for configs with every fold stored.
+    """Config hash to an out-of-fold (rows x outputs) matrix, for configs with every fold stored.
 
     ``rows`` are a storage's prediction rows for ``task`` (the capped table
     the build fitted); the build's ``n_splits`` and ``seed`` rebuild its folds.
     """
     plan = plan_cv(task, n_splits=n_splits, n_repeats=repeat + 1, seed=seed)
     tests = {s.fold: s.test for s in plan.splits if s.repeat == repeat}
-    positive = task.positive_index
     mine = rows[(rows["repeat"] == repeat) & (rows["seed"] == seed)]
     matrices = {}
     for digest, group in mine.groupby("config_hash"):
@@ -68,7 +74,7 @@ def oof_predictions(rows: pd.DataFrame, task: Task, n_splits: int, seed: int,
             continue
         oof = np.empty((task.n_rows, task.n_outputs))
         for fold, blob in zip(group["fold"], group["proba"], strict=True):
-            part = decode(blob, len(task.classes), positive, task.is_regression)
+            part = decode(blob, task)
             if len(part) != len(tests[fold]):
                 raise MetamedError(f"the stored predictions of task '{task.name}' do not match "
                                    "its folds; was the KB built with other --folds or seed?")

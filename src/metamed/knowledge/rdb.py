@@ -111,7 +111,7 @@ class RDBStorage(BaseStorage):
         """Refuse a later layout; an earlier one is read as it is, or upgraded if writable.
 
         Version 2 only added a table, which ``_create_schema`` has just
-        created empty in a writable file; version 3 added metric columns,
+        created empty in a writable file; versions 3 and 4 added metric columns,
         which the upgrade adds (empty) to the stored evaluations.
         """
         with self._engine.begin() as connection:

@@ -16,8 +16,9 @@ from metamed.errors import MetamedError
 
 #: Version of the table layout; a storage refuses a file of a later version.
 #: Version 2 added the ``predictions`` table; version 3 the regression metrics (R², RMSE,
-#: MAE). An older file reads as one without them, and is upgraded when opened writable.
-SCHEMA_VERSION = 3
+#: MAE); version 4 the survival metrics (Harrell's and Uno's C, integrated Brier score).
+#: An older file reads as one without them, and is upgraded when opened writable.
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)

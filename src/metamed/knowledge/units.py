@@ -125,7 +125,7 @@ def run_unit(unit: Unit) -> list[EvaluationRecord]:
                     metrics=metrics,
                     fit_seconds=fit_s,
                     predict_seconds=predict_s,
-                    proba=encode(proba, task.positive_index, task.is_regression),
+                    proba=encode(proba, task),
                 )
             )
     return records

@@ -91,7 +91,12 @@ class Family:
         1 for the families of the first knowledge base; later families are
         appended to the portfolio so that its first configs never change
         (:func:`metamed.space.default_portfolio`).
-    task_type : {"classification", "regression"}
+    selects : bool
+        Whether the portfolio samples a feature-selection step for it: the
+        selectors score columns against a class or a number, not against a
+        (time, event) outcome, so survival families select none (the
+        elastic-net Cox model selects by its own penalty).
+    task_type : {"classification", "regression", "survival"}
         The kind of task the family's models serve.
     """
 
@@ -102,6 +107,7 @@ class Family:
     scalings: tuple[str, ...] = UNSCALED
     encodings: tuple[str, ...] = ("onehot", "target")
     generation: int = 1
+    selects: bool = True
     task_type: TaskType = field(kw_only=True)
 
 
@@ -376,19 +382,20 @@ _SURVIVAL = SURVIVAL.name
 #: encoding only: a target encoder cannot encode against a (time, event) outcome.
 _SURVIVAL_FAMILIES = (
     Family("cox", {"alpha": Float(1e-4, 10.0, 0.01, log=True)}, _survival("CoxRidge"),
-           (("alpha", "a"),), SCALED, encodings=("onehot",), task_type=_SURVIVAL),
+           (("alpha", "a"),), SCALED, encodings=("onehot",), selects=False,
+           task_type=_SURVIVAL),
     Family("cox_enet", {"alpha": Float(1e-3, 1.0, 0.05, log=True),
                         "l1_ratio": Float(0.05, 0.95, 0.5)}, _survival("CoxElasticNet"),
-           (("alpha", "a"), ("l1_ratio", "r")), SCALED, encodings=("onehot",),
+           (("alpha", "a"), ("l1_ratio", "r")), SCALED, encodings=("onehot",), selects=False,
            task_type=_SURVIVAL),
     Family("cox_spline", {"n_knots": Choice((3, 4, 5), 4),
                           "alpha": Float(1e-3, 10.0, 0.1, log=True)}, _survival("SplineCox"),
-           (("n_knots", "k"), ("alpha", "a")), SCALED, encodings=("onehot",),
+           (("n_knots", "k"), ("alpha", "a")), SCALED, encodings=("onehot",), selects=False,
            task_type=_SURVIVAL),
     Family("xgb_cox", {"n_estimators": Int(50, 500, 200, log=True),
                        "learning_rate": Float(0.01, 0.3, 0.05, log=True),
                        "max_depth": Int(1, 6, 3)}, _survival("XGBCox"),
-           (("n_estimators", "n"), ("max_depth", "d")), encodings=("onehot",),
+           (("n_estimators", "n"), ("max_depth", "d")), encodings=("onehot",), selects=False,
            task_type=_SURVIVAL),
 )
 

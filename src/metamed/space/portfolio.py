@@ -17,6 +17,8 @@ _SELECTORS = ("kbest", "l1", "trees")
 EXTENSION_SAMPLES = 4
 #: Configs of the regression portfolio: its 13 families at their defaults, then samples.
 REGRESSION_PORTFOLIO_SIZE = 60
+#: Configs of the survival portfolio: its 4 families at their defaults, then samples.
+SURVIVAL_PORTFOLIO_SIZE = 16
 _SHARE_WITHOUT_SELECTION = 0.5
 
 
@@ -97,6 +99,11 @@ def regression_portfolio(size: int = REGRESSION_PORTFOLIO_SIZE, seed: int = 0) -
     return _sampled(families_for("regression"), size, seed)
 
 
+def survival_portfolio(size: int = SURVIVAL_PORTFOLIO_SIZE, seed: int = 0) -> list[Config]:
+    """The survival families' portfolio, generated as :func:`regression_portfolio` is."""
+    return _sampled(families_for("survival"), size, seed)
+
+
 def _sampled(base: list[str], size: int, seed: int) -> list[Config]:
     """Each family of ``base`` at its defaults, then samples of them in turn, up to ``size``."""
     if size < len(base):
@@ -122,7 +129,8 @@ def _add(portfolio: list[Config], seen: set[str], config: Config) -> None:
 
 def sample_config(rng: np.random.Generator, family: str) -> Config:
     """One random config of ``family``, drawn as :func:`default_portfolio` describes."""
-    select = "none" if rng.random() < _SHARE_WITHOUT_SELECTION else _pick(rng, _SELECTORS)
+    unselected = rng.random() < _SHARE_WITHOUT_SELECTION or not MODEL_FAMILIES[family].selects
+    select = "none" if unselected else _pick(rng, _SELECTORS)
     return canonical_config({
         "impute": SPACE["impute"].sample(rng, _pick(rng, ("median", "mean", "knn"))),
         "encode": SPACE["encode"].sample(rng, _pick(rng, MODEL_FAMILIES[family].encodings)),

@@ -21,6 +21,8 @@ from metamed.survival import metrics as sm
 
 #: Per-horizon metrics, named ``metric@t`` in results.
 _AT = ("auc", "brier", "oe")
+#: The metrics every survival task has, whatever its horizons (the KB's score columns).
+SURVIVAL_METRIC_NAMES = ("harrell_c", "uno_c", "integrated_brier", "calibration_slope")
 
 
 def _safe(metric: Callable[[], float]) -> float:
@@ -46,7 +48,7 @@ class SurvivalMetrics:
     @staticmethod
     def names_for(scorer) -> tuple[str, ...]:
         at = tuple(f"{m}@{t:g}" for m in _AT for t in scorer.horizons)
-        return ("harrell_c", "uno_c", "integrated_brier", "calibration_slope", *at)
+        return (*SURVIVAL_METRIC_NAMES, *at)
 
     @staticmethod
     def primary_score(target: np.ndarray, predictions: np.ndarray, scorer) -> float:
