@@ -21,6 +21,7 @@ _HOMES = {name: f"metamed.learners.{module}" for name, module in {
     "MetaLearner": "base",
     "LogisticBaseline": "baselines", "PortfolioDefaults": "baselines",
     "RandomConfigs": "baselines", "RidgeBaseline": "baselines", "SingleBest": "baselines",
+    "CoxBaseline": "baselines",
     "GreedyPortfolio": "greedy", "LocalPortfolio": "local", "NearestTasks": "nearest",
     "PerformanceRanker": "ranker", "LEARNERS": "registry", "make_learner": "registry",
 }.items()}

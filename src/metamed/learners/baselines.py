@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.kinds import CLASSIFICATION, REGRESSION
+from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL
 from metamed.knowledge.metadata import MetaData
 from metamed.learners.base import MetaLearner, Recommendation, mean_scores
 from metamed.space import config_hash, named_config
@@ -97,3 +97,10 @@ class PortfolioDefaults(MetaLearner):
                                f"family default: the knowledge base holds no {self.task_type} "
                                "tasks to learn from")
                 for config in self.configs_[:n]]
+
+
+class CoxBaseline(_NamedBaseline):
+    """Always the Cox model with a small ridge penalty: the survival baseline."""
+
+    baseline = SURVIVAL.baseline
+    rationale = "the standard prognostic baseline: the Cox proportional-hazards model"

@@ -3,6 +3,7 @@
 from metamed.errors import MetamedError
 from metamed.learners.base import MetaLearner
 from metamed.learners.baselines import (
+    CoxBaseline,
     LogisticBaseline,
     RandomConfigs,
     RidgeBaseline,
@@ -22,6 +23,7 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "random": RandomConfigs,
     "logreg": LogisticBaseline,
     "ridge_cv": RidgeBaseline,
+    "cox": CoxBaseline,
 }
 
 
