@@ -34,6 +34,7 @@ from metamed.data.validation import make_task
 from metamed.kinds import kind_of
 from metamed.space import SPACE, named_config, pipeline_for_task
 from metamed.space.families import families_for
+from metamed.survival.calibration import RecalibratedSurvival
 from metamed.survival.estimator import WeightedSurvival
 
 
@@ -66,7 +67,9 @@ def derive() -> list[str]:
     fitted = [_fit(named_config(name), survival) for name in families_for("survival")]
     blend = WeightedSurvival(fitted[:2], np.array([0.5, 0.5])).fit(survival.X,
                                                                    survival.target_values)
-    for model in [*fitted, blend]:
+    recalibrated = [RecalibratedSurvival(m, 1.3).fit(survival.X, survival.target_values)
+                    for m in (fitted[0], blend)]
+    for model in [*fitted, blend, *recalibrated]:
         found.update(_classes_in(sio.dumps({"model": model, "metadata": "{}"})))
     not_classes = sorted(name for name in found if not is_class(name))
     if not_classes:

@@ -42,6 +42,7 @@ from metamed.automl.state import BINARY_FIELDS, FittedState
 from metamed.automl.trusted_types import loadable_types, refused_types, schema_nodes
 from metamed.errors import MetamedError, one_line
 from metamed.kinds import kind_of
+from metamed.survival.calibration import RecalibratedSurvival
 from metamed.survival.estimator import WeightedSurvival
 
 #: Version 3: out-of-fold predictions stored as ``oof_predictions`` (version 2: ``oof_proba``,
@@ -137,7 +138,7 @@ def _load_trusted(path: Path) -> dict:
     if not isinstance(content, dict) or set(content) != _CONTENT_KEYS:
         raise _not_a_model(path, "its contents are not a metamed model's")
     if not isinstance(content["model"], Pipeline | WeightedEnsemble | Recalibrated
-                      | ConformalRegressor | WeightedSurvival):
+                      | ConformalRegressor | WeightedSurvival | RecalibratedSurvival):
         raise _not_a_model(path, "it holds no metamed pipeline")
     return content
 

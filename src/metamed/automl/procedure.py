@@ -35,6 +35,7 @@ from metamed.knowledge.units import cap_task
 from metamed.learners import MetaLearner, PortfolioDefaults, make_learner
 from metamed.space import config_name, named_config
 from metamed.space.privacy import config_keeps_rows
+from metamed.survival.calibration import observed_expected
 
 #: Share of the time left for the honest outer CV; what remains then chooses the final model.
 HONEST_SHARE = 0.5
@@ -68,7 +69,8 @@ def fitted_learner(name: str, metadata: MetaData, task_type: str) -> tuple[MetaL
 @dataclass(frozen=True)
 class Honest:
     """What the outer CV measured: predictions, intervals, the paired difference from LR,
-    and the calibration slope of the procedure without its recalibration step."""
+    and the calibration of the procedure without its recalibration step: a classification's
+    slope, a survival model's observed / expected events (before and after)."""
 
     oof_predictions: np.ndarray
     metrics: dict[str, Interval]
@@ -76,6 +78,8 @@ class Honest:
     slope_before: float | None
     recalibrated_folds: int
     coverage: dict
+    oe_before: float | None = None
+    oe_after: float | None = None
 
 
 def affordable_rows(task: Task, budget: float, seed: int) -> tuple[Task, list[str]]:
@@ -129,6 +133,7 @@ def fitted_state(estimator, task: Task, clock: WorkClock, *, input_columns: list
     selection = select_model(searched, learner, max(0.0, search_budget), plan_budget=nominal,
                              **options)
     progress("final fit on every row")
+    recalibration = _recalibration(selection, honest)
     return FittedState(
         model=fit_selected(selection, task, budget - clock.used()),
         classes=np.asarray(task.classes),
@@ -147,10 +152,10 @@ def fitted_state(estimator, task: Task, clock: WorkClock, *, input_columns: list
                   for m, w in zip(selection.members, selection.weights, strict=True)],
         task_summary=task.summary(),
         notes=(notes + cut + selection.search.budget_notes() + selection.refit_notes()
-               + clock.notes()),
+               + _hazard_notes(recalibration) + clock.notes()),
         fit_seconds=clock.wall(),
         decision=selection.decision,
-        recalibration=_recalibration(selection, honest),
+        recalibration=recalibration,
         task_type=task.task_type,
         interval_coverage=honest.coverage if honest else {},
     )
@@ -176,6 +181,7 @@ def _honest(estimator, task: Task, learner, clock: WorkClock, options: dict) -> 
     baseline = (oof if nested.baseline_only
                 else refit_oof(task, named_config(task.kind.baseline), outer, seed))
     slope_before = None if positive is None else scorer.slope(target, nested.raw)
+    survival = task.task_type == "survival"
     return Honest(
         oof_predictions=oof,
         metrics=bootstrap_intervals(target, oof[None], scorer, groups, n_boot, seed=seed),
@@ -185,7 +191,19 @@ def _honest(estimator, task: Task, learner, clock: WorkClock, options: dict) -> 
         coverage={} if nested.bounds is None else {
             f"{level:g}": coverage(target, nested.bounds[:, :, k])
             for k, level in enumerate(LEVELS)},
+        oe_before=_oe_ratio(target, nested.raw, task.horizons) if survival else None,
+        oe_after=_oe_ratio(target, oof, task.horizons) if survival else None,
     )
+
+
+def _oe_ratio(target: np.ndarray, predictions: np.ndarray, horizons: tuple[float, ...]) -> float:
+    """Events observed / expected up to the last horizon: what a hazard multiplier corrects.
+
+    Not the calibration slope, which ``S ** gamma`` leaves as it is (its
+    complementary log-log only shifts by ``log gamma``).
+    """
+    observed, expected = observed_expected(target, predictions, horizons)
+    return observed / expected if expected > 0 else float("nan")
 
 
 def _learner_for(estimator, task: Task) -> tuple[MetaLearner, list[str]]:
@@ -213,8 +231,38 @@ def _recalibration(selection, honest: Honest | None) -> dict:
     found: dict = {}
     if selection.calibration:
         found["intercept"], found["slope"] = selection.calibration
+    if selection.hazard_multiplier is not None:
+        found["hazard_multiplier"] = selection.hazard_multiplier
     if honest and honest.slope_before is not None:
         found.update(outer_folds_recalibrated=honest.recalibrated_folds,
                      honest_slope_before=honest.slope_before,
                      honest_slope_after=honest.metrics["calibration_slope"].estimate)
+    if honest and honest.oe_before is not None:  # its own keys: the report's slope sentence
+        found.update(outer_folds_hazard_recalibrated=honest.recalibrated_folds,
+                     honest_oe_before=honest.oe_before, honest_oe_after=honest.oe_after)
     return found
+
+
+def _hazard_notes(found: dict) -> list[str]:
+    """A survival model's baseline-hazard recalibration in words, with what the honest CV saw.
+
+    Notes, not the report's recalibration sentence, which speaks of
+    classification's logit intercept and slope.
+    """
+    notes = []
+    if "hazard_multiplier" in found:
+        gamma = found["hazard_multiplier"]
+        notes.append(f"the final model's baseline hazard is multiplied by {gamma:.2f} (its "
+                     f"survival S(t) raised to that power, risk scores unchanged), because its "
+                     f"out-of-fold events up to the last horizon were {gamma:.2f} times those "
+                     "it predicted.")
+    folds = found.get("outer_folds_hazard_recalibrated")
+    if folds == 0:
+        notes.append("no outer fold needed its baseline hazard recalibrated (honest observed / "
+                     f"expected events up to the last horizon {found['honest_oe_after']:.2f}).")
+    elif folds:
+        notes.append(f"honest observed / expected events up to the last horizon "
+                     f"{found['honest_oe_before']:.2f} before the baseline-hazard "
+                     f"recalibration, {found['honest_oe_after']:.2f} after (recalibrated in "
+                     f"{folds} outer fold{'s' if folds > 1 else ''}).")
+    return notes

@@ -4,8 +4,11 @@
 budgeted search -> one pipeline or a greedy ensemble. :func:`nested_oof`
 runs that same procedure inside each outer fold and predicts the outer
 test rows, so the reported score never comes from the data that chose the
-model (the small-data trap where selection overfits). Both serve
-classification and regression; only classification is recalibrated.
+model (the small-data trap where selection overfits). Both serve every
+task type; a classification's risks are recalibrated on the logit scale
+(:mod:`metamed.automl.calibration`), a survival model's baseline hazard by a
+multiplier (:mod:`metamed.survival.calibration`), each only where the
+out-of-fold predictions call for it.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from metamed.evaluation.scoring import Scorer
 from metamed.knowledge.metafeatures import compute_metafeatures
 from metamed.learners import N_CANDIDATES, MetaLearner, Recommendation
 from metamed.space import config_hash, config_name, pipeline_for_task
+from metamed.survival.calibration import RecalibratedSurvival, hazard_recalibration
 
 #: Offset of the outer folds' seed, so they differ from the inner search's folds.
 OUTER_SEED = 1000
@@ -62,7 +66,14 @@ class Selection:
     weights: np.ndarray
     decision: Decision | None = None
     calibration: tuple[float, float] | None = None
+    #: A survival model's baseline-hazard multiplier, where its out-of-fold level was off.
+    hazard_multiplier: float | None = None
     conformal_folds: int = CV_PLUS_FOLDS
+
+    @property
+    def recalibrated(self) -> bool:
+        """Whether the final model is wrapped in a recalibration (of either kind)."""
+        return bool(self.calibration) or self.hazard_multiplier is not None
 
     def fit_conformal_in(self, seconds: float) -> None:
         """Fewer CV+ refits (down to 2) when all of them would not fit in ``seconds``.
@@ -86,13 +97,16 @@ class Selection:
                 "not fit in the time budget."]
 
     def estimator(self, task: Task) -> BaseEstimator:
-        """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated;
-        a regression's comes with conformal prediction intervals."""
+        """The unfitted final model: one pipeline or a weighted ensemble, maybe recalibrated
+        (a classification's risks, a survival model's baseline hazard); a regression's comes
+        with conformal prediction intervals."""
         pipelines = [pipeline_for_task(m.config, task) for m in self.members]
         blend = task.kind.part("blend")
         model = pipelines[0] if len(pipelines) == 1 else blend(pipelines, self.weights)
         if task.is_regression:
             return ConformalRegressor(model, cv=self.conformal_folds)
+        if self.hazard_multiplier is not None:
+            return RecalibratedSurvival(model, self.hazard_multiplier)
         return Recalibrated(model, *self.calibration) if self.calibration else model
 
     def oof(self) -> np.ndarray:
@@ -156,10 +170,23 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     policy = policy or default_policy(task.task_type)
     if baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
-    oof = selection.oof()
-    if task.kind.has_classes and not np.isnan(oof).any():
-        selection.calibration = recalibration(task.codes, oof)
+    _recalibrate(selection, task)
     return selection
+
+
+def _recalibrate(selection: Selection, task: Task) -> None:
+    """Decide the final blend's recalibration on its out-of-fold predictions in the search.
+
+    Only where every row was measured: a NaN row is one the blend never predicted.
+    """
+    oof = selection.oof()
+    if np.isnan(oof).any():
+        return
+    if task.kind.has_classes:
+        selection.calibration = recalibration(task.codes, oof)
+    elif task.task_type == "survival":
+        selection.hazard_multiplier = hazard_recalibration(task.target_values, oof,
+                                                           task.horizons)
 
 
 def _proposal(search: SearchResult, task: Task, ensemble: bool
@@ -263,7 +290,9 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
 
     The raw probabilities are those of each fold's model before its
     recalibration (the same where none was needed): their calibration is
-    the "before" that the recalibration is judged against.
+    the "before" that the recalibration is judged against. A survival
+    fold's recalibration, like a classification's, is decided on that
+    fold's inner out-of-fold predictions alone (in :func:`select_model`).
 
     A regression's folds also predict their conformal intervals at every
     level of :data:`~metamed.automl.conformal.LEVELS` (``bounds``: rows x
@@ -295,21 +324,27 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
                                  clock=clock, progress=in_fold, **search_options)
         in_fold("refit")
         model = fit_selected(selection, inner, deadline - clock.used() - later)
-        baseline_only &= (not selection.calibration and len(selection.members) == 1
+        baseline_only &= (not selection.recalibrated and len(selection.members) == 1
                           and selection.members[0].reference)
-        rows = task.X.iloc[split.test]
+        rows, unwrapped = task.X.iloc[split.test], _unwrapped(model)
+        recalibrated += unwrapped is not model
         if not task.kind.has_classes:
-            proba[split.test] = raw[split.test] = task.kind.part("predict")(model, rows,
-                                                                          task.horizons)
+            predict = task.kind.part("predict")
+            proba[split.test] = predict(model, rows, task.horizons)
+            raw[split.test] = (proba[split.test] if unwrapped is model
+                               else predict(unwrapped, rows, task.horizons))
             for k, level in enumerate(LEVELS if bounds is not None else ()):
                 bounds[split.test, :, k] = model.predict_interval(rows, level)
             continue
         present = [task.classes.index(c) for c in inner.classes]
         proba[np.ix_(split.test, present)] = model.predict_proba(rows)
-        unwrapped = model.estimator if isinstance(model, Recalibrated) else model
         raw[np.ix_(split.test, present)] = unwrapped.predict_proba(rows)
-        recalibrated += isinstance(model, Recalibrated)
     return NestedOOF(proba, raw, recalibrated, bounds, baseline_only)
+
+
+def _unwrapped(model: BaseEstimator) -> BaseEstimator:
+    """The model without its recalibration (itself where it has none)."""
+    return model.estimator if isinstance(model, Recalibrated | RecalibratedSurvival) else model
 
 
 def refit_oof(task: Task, config: dict, outer_splits: int, seed: int) -> np.ndarray:
