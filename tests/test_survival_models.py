@@ -253,3 +253,16 @@ def test_fitted_state_is_plain_data_that_skops_round_trips(make, scaled_veteran)
     loaded = sio.loads(data, trusted=untrusted)
     np.testing.assert_array_equal(loaded.predict_survival(X, [30, 300]),
                                   model.predict_survival(X, [30, 300]))
+
+
+def test_cox_ridge_with_more_columns_than_rows_reaches_the_full_optimum():
+    from metamed.survival.models import _RiskSets
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 300))
+    y = np.c_[rng.exponential(size=40) + 0.01, rng.random(40) < 0.7]
+    model = CoxRidge(alpha=0.1).fit(X, y)
+    sets = _RiskSets(X, y[:, 0], y[:, 1].astype(float))
+    gradient, _ = sets.derivatives(sets.X @ model.coef_)
+    assert model.coef_.shape == (300,) and np.abs(model.coef_).max() > 1e-3
+    np.testing.assert_allclose(gradient / 40 - 0.1 * model.coef_, 0, atol=1e-6)
