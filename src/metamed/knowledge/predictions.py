@@ -32,6 +32,8 @@ from metamed.evaluation import plan_cv
 
 #: Version 2 added survival blobs; classification and regression blobs are as in version 1.
 PREDICTIONS_FORMAT = "float16-le/2"
+#: Formats this module decodes: version 1's blobs are version 2's without survival.
+READABLE_FORMATS = ("float16-le/1", PREDICTIONS_FORMAT)
 _DTYPE = np.dtype("<f2")
 _VALUE_DTYPE = np.dtype("<f4")
 
