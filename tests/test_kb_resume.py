@@ -74,7 +74,7 @@ def test_the_build_command_records_its_protocol_and_refuses_another(tmp_path, ru
     assert code == 0, err
     info = open_storage(db).info()
     assert info["cv_protocol"] == '{"n_splits": 3, "n_repeats": 1, "seed": 0}'
-    assert info["predictions_format"] == "float16-le/1"
+    assert info["predictions_format"] == "float16-le/2"
     code, _, err = run_cli("kb", "build", "--db", db, "--tasks", "rpart_kyphosis",
                            "--portfolio", "1", "--folds", "5")
     assert code == 2 and "built with CV protocol" in err
