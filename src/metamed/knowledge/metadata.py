@@ -147,19 +147,23 @@ class MetaData:
     def without(self, task_id: str) -> MetaData:
         """The same data minus ``task_id`` and every task of its family."""
         family = self.families[self.task_ids.index(task_id)]
-        keep = [
-            i for i, (t, f) in enumerate(zip(self.task_ids, self.families, strict=True))
-            if t != task_id and not (family and f == family)
-        ]
+        return self.with_tasks([
+            t != task_id and not (family and f == family)
+            for t, f in zip(self.task_ids, self.families, strict=True)
+        ])
+
+    def with_tasks(self, keep: list[bool]) -> MetaData:
+        """The same configs, with only the tasks where ``keep`` is True."""
+        rows = [i for i, k in enumerate(keep) if k]
         return MetaData(
-            task_ids=[self.task_ids[i] for i in keep],
-            content_hashes=[self.content_hashes[i] for i in keep],
-            families=[self.families[i] for i in keep],
-            metafeatures=self.metafeatures[keep],
+            task_ids=[self.task_ids[i] for i in rows],
+            content_hashes=[self.content_hashes[i] for i in rows],
+            families=[self.families[i] for i in rows],
+            metafeatures=self.metafeatures[rows],
             configs=self.configs,
             config_hashes=self.config_hashes,
-            scores=self.scores[keep],
-            seconds=None if self.seconds is None else self.seconds[keep],
+            scores=self.scores[rows],
+            seconds=None if self.seconds is None else self.seconds[rows],
         )
 
     def with_configs(self, keep: list[bool]) -> MetaData:

@@ -65,6 +65,12 @@ class MetaSurvival(_MetaEstimator):
     baseline_survival_ : dict or None
         The final model's baseline survival ``S0(t)`` at the horizons and the
         risk score it refers to (TRIPOD 15a); None for a blend of models.
+    recalibration_ : dict
+        ``hazard_multiplier`` when the final model's baseline hazard was
+        multiplied by the out-of-fold observed / expected events (a
+        likelihood-ratio test rejected 1, :mod:`metamed.survival.calibration`);
+        with outer CV, the honest O/E before and after the step and how many
+        outer folds recalibrated. Empty when neither applies.
     leaderboard_, recommendations_, best_config_, ensemble_, decision_,
     feature_types_, task_summary_, notes_, fit_seconds_ :
         As for :class:`~metamed.automl.estimator.MetaClassifier`.
