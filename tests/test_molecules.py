@@ -1,0 +1,146 @@
+"""Molecules (issue 23): the featuriser, SMILES detection and the wheel reader."""
+
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from rdkit import Chem
+from rdkit.Chem import rdFingerprintGenerator as generators
+from sklearn.base import clone
+
+from metamed.errors import MetamedError
+from metamed.molecules.detect import invalid_rows, looks_like_smiles
+from metamed.molecules.featurize import KINDS, MolecularFeatures
+from metamed.molecules.sources import MOLECULEACE_DATA, moleculeace_sets
+
+DRUGS = ["CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+         "CN1CCC[C@H]1c2cccnc2", "C1=CC=C(C=C1)C=O", "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O",
+         "CC(=O)Nc1ccc(O)cc1", "c1ccc2c(c1)cccc2", "CCN(CC)CCOC(=O)c1ccc(N)cc1", "O=C(O)CCCCC"]
+
+
+def test_ecfp4_bits_are_rdkits_own():
+    found = MolecularFeatures(kind="ecfp", radius=2, n_bits=1024).fit_transform(DRUGS)
+    generator = generators.GetMorganGenerator(radius=2, fpSize=1024)
+    expected = np.array([generator.GetFingerprintAsNumPy(Chem.MolFromSmiles(s)) for s in DRUGS])
+    assert found.shape == (10, 1024) and np.array_equal(found, expected)
+
+
+def test_counts_differ_from_bits_where_a_substructure_repeats():
+    bits = MolecularFeatures(kind="ecfp").fit_transform(["CCCCCCCC"])
+    counts = MolecularFeatures(kind="ecfp", counts=True).fit_transform(["CCCCCCCC"])
+    assert set(np.unique(bits)) == {0, 1} and counts.max() > 1
+    assert np.array_equal(counts > 0, bits > 0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_gives_a_fixed_width_row_and_nan_for_an_unreadable_smiles(kind):
+    features = MolecularFeatures(kind=kind, n_bits=256).fit(DRUGS)
+    rows = features.transform(pd.Series([DRUGS[0], "not a molecule", None, DRUGS[1]]))
+    assert rows.shape == (4, features.n_output_features())
+    assert len(features.get_feature_names_out()) == rows.shape[1]
+    assert np.isnan(rows[1]).all() and np.isnan(rows[2]).all()
+    assert not np.isnan(rows[0]).all() and not np.array_equal(rows[0], rows[3], equal_nan=True)
+
+
+def test_fcfp_ignores_what_ecfp_distinguishes():
+    # chlorine and bromine are both halogens to a feature-invariant (FCFP) fingerprint
+    pair = ["Clc1ccccc1", "Brc1ccccc1"]
+    ecfp = MolecularFeatures(kind="ecfp", radius=1).fit_transform(pair)
+    fcfp = MolecularFeatures(kind="fcfp", radius=1).fit_transform(pair)
+    assert not np.array_equal(ecfp[0], ecfp[1]) and np.array_equal(fcfp[0], fcfp[1])
+
+
+def test_descriptors_do_not_depend_on_how_the_molecule_was_written():
+    aspirin = ["CC(=O)Oc1ccccc1C(=O)O", "OC(=O)c1ccccc1OC(C)=O"]
+    rows = MolecularFeatures(kind="rdkit2d").fit_transform(aspirin)
+    assert np.array_equal(rows[0], rows[1], equal_nan=True)
+    names = list(MolecularFeatures(kind="rdkit2d").get_feature_names_out())
+    assert rows[0, names.index("rdkit2d_MolWt")] == pytest.approx(180.159, abs=0.01)
+
+
+def test_it_keeps_nothing_of_the_training_molecules():
+    features = MolecularFeatures(kind="ecfp").fit(DRUGS)
+    learnt = {k for k in vars(features) if k.endswith("_") and not k.startswith("__")}
+    assert learnt == {"n_features_in_"}
+    assert clone(features).get_params() == features.get_params()
+
+
+@pytest.mark.parametrize("params, word", [({"kind": "ecfp6"}, "kind"), ({"radius": -1}, "radius"),
+                                          ({"n_bits": 3}, "n_bits")])
+def test_bad_parameters_are_named(params, word):
+    with pytest.raises(ValueError, match=word):
+        MolecularFeatures(**params).fit(DRUGS)
+
+
+def test_two_columns_are_refused():
+    with pytest.raises(ValueError, match="one column"):
+        MolecularFeatures().fit(DRUGS).transform(np.array([DRUGS[:2], DRUGS[2:4]]))
+
+
+def test_a_smiles_column_is_told_from_codes_names_and_identifiers():
+    assert looks_like_smiles(pd.Series(DRUGS * 2 + [None]))
+    assert not looks_like_smiles(pd.Series(["F", "M", "F", "M", "F", "F"] * 5))  # sex: fluorine!
+    assert not looks_like_smiles(pd.Series([f"P{i:05d}" for i in range(40)]))
+    assert not looks_like_smiles(pd.Series(["aspirin", "caffeine", "ibuprofen", "nicotine",
+                                            "benzaldehyde", "glucose", "paracetamol"]))
+    assert not looks_like_smiles(pd.Series(["CCO", "CCN"] * 20))  # codes: few distinct values
+    assert not looks_like_smiles(pd.Series(np.arange(40.0)))
+
+
+def test_a_few_broken_smiles_still_make_a_molecule_column_and_are_named():
+    alcohols = [f"{'C' * k}O" for k in range(2, 32)]
+    values = pd.Series(DRUGS + alcohols + ["C1CC(", "xyzzy"])  # 2 of 42 broken
+    assert looks_like_smiles(values)
+    assert list(invalid_rows(values)) == ["C1CC(", "xyzzy"]
+
+
+def _wheel(path, frames: dict[str, pd.DataFrame]):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("MoleculeACE/__init__.py", "raise ImportError('needs torch')\n")
+        for name, frame in frames.items():
+            archive.writestr(f"{MOLECULEACE_DATA}{name}.csv", frame.to_csv(index=False))
+    return path
+
+
+def _set(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame({"smiles": DRUGS[:n], "exp_mean [nM]": np.arange(1.0, n + 1),
+                         "y": -np.log10(np.arange(1.0, n + 1) * 1e-9),
+                         "cliff_mol": [0, 1] * (n // 2),
+                         "split": ["train"] * (n - 2) + ["test"] * 2})
+
+
+def test_the_sets_are_read_from_the_wheel_without_importing_it(tmp_path):
+    wheel = _wheel(tmp_path / "MoleculeACE-3.0.0-py3-none-any.whl",
+                   {"CHEMBL1_Ki": _set(), "CHEMBL2_EC50": _set(4)})
+    sets = moleculeace_sets(wheel)
+    assert list(sets) == ["CHEMBL1_Ki", "CHEMBL2_EC50"]
+    assert sets["CHEMBL1_Ki"]["smiles"].tolist() == DRUGS[:6]
+    assert "MoleculeACE" not in sys.modules
+
+
+@pytest.mark.parametrize("frame, words", [
+    (_set().drop(columns="cliff_mol"), "lacks the column"),
+    (_set().assign(split="valid"), "other than train and test"),
+])
+def test_a_wheel_with_a_malformed_set_is_refused_in_one_sentence(tmp_path, frame, words):
+    wheel = _wheel(tmp_path / "MoleculeACE-3.0.0-py3-none-any.whl", {"CHEMBL1_Ki": frame})
+    with pytest.raises(MetamedError, match=words):
+        moleculeace_sets(wheel)
+
+
+def test_a_wheel_without_sets_and_a_missing_wheel_are_told_apart(tmp_path, monkeypatch):
+    empty = _wheel(tmp_path / "MoleculeACE-3.0.0-py3-none-any.whl", {})
+    with pytest.raises(MetamedError, match="holds no MoleculeACE data sets"):
+        moleculeace_sets(empty)
+    monkeypatch.setenv("METAMED_CACHE", str(tmp_path / "empty_cache"))
+    with pytest.raises(MetamedError, match="downloads it"):
+        moleculeace_sets()
+
+
+def test_importing_metamed_does_not_import_rdkit():
+    code = "import metamed, metamed.cli, sys; print('rdkit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
