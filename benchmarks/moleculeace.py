@@ -10,6 +10,12 @@ metamed's own featuriser (:class:`metamed.molecules.featurize.MolecularFeatures`
 fit on ``split == train``, score on ``split == test``, RMSE on all test
 compounds and on those flagged ``cliff_mol``. The wheel is downloaded once
 by ``python -m metamed.molecules.sources`` (PyPI, no dependencies).
+
+Beside it, the molecular meta-features of each set's training molecules
+(:mod:`metamed.molecules.metafeatures`) with the seconds they took, and how
+the substructure-only cliff flags compare with MoleculeACE's ``cliff_mol``
+on the same molecules (its share of flagged molecules; ours; the share of
+ours that it also flags).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pandas as pd
 from sklearn.svm import SVR
 
 from metamed.molecules.featurize import MolecularFeatures
+from metamed.molecules.metafeatures import cliff_molecules, molecule_metafeatures
 from metamed.molecules.sources import moleculeace_sets
 
 #: MoleculeACE's published means for SVM on ECFP (test RMSE, cliff RMSE).
@@ -42,12 +49,26 @@ def score_set(frame: pd.DataFrame) -> dict:
             "cliff_rmse": float(np.sqrt(np.mean(error[cliff] ** 2)))}
 
 
+def describe_set(frame: pd.DataFrame) -> dict:
+    """Meta-features of the training molecules, their seconds, and cliff flags vs cliff_mol."""
+    train = frame[frame["split"] == "train"]
+    started = time.perf_counter()
+    found = molecule_metafeatures(train["smiles"].tolist(), train["y"].to_numpy())
+    seconds = time.perf_counter() - started
+    ours = cliff_molecules(frame["smiles"].tolist(), frame["y"].to_numpy())
+    theirs = frame["cliff_mol"].to_numpy() == 1
+    return {"nn_similarity": found["mean_nn_similarity"], "scaffolds": found["scaffold_share"],
+            "cliff_mol share": theirs.mean(), "our cliff share": ours.mean(),
+            "ours also theirs": (ours & theirs).sum() / max(ours.sum(), 1),
+            "metafeature s": seconds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wheel", type=Path, default=None)
     args = parser.parse_args()
     started = time.perf_counter()
-    rows = [{"set": name, **score_set(frame)}
+    rows = [{"set": name, **score_set(frame), **describe_set(frame)}
             for name, frame in moleculeace_sets(args.wheel).items()]
     table = pd.DataFrame(rows)
     print(table.to_markdown(index=False, floatfmt=".3f"))

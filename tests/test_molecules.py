@@ -14,6 +14,7 @@ from sklearn.base import clone
 from metamed.errors import MetamedError
 from metamed.molecules.detect import invalid_rows, looks_like_smiles
 from metamed.molecules.featurize import KINDS, MolecularFeatures
+from metamed.molecules.metafeatures import NAMES, cliff_molecules, molecule_metafeatures
 from metamed.molecules.sources import MOLECULEACE_DATA, moleculeace_sets
 
 DRUGS = ["CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
@@ -144,3 +145,38 @@ def test_importing_metamed_does_not_import_rdkit():
     code = "import metamed, metamed.cli, sys; print('rdkit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_metafeatures_of_a_set_with_one_activity_cliff():
+    # a cliff: two fatty acids one CH2 apart (ECFP4 Tanimoto >= 0.9), 2.5 log units apart
+    chain = "CCCCCCCCCCCCCCCCCCCC(=O)O"
+    twin = "CCCCCCCCCCCCCCCCCCCCC(=O)O"
+    smiles = [chain, twin, *DRUGS[:6]]
+    activity = np.array([5.0, 7.5, 6.0, 6.1, 6.2, 6.3, 6.4, 6.5])
+    found = molecule_metafeatures(smiles, activity)
+    assert list(found) == list(NAMES)
+    assert found["cliff_share"] == pytest.approx(2 / 8)
+    assert list(cliff_molecules(smiles, activity)) == [True, True] + [False] * 6
+    assert found["activity_range"] == pytest.approx(2.5)
+    assert found["log_molecules"] == pytest.approx(np.log(8))
+    # alike by framework (a chlorine where there was a bromine), tenfold apart: a cliff too
+    assert cliff_molecules(["Clc1ccc(CCN)cc1", "Brc1ccc(CCN)cc1"], np.array([5.0, 6.5])).all()
+    assert not cliff_molecules(["Clc1ccc(CCN)cc1", "Brc1ccc(CCN)cc1"], np.array([5, 5.5])).any()
+
+
+def test_identical_scaffolds_and_similarities_are_counted():
+    benzenes = ["c1ccccc1C", "c1ccccc1CC", "c1ccccc1CCC", "c1ccccc1O"]
+    found = molecule_metafeatures(benzenes)
+    assert found["scaffold_share"] == pytest.approx(1 / 4)  # one ring: one scaffold
+    assert 0 < found["mean_nn_similarity"] < 1
+    assert np.isnan(found["cliff_share"]) and np.isnan(found["activity_sd"])
+    same = molecule_metafeatures(["CCO", "OCC", "C(C)O"])
+    assert same["mean_nn_similarity"] == pytest.approx(1.0)
+
+
+def test_unreadable_molecules_are_left_out_of_the_metafeatures():
+    with_broken = molecule_metafeatures([*DRUGS[:4], "C1CC("], np.arange(5.0))
+    clean = molecule_metafeatures(DRUGS[:4], np.arange(4.0))
+    assert with_broken == pytest.approx(clean, nan_ok=True)
+    with pytest.raises(ValueError, match="two readable"):
+        molecule_metafeatures(["CCO", "xyzzy"])
