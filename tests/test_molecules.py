@@ -11,6 +11,8 @@ from rdkit import Chem
 from rdkit.Chem import rdFingerprintGenerator as generators
 from sklearn.base import clone
 
+from metamed.data.columns import infer_kind
+from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.molecules.detect import invalid_rows, looks_like_smiles
 from metamed.molecules.featurize import KINDS, MolecularFeatures
@@ -180,3 +182,54 @@ def test_unreadable_molecules_are_left_out_of_the_metafeatures():
     assert with_broken == pytest.approx(clean, nan_ok=True)
     with pytest.raises(ValueError, match="two readable"):
         molecule_metafeatures(["CCO", "xyzzy"])
+
+
+def _compounds(n_chains: int = 24) -> pd.DataFrame:
+    """A potency table: para-substituted anilides whose activity follows the substituent."""
+    rng = np.random.default_rng(0)
+    rows = [{"compound_smiles": f"CC(=O)N{'C' * k}c1ccc({sub})cc1", "dose": rng.normal(),
+             "pIC50": 5 + {"Cl": 1.0, "Br": 0.5}.get(sub, 0.0) + 0.04 * k + rng.normal(0, 0.2)}
+            for sub in ("Cl", "Br", "O", "N", "C(F)(F)F") for k in range(1, n_chains + 1)]
+    return pd.DataFrame(rows)
+
+
+def test_a_smiles_column_is_a_molecule_column_and_unreadable_rows_are_dropped():
+    frame = _compounds()
+    frame.loc[3, "compound_smiles"], frame.loc[7, "compound_smiles"] = "CC(=O)N(((", None
+    task = make_task(frame, "pIC50", name="potency")
+    assert task.feature_types == {"compound_smiles": "molecule", "dose": "numeric"}
+    assert task.n_rows == len(frame) - 2
+    kept = frame.drop(index=[3, 7]).reset_index(drop=True)
+    assert np.array_equal(task.y.to_numpy(), kept["pIC50"].to_numpy())
+    assert any("read 1 column(s) as molecules" in n for n in task.notes)
+    assert any("dropped 1 row(s) whose 'compound_smiles'" in n and "CC(=O)N(((" in n
+               for n in task.notes)
+    assert any("dropped 1 row(s) without a 'compound_smiles' molecule" in n for n in task.notes)
+
+
+def test_identifiers_that_look_like_chemistry_stay_identifiers():
+    frame = _compounds().assign(sample=[f"S{i:04d}(A)" for i in range(120)])
+    assert infer_kind(frame["sample"]) == "id"
+    assert infer_kind(frame["compound_smiles"]) == "molecule"
+
+
+def test_a_molecule_table_is_fitted_saved_and_predicted(tmp_path, run_cli):
+    _compounds().to_csv(tmp_path / "potency.csv", index=False)
+    new = _compounds().head(4).drop(columns="pIC50")
+    new.loc[1, "compound_smiles"] = "xyzzy"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    model = str(tmp_path / "model.skops")
+    code, out, err = run_cli("fit", str(tmp_path / "potency.csv"), "--target", "pIC50",
+                             "--time-budget", "5", "--outer-folds", "0", "--out", model)
+    assert code == 0, err
+    assert "1 molecule (SMILES)" in out
+    code, out, err = run_cli("predict", model, str(tmp_path / "new.csv"), "--out",
+                             str(tmp_path / "p.csv"))
+    assert code == 0, err
+    assert "data row(s) (2) have no 'compound_smiles' molecule RDKit can read" in " ".join(
+        out.split())
+    predicted = pd.read_csv(tmp_path / "p.csv")["predicted"]
+    assert len(predicted) == 4 and predicted.notna().all()
+    code, _, err = run_cli("predict", model, str(tmp_path / "new.csv"), "--strict", "--out",
+                           str(tmp_path / "p2.csv"))
+    assert code == 2 and "turn strict mode off" in err

@@ -61,7 +61,9 @@ def derive() -> list[str]:
     patients = np.arange(len(regression.y)) // 3  # repeated measures: grouped CV+ refits
     conformal = [ConformalRegressor(blend).fit(regression.X, regression.target_values, groups=g)
                  for g in (None, patients)]
-    for model in [*(_fit(c, regression) for c in _configs("regression")), *conformal]:
+    molecular = _fit(named_config("ridge_cv"), _sample_task(0, molecules=True))
+    for model in [*(_fit(c, regression) for c in _configs("regression")), *conformal,
+                  molecular]:
         found.update(_classes_in(sio.dumps({"model": model, "metadata": "{}"})))
     survival = _sample_task(0, survival=True)
     fitted = [_fit(named_config(name), survival) for name in families_for("survival")]
@@ -108,15 +110,17 @@ def _configs(task_type: str) -> list[dict]:
     return configs
 
 
-def _sample_task(n_classes: int, survival: bool = False):
+def _sample_task(n_classes: int, survival: bool = False, molecules: bool = False):
     """60 rows: two numeric columns and one categorical, each with missing values.
 
     ``n_classes`` = 0 makes the label a number (a regression); ``survival`` makes it a
-    follow-up time with an event indicator.
+    follow-up time with an event indicator; ``molecules`` adds a column of SMILES.
     """
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
                           "c": rng.choice(["x", "y", "z"], 60)})
+    if molecules:
+        frame["smiles"] = [f"CC(=O)N{'C' * k}c1ccccc1" for k in range(60)]
     frame.loc[::7, "a"], frame.loc[::9, "c"] = np.nan, None
     frame["label"] = np.arange(60) % n_classes if n_classes else rng.normal(size=60)
     if survival:

@@ -1,4 +1,4 @@
-"""Column type inference: numeric, categorical, ID-like, date, unusable.
+"""Column type inference: numeric, categorical, molecule (SMILES), ID-like, date, unusable.
 
 Why a module of its own: the same rules decide what a user's CSV and a
 corpus table become, and the rules are heuristics that deserve to be read
@@ -13,7 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
-ColumnKind = Literal["numeric", "categorical", "id", "date", "empty", "constant"]
+ColumnKind = Literal["numeric", "categorical", "molecule", "id", "date", "empty", "constant"]
 
 _ID_NAME = re.compile(
     r"(^|[_.\s])(id|ids|identifier|rownames|index|patient|subject|record|mrn|uuid)$"
@@ -46,9 +46,29 @@ def infer_kind(column: pd.Series) -> ColumnKind:
         return "id" if _looks_like_numeric_id(column.name, values) else "numeric"
     if _looks_like_dates(values):
         return "date"
+    if _looks_like_molecules(values):
+        return "molecule"
     if _mostly_unique(values) or (_ID_NAME.search(str(column.name)) and _half_unique(values)):
         return "id"
     return "categorical"
+
+
+def _looks_like_molecules(values: pd.Series) -> bool:
+    """SMILES strings, by a cheap look at the text first and RDKit's parser second.
+
+    The first look keeps RDKit out of every other table: drug-like SMILES
+    carry branches, bonds or brackets, which identifiers and labels do not.
+    Without RDKit (the ``molecules`` extra) the column stays what it was.
+    """
+    text = values.astype(str).head(200)
+    if text.str.contains(" ").any() or not text.str.contains(r"[(=#\[]").mean() >= 0.5:
+        return False
+    from metamed.molecules.detect import looks_like_smiles
+
+    try:
+        return looks_like_smiles(values)
+    except ImportError:  # RDKit is not installed
+        return False
 
 
 def _looks_like_numeric_id(name: object, values: pd.Series) -> bool:

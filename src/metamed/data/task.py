@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 
 from metamed.kinds import Kind, kind_of
 
-FeatureType = Literal["numeric", "categorical"]
+FeatureType = Literal["numeric", "categorical", "molecule"]
 TaskType = Literal["classification", "regression", "survival"]
 
 
@@ -212,6 +212,7 @@ class Task:
             "features": self.n_features,
             "numeric_features": len(self.columns_of("numeric")),
             "categorical_features": len(self.columns_of("categorical")),
+            "molecule_features": len(self.columns_of("molecule")),
             "task_type": self.task_type,
             **self._target_summary(),
             "positive_class": None if self.positive_class is None else str(self.positive_class),

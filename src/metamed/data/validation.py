@@ -132,6 +132,9 @@ def make_task(
     features, units = _strip_units(coerce_numeric_strings(frame.drop(columns=[target])), notes,
                                    warnings)
     features, types = _select_features(_unusable_numbers_to_missing(features, notes), notes)
+    readable = _readable_molecules(features, types, notes)
+    features, y = features[readable], y[readable]
+    groups = None if groups is None else groups[readable].reset_index(drop=True)
     notes += _mostly_missing(features, "kept, and each pipeline imputes the missing values")
     duplicates = None
     if group_duplicates:
@@ -397,7 +400,11 @@ def _select_features(
         dropped = [str(c) for c, k in kinds.items() if k == kind]
         if dropped:
             notes.append(f"dropped {len(dropped)} {why} column(s): {', '.join(dropped[:10])}.")
-    usable = [c for c, k in kinds.items() if k in ("numeric", "categorical")]
+    molecules = [str(c) for c, k in kinds.items() if k == "molecule"]
+    if molecules:
+        notes.append(f"read {len(molecules)} column(s) as molecules (SMILES, parsed with RDKit) "
+                     f"and turned each into a fingerprint: {', '.join(molecules[:10])}.")
+    usable = [c for c, k in kinds.items() if k in ("numeric", "categorical", "molecule")]
     if not usable:
         raise MetamedError(
             "no usable feature column is left after removing ID-like, empty, constant and date "
@@ -405,6 +412,27 @@ def _select_features(
         )
     types = {str(c): kinds[c] for c in usable}
     return _as_feature_types(features[usable], types), types
+
+
+def _readable_molecules(features: pd.DataFrame, types: dict[str, str],
+                        notes: list[str]) -> np.ndarray:
+    """Rows whose every SMILES RDKit can read; the others are dropped, named in a note.
+
+    A fingerprint cannot be imputed from other molecules, and a row whose
+    molecule is unknown says nothing about what it was measured on.
+    """
+    keep = np.ones(len(features), dtype=bool)
+    for column in [c for c, kind in types.items() if kind == "molecule"]:
+        from metamed.molecules.detect import invalid_rows
+
+        bad, missing = invalid_rows(features[column]), features[column].isna().to_numpy()
+        keep &= ~features.index.isin(bad.index) & ~missing
+        if len(bad):
+            notes.append(f"dropped {len(bad)} row(s) whose {column!r} RDKit cannot read as a "
+                         f"molecule: {_first([repr(v) for v in bad], limit=5)}.")
+        if missing.any():
+            notes.append(f"dropped {missing.sum()} row(s) without a {column!r} molecule.")
+    return keep
 
 
 def _kind_of(column: pd.Series) -> str:
@@ -429,7 +457,7 @@ def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFram
 
 
 def _as_type(values: pd.Series, kind: str) -> pd.Series:
-    if kind == "categorical":
+    if kind in ("categorical", "molecule"):
         return values.astype("string").astype(object).where(values.notna(), np.nan)
     if values.dtype == float:
         return values  # already what a numeric feature is (10,000 columns: 2 s saved)
@@ -471,6 +499,7 @@ def conform_features(
     conformed = _as_feature_types(raw, types)
     notes += _text_read_as_missing(raw, conformed, types, strict)
     notes += _unseen_categories(conformed, categories or {}, strict)
+    notes += _unreadable_molecules(conformed, types, strict)
     conformed = _unusable_numbers_to_missing(conformed, notes)
     notes += _mostly_missing(conformed, "imputed by the model, as in training")
     return conformed, notes + _rows_without_features(conformed, strict)
@@ -533,6 +562,32 @@ def _text_read_as_missing(
             f"column {column!r}: {len(text)} text value(s) read as missing "
             f"(e.g. {text.iloc[0]!r})."
         )
+    return notes
+
+
+def _unreadable_molecules(conformed: pd.DataFrame, types: dict[str, str],
+                          strict: bool) -> list[str]:
+    """A note (or, when strict, an error) for rows whose molecule RDKit cannot read.
+
+    Training dropped such rows; a prediction cannot drop a row, so its
+    fingerprint is empty (no substructure known) and the note says so.
+    """
+    notes = []
+    for column in [c for c, kind in types.items() if kind == "molecule"]:
+        from metamed.molecules.detect import invalid_rows
+
+        bad = invalid_rows(conformed[column])
+        missing = conformed[column].isna().to_numpy()
+        rows = np.flatnonzero(conformed.index.isin(bad.index) | missing)
+        if not rows.size:
+            continue
+        where = f"{len(rows)} data row(s) ({_first([str(i + 1) for i in rows], limit=5)})"
+        if strict:
+            raise MetamedError(f"{where} have no {column!r} molecule RDKit can read; fix or "
+                               "remove them, or turn strict mode off.")
+        notes.append(f"{where} have no {column!r} molecule RDKit can read; their fingerprint is "
+                     "empty, so their prediction is that of a molecule with no known "
+                     "substructure.")
     return notes
 
 

@@ -2,11 +2,12 @@
 
 A wheel is a zip archive, and its deflate leaves a KB of float16
 out-of-fold predictions at about half its size: too large for the 45 MB
-the KB may take in the wheel (PyPI's limit on one file is 100 MB). xz packs the same file to about 42%. The KB
-therefore ships as ``kb.sqlite.xz`` and is unpacked on first use, without
-network, into ``$METAMED_CACHE`` (default: the user's cache folder, else
-the system's temporary folder), under a name holding the archive's digest,
-so an upgraded package never reads a stale copy.
+the KB may take in the wheel (PyPI's limit on one file is 100 MB). xz
+packs the same file to about 42%. The KB therefore ships as
+``kb.sqlite.xz`` and is unpacked on first use, without network, into
+``$METAMED_CACHE`` (default: the user's cache folder, else the system's
+temporary folder), under a name holding the archive's digest, so an
+upgraded package never reads a stale copy.
 """
 
 from __future__ import annotations

@@ -25,12 +25,19 @@ def evaluation_summary(task: Task, config: dict, result: Evaluation) -> dict:
     return {"task": task.summary(), "pipeline": config, **result.to_dict()}
 
 
+def _kinds_line(task: Task) -> str:
+    """How many feature columns of each kind ("3 numeric, 2 categorical")."""
+    counts = [(len(task.columns_of(kind)), kind) for kind in ("numeric", "categorical")]
+    molecules = len(task.columns_of("molecule"))
+    counts += [(molecules, "molecule (SMILES)")] if molecules else []
+    return ", ".join(f"{n} {kind}" for n, kind in counts)
+
+
 def print_task(console: Console, task: Task) -> None:
     """Sizes, class balance, notes and warnings, before any result."""
     console.print(
         f"[bold]{task.name}[/]: {task.n_rows} rows, {task.n_features} features "
-        f"({len(task.columns_of('numeric'))} numeric, {len(task.columns_of('categorical'))} "
-        f"categorical); {_target_line(task)}",
+        f"({_kinds_line(task)}); {_target_line(task)}",
         highlight=False,
     )
     for note in task.notes:

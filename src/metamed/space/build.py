@@ -10,7 +10,11 @@ columns alike:
   (one-hot or ordinal with rare levels grouped, or cross-fitted target
   encoding), then scale unless one-hot (0/1 columns stay 0/1);
 * missing-value indicators: one 0/1 column per feature that had missing
-  values in the training data (they stay 0/1 too).
+  values in the training data (they stay 0/1 too);
+* molecule (SMILES) columns: each becomes its ECFP4 fingerprint (Morgan
+  radius 2, 1,024 bits, :class:`~metamed.molecules.featurize.MolecularFeatures`),
+  an unreadable molecule an empty one. The featurisation is not yet a
+  config step (issue 23): every config sees ECFP4.
 
 The output is dense: medical tables are small, and every model accepts it.
 """
@@ -47,6 +51,7 @@ def build_pipeline(
     numeric_columns: Sequence[str],
     categorical_columns: Sequence[str],
     *,
+    molecule_columns: Sequence[str] = (),
     random_state: int = 0,
 ) -> Pipeline:
     """Build the unfitted pipeline a config describes, for a table with these columns.
@@ -55,8 +60,8 @@ def build_pipeline(
     ----------
     config : dict
         A pipeline config (validated here; partial configs take defaults).
-    numeric_columns, categorical_columns : sequence of str
-        Feature columns of each type; either may be empty, not both.
+    numeric_columns, categorical_columns, molecule_columns : sequence of str
+        Feature columns of each type; any may be empty, not all.
     random_state : int
         Seed of every random component, so a fit is reproducible.
 
@@ -73,12 +78,16 @@ def build_pipeline(
     """
     full = canonical_config(config)
     numeric, categorical = list(numeric_columns), list(categorical_columns)
-    if not numeric and not categorical:
+    molecules = list(molecule_columns)
+    if not numeric and not categorical and not molecules:
         raise MetamedError("a pipeline needs at least one feature column, and none was given.")
-    features = ColumnTransformer(_branches(full, len(numeric), len(categorical), random_state),
-                                 sparse_threshold=0.0)
+    branches = _branches(full, len(numeric), len(categorical), random_state)
+    start = len(numeric) + len(categorical)
+    branches += [(f"molecule_{j}", _molecule_branch(), [start + j])
+                 for j in range(len(molecules))]
+    features = ColumnTransformer(branches, sparse_threshold=0.0)
     return Pipeline([
-        ("columns", ColumnPicker(numeric + categorical)),
+        ("columns", ColumnPicker(numeric + categorical + molecules)),
         ("features", features),
         ("select", _selector(full["select"], random_state)),
         ("model", make_model(full["model"], random_state)),
@@ -102,6 +111,7 @@ def pipeline_for_task(config: Mapping, task: Task, *, random_state: int = 0) -> 
             f"a {task.task_type}; choose one of {', '.join(fitting)}."
         )
     return build_pipeline(config, task.columns_of("numeric"), task.columns_of("categorical"),
+                          molecule_columns=task.columns_of("molecule"),
                           random_state=random_state)
 
 
@@ -130,6 +140,15 @@ def _branches(full: Config, n_numeric: int, n_categorical: int,
                 indicator = MissingIndicator(features="missing-only", error_on_new=False)
                 branches.append((name, indicator, columns))
     return branches
+
+
+def _molecule_branch() -> Pipeline:
+    """SMILES to ECFP4 bits; an unreadable molecule (NaN row) becomes no bits set."""
+    from metamed.molecules.featurize import MolecularFeatures
+
+    return Pipeline([("featurize", MolecularFeatures(kind="ecfp", radius=2, n_bits=1024)),
+                     ("impute", SimpleImputer(strategy="constant", fill_value=0.0,
+                                              keep_empty_features=True))])
 
 
 def _numeric_imputer(impute: dict[str, Scalar], seed: int) -> Step:
