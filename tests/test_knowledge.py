@@ -330,13 +330,27 @@ def test_a_kb_records_the_search_space_version_it_was_built_with(storage):
     assert MetaData.from_storage(storage, "classification").task_ids == ["one"]
 
 
+def _rehash_differently(url: str) -> None:
+    """Change the stored logreg config so that it no longer gives its stored hash."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE configs SET config = REPLACE(config, '\"C\": 1.0', "
+                                   "'\"C\": 2.0')"))
+    engine.dispose()
+
+
 def test_a_kb_of_another_search_space_is_refused_when_read_and_when_written(storage):
     from metamed.space import SPACE_VERSION
 
     build(storage, [_task("one")], [named_config("logreg")])
     storage.set_info("space_version", "0123456789ab")
-    expected = (rf"built with search-space version 0123456789ab, this metamed's is "
-                rf"{SPACE_VERSION}; build a new one with `metamed kb build --db NEW_FILE`, "
+    _rehash_differently(storage.url)
+    digest = config_hash(named_config("logreg"))
+    expected = (rf"built with search-space version 0123456789ab and its config {digest} "
+                rf"hashes differently in this metamed's search space \(version {SPACE_VERSION}\); "
+                r"build a new one with `metamed kb build --db NEW_FILE`, "
                 r"or use the metamed version it was built with\.$")
     with pytest.raises(MetamedError, match=expected) as reading:
         MetaData.from_storage(storage, "classification")
@@ -345,6 +359,14 @@ def test_a_kb_of_another_search_space_is_refused_when_read_and_when_written(stor
     for error in (reading, writing):
         assert str(error.value).count(". ") == 0  # one sentence
     assert len(open_storage(storage.url, read_only=True).tasks()) == 1  # still inspectable
+
+
+def test_a_kb_of_a_space_that_has_only_grown_is_accepted(storage):
+    # e.g. built before the optional featurize step: every stored hash still reproduces
+    build(storage, [_task("one")], [named_config("logreg"), named_config("rf")])
+    storage.set_info("space_version", "0123456789ab")
+    assert MetaData.from_storage(storage, "classification").task_ids == ["one"]
+    assert open_storage(storage.url).info()["space_version"] == "0123456789ab"
 
 
 def test_a_kb_without_a_recorded_space_version_is_accepted_while_its_hashes_hold(storage):
@@ -359,16 +381,11 @@ def test_a_kb_without_a_recorded_space_version_is_accepted_while_its_hashes_hold
 
 
 def test_a_kb_without_a_space_version_whose_configs_hash_otherwise_is_refused(storage):
-    import sqlalchemy as sa
 
     build(storage, [_task("one")], [named_config("logreg")])
     _forget_space_version(storage.url)
     digest = config_hash(named_config("logreg"))
-    engine = sa.create_engine(storage.url)
-    with engine.begin() as connection:  # the config no longer gives its stored hash
-        connection.execute(sa.text("UPDATE configs SET config = REPLACE(config, '\"C\": 1.0', "
-                                   "'\"C\": 2.0')"))
-    engine.dispose()
+    _rehash_differently(storage.url)
     expected = (rf"records no search-space version and its config {digest} hashes "
                 r"differently in this metamed's search space .*; build a new one")
     with pytest.raises(MetamedError, match=expected):

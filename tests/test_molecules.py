@@ -233,3 +233,31 @@ def test_a_molecule_table_is_fitted_saved_and_predicted(tmp_path, run_cli):
     code, _, err = run_cli("predict", model, str(tmp_path / "new.csv"), "--strict", "--out",
                            str(tmp_path / "p2.csv"))
     assert code == 2 and "turn strict mode off" in err
+
+
+def test_the_featurisation_is_an_optional_config_step_that_leaves_table_configs_alone():
+    from metamed.space import canonical_config, config_hash, config_name, named_config
+
+    table = named_config("ridge_cv")
+    assert "featurize" not in canonical_config(table)
+    assert config_hash(table) == config_hash(canonical_config(table))
+    counted = {**table, "featurize": {"method": "ecfp", "counts": True, "n_bits": 2048}}
+    assert config_hash(counted) != config_hash(table)
+    assert config_name(counted).endswith("ecfp4c2048")
+    assert config_name({**table, "featurize": "maccs"}).endswith("maccs")
+
+
+@pytest.mark.parametrize("featurize, width", [({"method": "maccs"}, 167),
+                                              ({"method": "ecfp", "n_bits": 512}, 512),
+                                              ({"method": "rdkit2d"}, None)])
+def test_the_pipeline_featurises_as_its_config_says(featurize, width):
+    from metamed.space import named_config, pipeline_for_task
+
+    task = make_task(_compounds(6), "pIC50", name="potency")
+    config = {**named_config("ridge_cv"), "featurize": featurize}
+    pipeline = pipeline_for_task(config, task).fit(task.X, task.target_values)
+    branch = pipeline.named_steps["features"].named_transformers_["molecule_0"]
+    assert branch.named_steps["featurize"].kind == featurize["method"]
+    out = pipeline[:-2].transform(task.X)  # columns, features: 1 numeric + the molecule's
+    expected = width or branch.named_steps["featurize"].n_output_features()
+    assert out.shape == (task.n_rows, 1 + expected)

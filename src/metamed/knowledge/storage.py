@@ -135,12 +135,14 @@ class BaseStorage(abc.ABC):
 def check_space(storage: BaseStorage, name: str = "this knowledge base") -> None:
     """Refuse a KB whose config hashes were computed under another search space.
 
-    The KB's recorded ``space_version`` must be :data:`metamed.space.SPACE_VERSION`.
-    A KB written before versions were recorded is accepted when the current
-    space reproduces every stored config's hash (a few milliseconds for the
-    shipped KB's 195 configs). Otherwise a stored hash would silently never
-    match a config of this metamed, and the KB would recommend nothing, or
-    the wrong thing.
+    A KB whose recorded ``space_version`` is :data:`metamed.space.SPACE_VERSION`
+    is accepted at once. One written before versions were recorded, or under
+    a space that has since only grown (an optional step such as the
+    featurisation of molecules, which no stored config names), is accepted
+    when the current space reproduces every stored config's hash (a few
+    milliseconds for the shipped KB's 211 configs). Otherwise a stored hash
+    would silently never match a config of this metamed, and the KB would
+    recommend nothing, or the wrong thing.
 
     Raises
     ------
@@ -152,15 +154,13 @@ def check_space(storage: BaseStorage, name: str = "this knowledge base") -> None
     stored = storage.info().get("space_version")
     if stored == SPACE_VERSION:
         return
-    if stored is None:
-        changed = _config_hashed_otherwise(storage.configs())
-        if changed is None:
-            return
-        found = (f"records no search-space version and its config {changed} hashes "
-                 f"differently in this metamed's search space (version {SPACE_VERSION})")
-    else:
-        found = (f"was built with search-space version {stored}, this metamed's is "
-                 f"{SPACE_VERSION}")
+    changed = _config_hashed_otherwise(storage.configs())
+    if changed is None:
+        return
+    recorded = ("records no search-space version" if stored is None else
+                f"was built with search-space version {stored}")
+    found = (f"{recorded} and its config {changed} hashes differently in this metamed's "
+             f"search space (version {SPACE_VERSION})")
     raise MetamedError(f"{name} {found}; build a new one with `metamed kb build --db NEW_FILE`, "
                        "or use the metamed version it was built with.")
 

@@ -11,10 +11,10 @@ columns alike:
   encoding), then scale unless one-hot (0/1 columns stay 0/1);
 * missing-value indicators: one 0/1 column per feature that had missing
   values in the training data (they stay 0/1 too);
-* molecule (SMILES) columns: each becomes its ECFP4 fingerprint (Morgan
-  radius 2, 1,024 bits, :class:`~metamed.molecules.featurize.MolecularFeatures`),
-  an unreadable molecule an empty one. The featurisation is not yet a
-  config step (issue 23): every config sees ECFP4.
+* molecule (SMILES) columns: each becomes the fingerprint or descriptors
+  the config's optional ``featurize`` step names (default ECFP4: Morgan
+  radius 2, 1,024 bits; :class:`~metamed.molecules.featurize.MolecularFeatures`),
+  an unreadable molecule an empty row.
 
 The output is dense: medical tables are small, and every model accepts it.
 """
@@ -83,7 +83,8 @@ def build_pipeline(
         raise MetamedError("a pipeline needs at least one feature column, and none was given.")
     branches = _branches(full, len(numeric), len(categorical), random_state)
     start = len(numeric) + len(categorical)
-    branches += [(f"molecule_{j}", _molecule_branch(), [start + j])
+    featurize = full.get("featurize") or canonical_config({"featurize": {}})["featurize"]
+    branches += [(f"molecule_{j}", _molecule_branch(featurize), [start + j])
                  for j in range(len(molecules))]
     features = ColumnTransformer(branches, sparse_threshold=0.0)
     return Pipeline([
@@ -142,13 +143,18 @@ def _branches(full: Config, n_numeric: int, n_categorical: int,
     return branches
 
 
-def _molecule_branch() -> Pipeline:
-    """SMILES to ECFP4 bits; an unreadable molecule (NaN row) becomes no bits set."""
+def _molecule_branch(featurize: dict[str, Scalar]) -> Pipeline:
+    """SMILES to the configured features; an unreadable molecule (NaN row) becomes zeros,
+    and descriptors are scaled (fingerprint bits and counts are left as they are)."""
     from metamed.molecules.featurize import MolecularFeatures
 
-    return Pipeline([("featurize", MolecularFeatures(kind="ecfp", radius=2, n_bits=1024)),
-                     ("impute", SimpleImputer(strategy="constant", fill_value=0.0,
-                                              keep_empty_features=True))])
+    options = {key: value for key, value in featurize.items() if key != "method"}
+    method = str(featurize["method"])
+    return Pipeline([
+        ("featurize", MolecularFeatures(kind=method, **options)),
+        ("impute", SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)),
+        ("scale", StandardScaler() if method == "rdkit2d" else "passthrough"),
+    ])
 
 
 def _numeric_imputer(impute: dict[str, Scalar], seed: int) -> Step:

@@ -29,7 +29,7 @@ def canonical_config(config: Mapping) -> Config:
     A step may be given as a dict or, as a shorthand, as its selector value:
     ``{"model": "rf"}`` is ``{"model": {"name": "rf"}}``. Missing steps take
     their defaults, so ``canonical_config({})`` is the logistic-regression
-    baseline.
+    baseline; an optional step (``featurize``) is left out unless given.
 
     Raises
     ------
@@ -42,7 +42,7 @@ def canonical_config(config: Mapping) -> Config:
     if unknown:
         raise MetamedError(f"unknown pipeline step {unknown[0]!r}{_suggest(unknown[0], SPACE)}.")
     return {step: _canonical_step(step, section, config.get(step, {}))
-            for step, section in SPACE.items()}
+            for step, section in SPACE.items() if not section.optional or step in config}
 
 
 def validate_config(config: Mapping) -> None:
@@ -112,7 +112,17 @@ def config_name(config: Mapping) -> str:
     parts = [head, *[f"{label}{_short(model[key])}" for key, label in labels if key in model]]
     parts += [_SCALE_LABELS[full["scale"]["method"]], _ENCODE_LABELS[full["encode"]["method"]]]
     parts += [_select_label(full["select"]), *_impute_labels(full["impute"])]
+    parts += [_featurize_label(full["featurize"])] if "featurize" in full else []
     return "-".join(part for part in parts if part)
+
+
+def _featurize_label(featurize: dict[str, Scalar]) -> str:
+    """``ecfp4c2048`` (ECFP4, counts, 2,048 long), ``maccs``, ``rdkit2d``."""
+    method = str(featurize["method"])
+    if "n_bits" not in featurize:
+        return method
+    diameter = f"{2 * int(featurize['radius'])}" if "radius" in featurize else ""
+    return f"{method}{diameter}{'c' if featurize['counts'] else ''}{featurize['n_bits']}"
 
 
 def _short(value: Scalar) -> str:

@@ -127,13 +127,17 @@ class Section:
     """One step of a pipeline: a selector key picks a variant, each with its parameters.
 
     ``common`` parameters apply to every variant (the categorical strategy of
-    imputation applies whatever the numeric strategy is).
+    imputation applies whatever the numeric strategy is). An ``optional``
+    step is in a config's canonical form only when the config names it: the
+    featurisation of molecules, which a table without molecules never uses,
+    so adding it left every stored config's hash as it was.
     """
 
     selector: str
     variants: dict[str, dict[str, Domain]]
     default: str
     common: dict[str, Domain] = field(default_factory=dict)
+    optional: bool = False
 
     def domains(self, variant: str) -> dict[str, Domain]:
         """The parameters of one variant, in a fixed order."""

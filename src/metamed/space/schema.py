@@ -1,7 +1,8 @@
 """The search space as data: every step, every variant, every range.
 
 A pipeline config has one dict per step, in this order: ``impute``,
-``encode``, ``scale``, ``select``, ``model``. The key named by a step's
+``encode``, ``scale``, ``select``, ``model``, and, for a table with a
+molecule column, ``featurize`` (optional: absent, it means ECFP4). The key named by a step's
 selector (``numeric``, ``method`` or ``name``) picks the variant; the other
 keys are that variant's parameters. Defaults are the libraries' own defaults
 (except where the comments say why not), so ``{"model": {"name": "rf"}}``
@@ -34,6 +35,12 @@ _SELECT_FRACTION = Float(0.05, 0.9, 0.5)
 _RARE_LEVELS: dict[str, Domain] = {
     "min_frequency": Float(0.005, 0.1, 0.02, log=True),
     "max_categories": Int(4, 50, 20, log=True),
+}
+
+#: A hashed fingerprint's length and whether it counts substructures or marks them.
+_FINGERPRINT: dict[str, Domain] = {
+    "n_bits": Choice((512, 1024, 2048), 1024),
+    "counts": Choice((False, True), False),
 }
 
 
@@ -69,6 +76,16 @@ SPACE: dict[str, Section] = {
     ),
     "model": Section(selector="name", default="logreg",
                      variants={name: f.params for name, f in MODEL_FAMILIES.items()}),
+    # How a molecule (SMILES) column becomes numbers; only configs for molecules name it.
+    "featurize": Section(
+        selector="method",
+        variants={"ecfp": _FINGERPRINT | {"radius": Int(1, 3, 2)},
+                  "fcfp": _FINGERPRINT | {"radius": Int(1, 3, 2)},
+                  "atompair": _FINGERPRINT, "torsion": _FINGERPRINT,
+                  "maccs": {}, "rdkit2d": {}},
+        default="ecfp",
+        optional=True,
+    ),
 }
 
 #: Model family names, in portfolio order (the records are in :mod:`metamed.space.families`).
@@ -86,7 +103,8 @@ def space_version(space: Mapping[str, Section]) -> str:
     definition = {
         step: {"selector": section.selector, "default": section.default,
                "common": _domains(section.common),
-               "variants": {name: _domains(params) for name, params in section.variants.items()}}
+               "variants": {name: _domains(params) for name, params in section.variants.items()},
+               **({"optional": True} if section.optional else {})}
         for step, section in space.items()
     }
     text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
