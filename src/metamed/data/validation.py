@@ -422,10 +422,8 @@ def _readable_molecules(features: pd.DataFrame, types: dict[str, str],
     molecule is unknown says nothing about what it was measured on.
     """
     keep = np.ones(len(features), dtype=bool)
-    for column in [c for c, kind in types.items() if kind == "molecule"]:
-        from metamed.molecules.detect import invalid_rows
-
-        bad, missing = invalid_rows(features[column]), features[column].isna().to_numpy()
+    for column in _molecule_columns(types):
+        bad, missing = _unreadable(features[column])
         keep &= ~features.index.isin(bad.index) & ~missing
         if len(bad):
             notes.append(f"dropped {len(bad)} row(s) whose {column!r} RDKit cannot read as a "
@@ -433,6 +431,17 @@ def _readable_molecules(features: pd.DataFrame, types: dict[str, str],
         if missing.any():
             notes.append(f"dropped {missing.sum()} row(s) without a {column!r} molecule.")
     return keep
+
+
+def _molecule_columns(types: dict[str, str]) -> list[str]:
+    return [c for c, kind in types.items() if kind == "molecule"]
+
+
+def _unreadable(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The SMILES RDKit cannot read (by row), and where the molecule is missing."""
+    from metamed.molecules.detect import invalid_rows
+
+    return invalid_rows(values), values.isna().to_numpy()
 
 
 def _kind_of(column: pd.Series) -> str:
@@ -573,11 +582,8 @@ def _unreadable_molecules(conformed: pd.DataFrame, types: dict[str, str],
     fingerprint is empty (no substructure known) and the note says so.
     """
     notes = []
-    for column in [c for c, kind in types.items() if kind == "molecule"]:
-        from metamed.molecules.detect import invalid_rows
-
-        bad = invalid_rows(conformed[column])
-        missing = conformed[column].isna().to_numpy()
+    for column in _molecule_columns(types):
+        bad, missing = _unreadable(conformed[column])
         rows = np.flatnonzero(conformed.index.isin(bad.index) | missing)
         if not rows.size:
             continue
