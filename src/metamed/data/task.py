@@ -123,6 +123,15 @@ class Task:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    @property
+    def model_width(self) -> int:
+        """Columns a model sees at the default featurisation: a molecule counts as its
+        fingerprint's bits. What the meta-features' sizes (and so the cost model) use."""
+        from metamed.molecules.featurize import DEFAULT_BITS
+
+        molecules = len(self.columns_of("molecule"))
+        return self.n_features + molecules * (DEFAULT_BITS - 1)
+
     @cached_property
     def classes(self) -> list:
         """Class labels in sorted order (the column order of probabilities); none for regression."""

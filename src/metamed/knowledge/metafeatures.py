@@ -105,7 +105,7 @@ def metafeature_frame(task: Task, seed: int = 0) -> pd.Series:
 
 
 def _simple(task: Task, codes: np.ndarray) -> dict[str, float]:
-    n, p = task.X.shape
+    n, p = task.n_rows, task.model_width
     missing = task.X.isna().to_numpy()
     counts = np.bincount(codes)
     categorical = task.columns_of("categorical")

@@ -24,6 +24,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 #: The featurisations a config may name; ``rdkit2d`` is RDKit's 2D descriptor set.
 KINDS = ("ecfp", "fcfp", "atompair", "torsion", "maccs", "rdkit2d")
+#: The fingerprint length of the default featurisation (ECFP4, 1,024 bits).
+DEFAULT_BITS = 1024
 #: Kinds whose length is fixed by the method, not by ``n_bits``.
 FIXED_LENGTH = {"maccs": 167}
 
@@ -50,7 +52,7 @@ class MolecularFeatures(TransformerMixin, BaseEstimator):
         Always 1: one column of SMILES.
     """
 
-    def __init__(self, kind: str = "ecfp", radius: int = 2, n_bits: int = 1024,
+    def __init__(self, kind: str = "ecfp", radius: int = 2, n_bits: int = DEFAULT_BITS,
                  counts: bool = False) -> None:
         self.kind = kind
         self.radius = radius
@@ -74,9 +76,10 @@ class MolecularFeatures(TransformerMixin, BaseEstimator):
         smiles = _one_column(X)
         rows = np.full((len(smiles), self.n_output_features()), np.nan)
         for i, text in enumerate(smiles):
-            mol = parse(text)
-            if mol is not None:
-                rows[i] = self._features(mol)
+            found = _cached(text, self.kind, self.radius, self.n_bits, self.counts) \
+                if isinstance(text, str) else None
+            if found is not None:
+                rows[i] = found
         return rows
 
     def n_output_features(self) -> int:
@@ -92,15 +95,6 @@ class MolecularFeatures(TransformerMixin, BaseEstimator):
         return np.array([f"{prefix}_{j}" for j in range(self.n_output_features())],
                         dtype=object)
 
-    def _features(self, mol) -> np.ndarray:
-        if self.kind == "maccs":
-            return _maccs(mol)
-        if self.kind == "rdkit2d":
-            return _descriptors(canonical(mol))
-        generator = _generator(self.kind, self.radius, self.n_bits)
-        if self.counts:
-            return generator.GetCountFingerprintAsNumPy(mol)
-        return generator.GetFingerprintAsNumPy(mol)
 
 
 def parse(text: object):
@@ -118,6 +112,26 @@ def canonical(mol) -> str:
     from rdkit import Chem
 
     return Chem.MolToSmiles(mol)
+
+
+@lru_cache(maxsize=50_000)
+def _cached(text: str, kind: str, radius: int, n_bits: int, counts: bool) -> np.ndarray | None:
+    """One molecule's features (None if unreadable), cached: a search featurises the same
+    molecules for every config, fold and outer fold, and parsing is most of the cost."""
+    mol = parse(text)
+    if mol is None:
+        return None
+    if kind == "maccs":
+        values = _maccs(mol)
+    elif kind == "rdkit2d":
+        values = _descriptors(canonical(mol))
+    else:
+        generator = _generator(kind, radius, n_bits)
+        values = (generator.GetCountFingerprintAsNumPy(mol) if counts
+                  else generator.GetFingerprintAsNumPy(mol))
+    values = np.array(values, copy=True)
+    values.setflags(write=False)
+    return values
 
 
 def _one_column(X) -> list:
@@ -165,8 +179,8 @@ def _descriptor_names() -> tuple[str, ...]:
 
 @lru_cache(maxsize=100_000)
 def _descriptors(smiles: str) -> np.ndarray:
-    """RDKit's 2D descriptors of one molecule, cached: a search featurises the same
-    molecules once per config and fold, and each costs about 10 ms."""
+    """RDKit's 2D descriptors of one molecule, cached by canonical SMILES (about 10 ms
+    each): the same molecule written two ways is computed once."""
     from rdkit import Chem
     from rdkit.Chem import Descriptors
 
