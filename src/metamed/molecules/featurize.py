@@ -21,12 +21,13 @@ from functools import lru_cache
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 #: The featurisations a config may name; ``rdkit2d`` is RDKit's 2D descriptor set.
 KINDS = ("ecfp", "fcfp", "atompair", "torsion", "maccs", "rdkit2d")
 #: The fingerprint length of the default featurisation (ECFP4, 1,024 bits).
 DEFAULT_BITS = 1024
-#: Kinds whose length is fixed by the method, not by ``n_bits``.
+#: Kinds whose length is fixed by the method, not by ``n_bits`` (RDKit's MACCS bit 0 is unused).
 FIXED_LENGTH = {"maccs": 167}
 
 
@@ -73,6 +74,7 @@ class MolecularFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """One row per SMILES; a row of NaN where RDKit cannot read the molecule."""
+        check_is_fitted(self, "n_features_in_")
         smiles = _one_column(X)
         rows = np.full((len(smiles), self.n_output_features()), np.nan)
         for i, text in enumerate(smiles):
@@ -94,7 +96,6 @@ class MolecularFeatures(TransformerMixin, BaseEstimator):
         prefix = f"{self.kind}{2 * self.radius}" if self.kind in ("ecfp", "fcfp") else self.kind
         return np.array([f"{prefix}_{j}" for j in range(self.n_output_features())],
                         dtype=object)
-
 
 
 def parse(text: object):
