@@ -261,3 +261,22 @@ def test_the_pipeline_featurises_as_its_config_says(featurize, width):
     out = pipeline[:-2].transform(task.X)  # columns, features: 1 numeric + the molecule's
     expected = width or branch.named_steps["featurize"].n_output_features()
     assert out.shape == (task.n_rows, 1 + expected)
+
+
+def test_a_class_left_with_one_row_by_the_dropped_molecules_is_refused():
+    frame = _compounds(4).assign(active=["yes"] * 19 + ["no"])
+    frame = frame.drop(columns="pIC50")
+    frame.loc[18, "active"], frame.loc[18, "compound_smiles"] = "no", "C1CC("  # 2 "no" rows
+    with pytest.raises(MetamedError, match="has only 1 row"):
+        make_task(frame, "active", name="activity")
+
+
+def test_descriptors_that_overflow_take_the_training_median():
+    from metamed.space import named_config, pipeline_for_task
+
+    task = make_task(_compounds(6), "pIC50", name="potency")
+    config = {**named_config("ridge_cv"), "featurize": {"method": "rdkit2d"}}
+    pipeline = pipeline_for_task(config, task).fit(task.X, task.target_values)
+    impute = pipeline.named_steps["features"].named_transformers_["molecule_0"]["impute"]
+    assert impute.strategy == "median"
+    assert np.isfinite(pipeline.predict(task.X.assign(compound_smiles="C1CC("))).all()

@@ -135,6 +135,8 @@ def make_task(
     readable = _readable_molecules(features, types, notes)
     features, y = features[readable], y[readable]
     groups = None if groups is None else groups[readable].reset_index(drop=True)
+    if kind == "classification" and not readable.all():
+        _check_classes(y, target)  # the dropped rows may have left a class a single row
     notes += _mostly_missing(features, "kept, and each pipeline imputes the missing values")
     duplicates = None
     if group_duplicates:

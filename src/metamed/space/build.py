@@ -144,16 +144,19 @@ def _branches(full: Config, n_numeric: int, n_categorical: int,
 
 
 def _molecule_branch(featurize: dict[str, Scalar]) -> Pipeline:
-    """SMILES to the configured features; an unreadable molecule (NaN row) becomes zeros,
-    and descriptors are scaled (fingerprint bits and counts are left as they are)."""
+    """SMILES to the configured features. A fingerprint's missing row (an unreadable
+    molecule) becomes no substructure, zeros; descriptors, which can also overflow on one
+    molecule, take the training median and are scaled. Bits and counts stay as they are."""
     from metamed.molecules.featurize import MolecularFeatures
 
     options = {key: value for key, value in featurize.items() if key != "method"}
-    method = str(featurize["method"])
+    descriptors = featurize["method"] == "rdkit2d"
+    impute = SimpleImputer(strategy="median", keep_empty_features=True) if descriptors else \
+        SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)
     return Pipeline([
-        ("featurize", MolecularFeatures(kind=method, **options)),
-        ("impute", SimpleImputer(strategy="constant", fill_value=0.0, keep_empty_features=True)),
-        ("scale", StandardScaler() if method == "rdkit2d" else "passthrough"),
+        ("featurize", MolecularFeatures(kind=str(featurize["method"]), **options)),
+        ("impute", impute),
+        ("scale", StandardScaler() if descriptors else "passthrough"),
     ])
 
 
