@@ -9,6 +9,7 @@ from metamed.automl.estimator import MetaClassifier
 from metamed.automl.persistence import load_model, save_model
 from metamed.automl.search import candidate_pool, successive_halving
 from metamed.errors import MetamedError
+from metamed.kinds import CLASSIFICATION
 from metamed.space import config_hash, named_config
 
 
@@ -105,18 +106,18 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path):
 def test_search_stops_at_its_budget_and_needs_no_baseline_folds_when_nothing_competes(synthetic):
     task = synthetic("budget", n=120, p=3, signal=2, seed=11)
     pool = candidate_pool([(named_config("rf"), "test"), (named_config("knn"), "test")],
-                          "classification")
+                          CLASSIFICATION)
     result = successive_halving(task, pool, budget=0.0)
     folds = {c.config["model"]["name"]: len(c.fold_scores) for c in result.candidates}
     assert folds == {"rf": 0, "knn": 0, "logreg": 0}
-    full = successive_halving(task, candidate_pool([], "classification"), budget=60)
+    full = successive_halving(task, candidate_pool([], CLASSIFICATION), budget=60)
     assert [len(c.fold_scores) for c in full.candidates] == [5]
 
 
 def test_the_baseline_gets_every_fold_a_competitor_finished_whatever_the_budget(synthetic):
     task = synthetic("catch-up", n=120, p=3, signal=2, seed=11)
     pool = candidate_pool([(named_config("tree"), "test")],
-                          "classification")
+                          CLASSIFICATION)
     baseline = next(c for c in pool if c.reference)
     baseline.seconds = [1000.0]  # as if one of its folds had taken 1000 s: over any budget
     next(c for c in pool if not c.reference).seconds = [0.001]
@@ -130,13 +131,13 @@ def test_the_baseline_gets_every_fold_a_competitor_finished_whatever_the_budget(
 def test_search_starts_no_fit_it_expects_to_overrun_the_budget(synthetic):
     task = synthetic("guard", n=120, p=3, signal=2, seed=11)
     pool = candidate_pool([(named_config("rf"), "test")],
-                          "classification")
+                          CLASSIFICATION)
     pool[0].seconds = [100.0]  # as if one fold had taken 100 s
     result = successive_halving(task, pool, budget=60)
     folds = {c.config["model"]["name"]: len(c.fold_scores) for c in result.candidates}
     assert folds == {"rf": 0, "logreg": 0}  # the baseline's guess is rf's: 100 s, too
     pool = candidate_pool([(named_config("rf"), "test")],
-                          "classification")
+                          CLASSIFICATION)
     pool[0].seconds = [1.0]
     counts = [len(c.fold_scores) for c in successive_halving(task, pool, budget=60).candidates]
     assert sorted(counts) == [2, 5]  # both measured; the weaker cut after the first rung
@@ -145,7 +146,7 @@ def test_search_starts_no_fit_it_expects_to_overrun_the_budget(synthetic):
 def test_repeated_search_cuts_the_field_after_one_full_repeat(synthetic):
     task = synthetic("repeats", n=150, p=3, signal=2, seed=12)
     pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")],
-                          "classification")
+                          CLASSIFICATION)
     result = successive_halving(task, pool, budget=60, n_repeats=2)
     assert sorted(len(c.fold_scores) for c in result.candidates) == [5, 5, 10, 10]
     assert [len(c.fold_scores) for c in result.complete] == [10, 10]

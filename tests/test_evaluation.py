@@ -134,11 +134,12 @@ def test_the_paired_difference_is_zero_for_the_same_predictions_and_positive_for
 def test_the_verdict_says_beat_no_better_or_worse_with_the_interval():
     from metamed.evaluation.baseline import verdict
     from metamed.evaluation.intervals import Interval
+    from metamed.kinds import CLASSIFICATION
 
-    assert verdict({"roc_auc": Interval(0.031, 0.012, 0.049)}, "classification") == (
+    assert verdict({"roc_auc": Interval(0.031, 0.012, 0.049)}, CLASSIFICATION) == (
         "beat logistic regression by 0.031 AUC (0.012 to 0.049) on the same outer folds.")
-    assert verdict({"roc_auc": Interval(0.004, -0.01, 0.018)}, "classification").startswith(
+    assert verdict({"roc_auc": Interval(0.004, -0.01, 0.018)}, CLASSIFICATION).startswith(
         "no better than logistic regression here (+0.004 AUC, 95% CI -0.010 to +0.018")
-    worse = verdict({"roc_auc": Interval(-0.05, -0.09, -0.01)}, "classification")
+    worse = verdict({"roc_auc": Interval(-0.05, -0.09, -0.01)}, CLASSIFICATION)
     assert worse.startswith("worse than")
-    assert "itself" in verdict({"roc_auc": Interval(0.0, 0.0, 0.0)}, "classification")
+    assert "itself" in verdict({"roc_auc": Interval(0.0, 0.0, 0.0)}, CLASSIFICATION)

@@ -280,3 +280,30 @@ def test_descriptors_that_overflow_take_the_training_median():
     impute = pipeline.named_steps["features"].named_transformers_["molecule_0"]["impute"]
     assert impute.strategy == "median"
     assert np.isfinite(pipeline.predict(task.X.assign(compound_smiles="C1CC("))).all()
+
+
+def test_a_regression_on_molecules_is_measured_against_svr_on_ecfp4():
+    from metamed.kinds import CLASSIFICATION, MOLECULAR_REGRESSION, REGRESSION, kind_for
+    from metamed.space import config_name, named_config
+
+    assert kind_for("regression", {"smiles": "molecule", "dose": "numeric"}) is \
+        MOLECULAR_REGRESSION
+    assert kind_for("regression", {"dose": "numeric"}) is REGRESSION
+    assert kind_for("classification", {"smiles": "molecule"}) is CLASSIFICATION
+    reference = named_config(MOLECULAR_REGRESSION.baseline)
+    assert reference["model"] == {"name": "svr", "C": 10.0, "gamma": 0.01, "epsilon": 0.1}
+    assert reference["featurize"] == {"method": "ecfp", "radius": 2, "n_bits": 1024,
+                                      "counts": False}
+    assert config_name(reference) == "svr-C10-g0.01-std-ecfp41024"
+
+
+def test_fit_says_its_verdict_against_svr_on_ecfp4():
+    from metamed.automl.estimator import MetaRegressor
+
+    frame = _compounds()
+    model = MetaRegressor(time_budget=5, outer_splits=2).fit(
+        frame.drop(columns="pIC50"), frame["pIC50"])
+    assert "svr-C10-g0.01-std-ecfp41024" in set(model.leaderboard_["pipeline"])
+    assert "SVR on ECFP4 fingerprints" in model.verdict_
+    assert model.kind_.baseline == "svr_ecfp"
+    assert "P(real gain over SVR on ECFP4)" in model.decision_.sentence()

@@ -18,6 +18,7 @@ from metamed.automl.search import (
 )
 from metamed.clock import WorkClock, work_seconds
 from metamed.evaluation.intervals import MIN_BOOT
+from metamed.kinds import CLASSIFICATION
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.space import named_config
@@ -87,7 +88,7 @@ def test_the_wall_clock_cap_stops_the_search_and_says_so(synthetic):
     task = synthetic("capped", n=120, p=3, signal=2, seed=11)
     clock = WorkClock(budget=60)
     clock.wall_start -= clock.cap + 1  # as if a very slow machine had spent the cap already
-    pool = candidate_pool([(named_config("rf"), "test")], "classification")
+    pool = candidate_pool([(named_config("rf"), "test")], CLASSIFICATION)
     result = successive_halving(task, pool, budget=60, clock=clock)
     assert {c.reference: len(c.fold_scores) for c in result.candidates} == {True: 0, False: 0}
     assert "wall-clock safety cap" in clock.notes()[0]

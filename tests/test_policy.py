@@ -10,6 +10,7 @@ from metamed.automl.replay import ReplayTask, choose_policy, replay_task, summar
 from metamed.automl.search import candidate_pool, successive_halving
 from metamed.errors import MetamedError
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import CLASSIFICATION
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.space import config_hash, named_config
@@ -21,19 +22,19 @@ FLAT = Prior(0.0, 1.0, 0.5, 0)
 def test_without_a_prior_the_probability_is_the_corrected_t_statistic():
     se = np.sqrt((1 / 5 + 0.2 / 0.8) * np.var(FOLDS.differences, ddof=1))  # Nadeau-Bengio
     assert FOLDS.se == pytest.approx(se)
-    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, FOLDS, "classification")
+    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, FOLDS, CLASSIFICATION)
     assert decision.probability == pytest.approx(norm.cdf(0.02 / se))  # 0.970
     assert decision.weight == pytest.approx(2 * decision.probability - 1)
     assert "blended with logistic regression" in decision.sentence()
-    assert LeaveLRPolicy(0.5, 0.0, "full").decide(FLAT, FOLDS, "classification").weight == 1.0
-    assert LeaveLRPolicy(0.5, 0.0, "half").decide(FLAT, FOLDS, "classification").weight == 0.5
-    kept = LeaveLRPolicy(0.99, 0.0, "full").decide(FLAT, FOLDS, "classification")
+    assert LeaveLRPolicy(0.5, 0.0, "full").decide(FLAT, FOLDS, CLASSIFICATION).weight == 1.0
+    assert LeaveLRPolicy(0.5, 0.0, "half").decide(FLAT, FOLDS, CLASSIFICATION).weight == 0.5
+    kept = LeaveLRPolicy(0.99, 0.0, "full").decide(FLAT, FOLDS, CLASSIFICATION)
     assert kept.weight == 0.0 and kept.sentence().startswith("logistic regression kept")
 
 
 def test_a_sceptical_prior_pulls_the_decision_back_to_logistic_regression():
     sceptical = Prior(mean=-0.02, sd=0.01, share_won=0.2, n_tasks=20)
-    decision = LeaveLRPolicy(0.5, 1.0, "full").decide(sceptical, FOLDS, "classification")
+    decision = LeaveLRPolicy(0.5, 1.0, "full").decide(sceptical, FOLDS, CLASSIFICATION)
     precision = 1 / 0.01**2 + 1 / FOLDS.se**2
     expected = (-0.02 / 0.01**2 + 0.02 / FOLDS.se**2) / precision
     assert decision.posterior_mean == pytest.approx(expected) and expected < 0
@@ -70,7 +71,7 @@ def test_paired_evidence_skips_folds_without_two_classes():
 def test_the_search_never_cuts_the_logistic_regression(synthetic):
     task = synthetic("xor", n=160, p=3, signal=3, seed=5, linear=False)  # LR cannot fit it
     pool = candidate_pool([(named_config(n), "test") for n in ("rf", "knn", "tree")],
-                          "classification")
+                          CLASSIFICATION)
     result = successive_halving(task, pool, budget=60)
     lr = next(c for c in result.candidates if config_hash(c.config) == config_hash(
         named_config("logreg")))
@@ -137,7 +138,7 @@ def test_without_any_fold_holding_both_classes_the_decision_keeps_lr(synthetic):
 
 def test_one_fold_and_no_prior_is_no_knowledge_and_keeps_lr():
     single = Evidence(np.array([0.05]), test_share=0.2)
-    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, single, "classification")
+    decision = LeaveLRPolicy(0.5, 0.0, "shrink").decide(FLAT, single, CLASSIFICATION)
     assert decision.probability == 0.5 and decision.weight == 0.0
 
 

@@ -15,7 +15,7 @@ from sklearn.model_selection import KFold
 from metamed.evaluation.baseline import verdict
 from metamed.evaluation.intervals import Interval, bootstrap_intervals, paired_intervals
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import kind_of
+from metamed.kinds import SURVIVAL, kind_of
 from metamed.report.survival import survival_performance_section
 from metamed.survival.metrics import time_dependent_auc
 from metamed.survival.models import CoxRidge
@@ -63,7 +63,7 @@ def fitted():
         task_type="survival", outer_splits=5, horizons_=HORIZONS,
         task_summary_={"horizons": list(HORIZONS)}, oof_predictions_=oof, oof_target_=y,
         cv_results_=bootstrap_intervals(y, oof[None], scorer, n_boot=50),
-        baseline_comparison_=comparison, verdict_=verdict(comparison, "survival"),
+        baseline_comparison_=comparison, verdict_=verdict(comparison, SURVIVAL), kind_=SURVIVAL,
         baseline_survival_=_baseline_survival(final))
     return model, X, final
 

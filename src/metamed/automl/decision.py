@@ -27,11 +27,14 @@ class Decision:
     threshold: float
     weight: float
     task_type: str
+    #: The baseline in words ("SVR on ECFP4"); empty in model files written before it was
+    #: recorded, whose baseline was always their type's own.
+    baseline: str = ""
 
     def sentence(self) -> str:
         """The decision in words, with its numbers."""
         kind = kind_of(self.task_type)
-        baseline, unit = kind.baseline_brief, kind.unit
+        baseline, unit = self.baseline or kind.baseline_brief, kind.unit
         known = (f"similar known tasks: {self.prior_mean:+.3f}, won on "
                  f"{self.prior_share_won:.0%}{'' if self.prior_strength else ', not weighed'}")
         odds = (f"P(real gain over {baseline}) = {self.probability:.2f} (this table: "

@@ -24,7 +24,7 @@ from metamed.data.task import Task
 from metamed.data.validation import conform_features, make_task
 from metamed.errors import MetamedError
 from metamed.evaluation.baseline import verdict
-from metamed.kinds import CLASSIFICATION, REGRESSION
+from metamed.kinds import CLASSIFICATION, REGRESSION, Kind, kind_for
 from metamed.learners import DEFAULT_LEARNER, N_CANDIDATES
 
 
@@ -123,7 +123,13 @@ class _MetaEstimator(BaseEstimator):
     def verdict_(self) -> str | None:
         """Whether the procedure beat the baseline, in one sentence (None without outer CV)."""
         comparison = self._state().baseline_comparison
-        return verdict(comparison, self.task_type) if comparison else None
+        return verdict(comparison, self.kind_) if comparison else None
+
+    @property
+    def kind_(self) -> Kind:
+        """What the model is measured with (:mod:`metamed.kinds`): its type's record, and
+        the baseline it had to beat (SVR on ECFP4 for a regression on molecules)."""
+        return kind_for(self.task_type, self._state().feature_types)
 
     @property
     def n_features_in_(self) -> int:

@@ -35,7 +35,7 @@ from scipy.stats import norm
 from metamed.automl.decision import Decision
 from metamed.errors import MetamedError
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import kind_of
+from metamed.kinds import Kind, kind_of
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.learners.similarity import TaskSpace
@@ -90,7 +90,7 @@ class LeaveLRPolicy:
         if self.weighting not in WEIGHTINGS:
             raise MetamedError(f"unknown weighting {self.weighting!r}; use one of {WEIGHTINGS}.")
 
-    def decide(self, prior: Prior, evidence: Evidence, task_type: str) -> Decision:
+    def decide(self, prior: Prior, evidence: Evidence, kind: Kind) -> Decision:
         """Posterior probability of a real gain, and the proposal's weight in the final model."""
         prior_precision = self.prior_strength / prior.sd**2
         evidence_precision = 1 / evidence.se**2 if evidence.se > 0 else np.inf
@@ -106,7 +106,7 @@ class LeaveLRPolicy:
             0.5 if sd == np.inf else float(mean > 0))
         return Decision(probability, float(mean), sd, evidence.mean, evidence.se, prior.mean,
                         prior.sd, prior.share_won, self.prior_strength, self.threshold,
-                        self._weight(probability), task_type)
+                        self._weight(probability), kind.name, kind.baseline_brief)
 
     def _weight(self, probability: float) -> float:
         if probability < self.threshold:

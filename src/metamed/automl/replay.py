@@ -101,7 +101,7 @@ def _replay_half(data: ReplayTask, seen: np.ndarray, visible: MetaData,
         if evidence[kind] is None or set(weights) == {data.baseline}:
             rows.append({"policy": name, **score(kind, 0.0, final=True), "weight": 0.0})
             continue
-        decision = policy.decide(priors[kind], evidence[kind], data.scorer.task_type)
+        decision = policy.decide(priors[kind], evidence[kind], kind_of(data.scorer.task_type))
         rows.append({"policy": name, **score(kind, decision.weight, final=True),
                      "weight": decision.weight})
     return rows

@@ -29,7 +29,7 @@ from metamed.data.task import Task
 from metamed.errors import MetamedError, one_line
 from metamed.evaluation import fit_predict_split, plan_cv
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import kind_of
+from metamed.kinds import Kind
 from metamed.space import config_hash, config_name, named_config, pipeline_for_task
 
 #: Receives a short description of the stage the work is in ("search: pipeline 2/9 ...").
@@ -111,10 +111,10 @@ class SearchResult:
         ])
 
 
-def candidate_pool(configs: list[tuple[dict, str]], task_type: str) -> list[Candidate]:
-    """Recommended configs plus the baseline of ``task_type``, without duplicates."""
+def candidate_pool(configs: list[tuple[dict, str]], kind: Kind) -> list[Candidate]:
+    """Recommended configs plus the baseline of ``kind`` (the task's), without duplicates."""
     pool, seen = [], set()
-    reference = named_config(kind_of(task_type).baseline)
+    reference = named_config(kind.baseline)
     baseline = config_hash(reference)
     for config, origin in [*configs, (reference, "always included: baseline")]:
         digest = config_hash(config)

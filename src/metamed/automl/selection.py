@@ -152,7 +152,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     progress("meta-features and recommendations")
     metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
     recommendations = learner.recommend(metafeatures, n_candidates)
-    pool = candidate_pool([(r.config, r.rationale) for r in recommendations], task.task_type)
+    pool = candidate_pool([(r.config, r.rationale) for r in recommendations], task.kind)
     planned_out = 0
     if learner.metadata_.task_ids:
         cost = CostModel.from_metadata(learner.metadata_)
@@ -236,7 +236,7 @@ def _decide(selection: Selection, baseline: Candidate, policy: LeaveLRPolicy, ta
         return Selection(selection.recommendations, selection.search, [baseline], np.ones(1))
     proposal = {config_hash(m.config): float(w) for m, w in zip(members, weights, strict=True)}
     prior = kb_prior(learner.metadata_, metafeatures, proposal, config_hash(baseline.config))
-    decision = policy.decide(prior, evidence, task.task_type)
+    decision = policy.decide(prior, evidence, task.kind)
     final, final_weights = _combine([baseline, *members],
                                     np.r_[1 - decision.weight, decision.weight * weights])
     return Selection(selection.recommendations, selection.search, final, final_weights, decision)

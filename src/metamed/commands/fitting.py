@@ -101,7 +101,7 @@ def fit(
                  "(scores never used to choose the model)")
         console.print(intervals_table(title, model.cv_results_, task.task_type))
         print_baseline_verdict(console, model.baseline_comparison_, model.verdict_,
-                               task.task_type)
+                               task.kind)
     if task.is_regression:
         console.print(coverage_sentence(model.interval_coverage_), highlight=False)
     elif recalibrated := recalibration_sentence(model.recalibration_):

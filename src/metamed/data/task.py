@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from metamed.kinds import Kind, kind_of
+from metamed.kinds import Kind, kind_for
 
 FeatureType = Literal["numeric", "categorical", "molecule"]
 TaskType = Literal["classification", "regression", "survival"]
@@ -108,8 +108,8 @@ class Task:
 
     @property
     def kind(self) -> Kind:
-        """What differs for this task's type (:mod:`metamed.kinds`)."""
-        return kind_of(self.task_type)
+        """What differs for this task's type (:mod:`metamed.kinds`), and its baseline."""
+        return kind_for(self.task_type, self.feature_types)
 
     @property
     def is_regression(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from metamed.evaluation.intervals import Interval
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import kind_of
+from metamed.kinds import Kind, kind_of
 
 
 def difference_rows(comparison: dict[str, Interval], task_type: str) -> list[list[str]]:
@@ -22,10 +22,9 @@ def difference_rows(comparison: dict[str, Interval], task_type: str) -> list[lis
             for name in kind_of(task_type).comparison if (d := comparison.get(name))]
 
 
-def verdict(comparison: dict[str, Interval], task_type: str) -> str:
-    """Whether the procedure beat the baseline on the type's primary metric, with the
-    95% CI, in words."""
-    kind = kind_of(task_type)
+def verdict(comparison: dict[str, Interval], kind: Kind) -> str:
+    """Whether the procedure beat the task's baseline (``kind``'s) on the primary metric,
+    with the 95% CI, in words."""
     name, unit, baseline = kind.primary, kind.unit, kind.baseline_words
     gain = comparison[name]
     if gain.low == gain.high == 0:

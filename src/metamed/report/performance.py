@@ -11,7 +11,6 @@ import numpy as np
 
 from metamed.evaluation.baseline import difference_rows
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import kind_of
 from metamed.report import curves
 from metamed.report import figures as fig
 from metamed.report import html as h
@@ -70,7 +69,7 @@ def _threshold_note(model) -> str:
 def baseline_table(model) -> str:
     """The paired difference from the baseline (plain LR, tuned ridge) on the same outer folds."""
     rows = difference_rows(model.baseline_comparison_, model.task_type)
-    baseline = kind_of(model.task_type).baseline_refit_words
+    baseline = model.kind_.baseline_refit_words
     intro = (f"The whole procedure minus {baseline} refit on the same outer folds; 95% paired "
              "bootstrap intervals (both scored on the same resampled patients). Verdict: "
              + model.verdict_)

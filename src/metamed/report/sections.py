@@ -112,7 +112,7 @@ def pipelines_section(model) -> h.Section:
     members = [[name, f"{weight:.0%}"] for name, weight in model.ensemble_]
     regression = model.task_type == "regression"
     score = "R²" if regression else "AUC"
-    baseline = kind_of(model.task_type).baseline_words
+    baseline = model.kind_.baseline_words
     loss, blended = (("squared error", "predictions") if regression
                      else ("log loss", "probabilities"))
     body = [

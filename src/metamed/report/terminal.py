@@ -15,7 +15,7 @@ from metamed.data.task import Task
 from metamed.evaluation import Evaluation, Interval
 from metamed.evaluation.baseline import difference_rows
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import KINDS, kind_of
+from metamed.kinds import KINDS, Kind
 from metamed.learners import Recommendation
 from metamed.space import config_name
 
@@ -91,15 +91,16 @@ def print_evaluation(console: Console, task: Task, pipeline: str, result: Evalua
 
 
 def print_baseline_verdict(console: Console, comparison: dict[str, Interval],
-                           sentence: str, task_type: str) -> None:
-    """The paired difference from the baseline (plain LR, tuned ridge), then the verdict."""
-    baseline = kind_of(task_type).baseline_words
+                           sentence: str, kind: Kind) -> None:
+    """The paired difference from the task's baseline (plain LR, tuned ridge, ...), then the
+    verdict."""
+    baseline = kind.baseline_words
     table = Table(title=f"the whole procedure minus {baseline}, same outer folds (paired "
                   "bootstrap)", title_justify="left")
     table.add_column("metric")
     table.add_column("difference", justify="right")
     table.add_column("95% CI", justify="right")
-    for row in difference_rows(comparison, task_type):
+    for row in difference_rows(comparison, kind.name):
         table.add_row(*row)
     console.print(table)
     console.print(f"[bold]verdict:[/] {sentence}", highlight=False)
