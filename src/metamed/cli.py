@@ -19,13 +19,16 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from metamed import __version__
 from metamed.errors import MetamedError, one_line
+
+#: What Typer builds for a command: recent Typer carries its own copy of click, so metamed
+#: names Typer's classes and never imports click itself (it is not a dependency of Typer).
+_Command = TyperCommand | TyperGroup
 
 #: Each command's module in ``metamed.commands`` and attribute: a function, or a sub-app with
 #: the help line shown for it.
@@ -51,15 +54,15 @@ class _LazyCommands(MutableMapping):
     sees every command while only the one used is imported.
     """
 
-    def __init__(self, eager: MutableMapping[str, click.Command]) -> None:
+    def __init__(self, eager: MutableMapping[str, _Command]) -> None:
         self._built = dict(eager)
 
-    def __getitem__(self, name: str) -> click.Command:
+    def __getitem__(self, name: str) -> _Command:
         if name not in self._built and name in _COMMANDS:
             self._built[name] = _command(name)
         return self._built[name]
 
-    def __setitem__(self, name: str, command: click.Command) -> None:
+    def __setitem__(self, name: str, command: _Command) -> None:
         self._built[name] = command
 
     def __delitem__(self, name: str) -> None:
@@ -86,7 +89,7 @@ class _LazyGroup(TyperGroup):
         self.commands = _LazyCommands(self.commands)
 
 
-def _command(name: str) -> click.Command:
+def _command(name: str) -> _Command:
     """The click command ``name``, built by Typer from its module (imported now)."""
     module, attribute, help_line = _COMMANDS[name]
     target = getattr(importlib.import_module(f"metamed.commands.{module}"), attribute)
