@@ -27,7 +27,8 @@ from metamed.molecules.featurize import canonical, parse
 #: Meta-feature names, in the order :func:`molecule_metafeatures` returns them.
 NAMES = ("log_molecules", "mean_heavy_atoms", "sd_heavy_atoms", "mean_nn_similarity",
          "scaffold_share", "activity_range", "activity_sd", "cliff_share")
-#: Similar enough to make a cliff (ECFP4 Tanimoto), and far enough apart in activity (log10).
+#: Alike enough to make a cliff (the largest of the three similarities), and far enough
+#: apart in activity (log10 units).
 CLIFF_SIMILARITY, CLIFF_ACTIVITY = 0.9, 1.0
 #: At most this many molecules enter the O(n^2) similarity statistics (a seeded sample).
 MAX_PAIRWISE = 4000
