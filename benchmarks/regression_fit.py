@@ -10,11 +10,9 @@ make against the tuned ridge.
 
 from __future__ import annotations
 
-import argparse
-import time
-
 import numpy as np
 import pandas as pd
+from fit_table import final_model, interval, print_table, timed_fit
 
 from metamed.automl.estimator import MetaRegressor
 
@@ -32,27 +30,15 @@ def synthetic_table(n: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, pd.Seri
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kb", default=None)
-    parser.add_argument("--budget", type=float, default=60.0)
-    args = parser.parse_args()
     X, y = synthetic_table()
-    started = time.perf_counter()
-    model = MetaRegressor(kb=args.kb, time_budget=args.budget).fit(X, y)
-    seconds = time.perf_counter() - started
-    r2, gain = model.cv_results_["r2"], model.baseline_comparison_["r2"]
-    coverage = model.interval_coverage_["0.9"]
-    rows = [("rows x columns", f"{X.shape[0]:,} x {X.shape[1]}"),
-            ("time budget", f"{args.budget:g} s"),
-            ("fit wall time", f"{seconds:.1f} s"),
-            ("honest R²", f"{r2.estimate:.3f} ({r2.low:.3f} to {r2.high:.3f})"),
-            ("minus tuned ridge, R²", f"{gain.estimate:+.3f} ({gain.low:+.3f} to "
-                                      f"{gain.high:+.3f})"),
-            ("90% interval coverage", f"{coverage['coverage']:.3f}"),
-            ("final model", ", ".join(f"{n} {w:.0%}" for n, w in model.ensemble_))]
-    print("| measure | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    model, budget, seconds = timed_fit(__doc__, MetaRegressor, X, y)
+    print_table([("rows x columns", f"{X.shape[0]:,} x {X.shape[1]}"),
+                 ("time budget", f"{budget:g} s"),
+                 ("fit wall time", f"{seconds:.1f} s"),
+                 ("honest R²", interval(model.cv_results_["r2"])),
+                 ("minus tuned ridge, R²", interval(model.baseline_comparison_["r2"], True)),
+                 ("90% interval coverage", f"{model.interval_coverage_['0.9']['coverage']:.3f}"),
+                 ("final model", final_model(model))])
 
 
 if __name__ == "__main__":

@@ -12,11 +12,9 @@ choice to make against the Cox model.
 
 from __future__ import annotations
 
-import argparse
-import time
-
 import numpy as np
 import pandas as pd
+from fit_table import final_model, interval, print_table, timed_fit
 
 from metamed.survival.estimator import MetaSurvival
 
@@ -37,26 +35,16 @@ def synthetic_cohort(n: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, np.nda
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kb", default=None)
-    parser.add_argument("--budget", type=float, default=60.0)
-    args = parser.parse_args()
     X, y = synthetic_cohort()
-    started = time.perf_counter()
-    model = MetaSurvival(kb=args.kb, time_budget=args.budget).fit(X, y)
-    seconds = time.perf_counter() - started
-    c, gain = model.cv_results_["harrell_c"], model.baseline_comparison_["harrell_c"]
-    rows = [("rows x columns", f"{X.shape[0]:,} x {X.shape[1]}"),
-            ("censored", f"{1 - y[:, 1].mean():.0%}"),
-            ("time budget", f"{args.budget:g} s"),
-            ("fit wall time", f"{seconds:.1f} s"),
-            ("honest Harrell's C", f"{c.estimate:.3f} ({c.low:.3f} to {c.high:.3f})"),
-            ("minus the Cox model, C", f"{gain.estimate:+.3f} ({gain.low:+.3f} to "
-                                       f"{gain.high:+.3f})"),
-            ("final model", ", ".join(f"{n} {w:.0%}" for n, w in model.ensemble_))]
-    print("| measure | value |\n|---|---|")
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    model, budget, seconds = timed_fit(__doc__, MetaSurvival, X, y)
+    print_table([("rows x columns", f"{X.shape[0]:,} x {X.shape[1]}"),
+                 ("censored", f"{1 - y[:, 1].mean():.0%}"),
+                 ("time budget", f"{budget:g} s"),
+                 ("fit wall time", f"{seconds:.1f} s"),
+                 ("honest Harrell's C", interval(model.cv_results_["harrell_c"])),
+                 ("minus the Cox model, C",
+                  interval(model.baseline_comparison_["harrell_c"], True)),
+                 ("final model", final_model(model))])
 
 
 if __name__ == "__main__":
