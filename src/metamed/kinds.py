@@ -56,6 +56,10 @@ class Kind:
     predictions : str
         What the type's predictions (out-of-fold, in model files and the
         KB) hold, in words: documentation, not yet a checked format tag.
+    featurizes : bool
+        Whether the type's input is a molecule its configs featurise: such
+        configs name a ``featurize`` step, and the knowledge base keeps
+        them, and the tasks they were tried on, apart from plain tables'.
     policy : dict
         Settings of the leave-the-baseline policy for this type
         (:class:`~metamed.automl.policy.LeaveLRPolicy`).
@@ -75,8 +79,14 @@ class Kind:
     has_classes: bool
     strata_bins: int
     predictions: str
+    featurizes: bool = False
     policy: dict = field(default_factory=dict)
     parts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def meta_name(self) -> str:
+        """The kind's name among the kinds the knowledge base keeps apart (:data:`META_KINDS`)."""
+        return "molecules" if self.featurizes else self.name
 
     def part(self, role: str) -> object:
         """The code playing ``role`` for this type: ``metrics`` (the scorer's suite),
@@ -143,7 +153,9 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (CLASSIFICATION, REGRESSIO
 MOLECULAR_REGRESSION = replace(
     REGRESSION, baseline="svr_ecfp", baseline_words="SVR on ECFP4 fingerprints",
     baseline_refit_words="SVR on ECFP4 fingerprints (RBF, C = 10, gamma = 0.01)",
-    baseline_brief="SVR on ECFP4")
+    baseline_brief="SVR on ECFP4", featurizes=True)
+#: The kinds the knowledge base keeps apart, by the name a command line gives them.
+META_KINDS: dict[str, Kind] = {**KINDS, "molecules": MOLECULAR_REGRESSION}
 
 
 @cache
@@ -160,6 +172,16 @@ def kind_for(task_type: str, feature_types: Mapping[str, str]) -> Kind:
     if kind is REGRESSION and "molecule" in feature_types.values():
         return MOLECULAR_REGRESSION
     return kind
+
+
+def meta_kind(name: str | Kind) -> Kind:
+    """A kind by its :data:`META_KINDS` name ("molecules" beside the task types)."""
+    if isinstance(name, Kind):
+        return name
+    if name not in META_KINDS:
+        raise MetamedError(f"unknown kind of task {name!r}; metamed knows "
+                           f"{', '.join(META_KINDS)}.")
+    return META_KINDS[name]
 
 
 def kind_of(task_type: str) -> Kind:

@@ -30,15 +30,16 @@ from metamed.automl.policy import LeaveLRPolicy
 from metamed.automl.selection import nested_oof, refit_oof
 from metamed.data.task import Task
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import KINDS
+from metamed.kinds import META_KINDS
 from metamed.knowledge.metadata import MetaData
 from metamed.learners import N_CANDIDATES, MetaLearner, make_learner
 from metamed.space import named_config
 
 #: Two ROC AUCs (or R²) closer than this count as a tie in wins / ties / losses.
 TIE = 0.005
-#: The rows every learner is compared with: plain LR, or the tuned ridge for regression.
-REFERENCES = tuple(kind.baseline for kind in KINDS.values())
+#: The rows every learner is compared with: plain LR, the tuned ridge for regression, the
+#: Cox model, SVR on ECFP4 for molecules.
+REFERENCES = tuple(kind.baseline for kind in META_KINDS.values())
 #: Search mode only, and not a meta-learner: it peeks at the held-out task's KB scores
 #: and refits that task's best config on the outer folds. Its normalised score shows
 #: how far below 1 fresh CV noise alone puts even a perfect single-config choice.
@@ -165,11 +166,14 @@ def _row(metadata: MetaData, t: int, learner: str, score: float, seconds: float,
 
 def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     """Per learner: mean ROC AUC (R²), mean rank, mean normalised score, W/T/L vs the
-    baseline (plain LR, tuned ridge), time; for regression searches the intervals' coverage.
+    baseline (plain LR, tuned ridge, Cox, SVR on ECFP4: the one the rows hold), time; for
+    regression searches the intervals' coverage.
 
     Ranks are among the learners only: the oracle reference gets none.
     """
-    kind = next(k for k in KINDS.values() if k.primary in rows)
+    learners = set(rows["learner"])
+    kind = next((k for k in META_KINDS.values() if k.primary in rows and k.baseline in learners),
+                None) or next(k for k in META_KINDS.values() if k.primary in rows)
     metric, baseline = kind.primary, kind.baseline
     wide = rows.pivot(index="task", columns="learner", values=metric)
     ranks = wide.drop(columns=ORACLE, errors="ignore").rank(axis=1, ascending=False,

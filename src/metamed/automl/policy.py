@@ -35,7 +35,7 @@ from scipy.stats import norm
 from metamed.automl.decision import Decision
 from metamed.errors import MetamedError
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import Kind, kind_of
+from metamed.kinds import Kind, meta_kind
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
 from metamed.learners.similarity import TaskSpace
@@ -157,6 +157,6 @@ def paired_evidence(proposal: list[np.ndarray], baseline: list[np.ndarray],
 
 
 def default_policy(task_type: str) -> LeaveLRPolicy:
-    """``fit``'s policy for ``task_type``: the settings its record holds
+    """``fit``'s policy for ``task_type`` (or "molecules"): the settings its record holds
     (:mod:`metamed.kinds`, where why they were chosen is written)."""
-    return LeaveLRPolicy(**kind_of(task_type).policy)
+    return LeaveLRPolicy(**meta_kind(task_type).policy)

@@ -51,19 +51,21 @@ BOOT_ROWS_PER_SECOND = 200_000
 
 
 @lru_cache(maxsize=4)
-def load_metadata(kb: str | None, task_type: str) -> MetaData:
-    """Meta-training data of one task type in a knowledge base (None: the shipped one)."""
-    return MetaData.from_storage(open_storage(kb, read_only=True), task_type)
+def load_metadata(kb: str | None, kind: str) -> MetaData:
+    """Meta-training data of one kind of task in a knowledge base (None: the shipped one);
+    ``kind`` is a task type, or a name in :data:`metamed.kinds.META_KINDS` ("molecules")."""
+    return MetaData.from_storage(open_storage(kb, read_only=True), kind)
 
 
-def fitted_learner(name: str, metadata: MetaData, task_type: str) -> tuple[MetaLearner, list[str]]:
+def fitted_learner(name: str, metadata: MetaData, kind: str) -> tuple[MetaLearner, list[str]]:
     """The meta-learner ``name`` fitted on ``metadata``; the family defaults, said so, when
-    the knowledge base holds no task of this type."""
+    the knowledge base holds no task of this kind (a task type, or "molecules")."""
     if metadata.task_ids:
         return make_learner(name).fit(metadata), []
-    note = (f"the knowledge base holds no {task_type} tasks: the search tries the model "
+    words = "molecular" if kind == "molecules" else kind
+    note = (f"the knowledge base holds no {words} tasks: the search tries the model "
             "families at their defaults, without meta-knowledge.")
-    return PortfolioDefaults(task_type).fit(metadata), [note]
+    return PortfolioDefaults(kind).fit(metadata), [note]
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ def _learner_for(estimator, task: Task) -> tuple[MetaLearner, list[str]]:
     With ``shareable``, only configs that keep no training values are
     left, so every recommendation (and its reason) is one the search may run.
     """
-    metadata, notes = load_metadata(estimator.kb, task.task_type), []
+    metadata, notes = load_metadata(estimator.kb, task.kind.meta_name), []
     if estimator.shareable:
         metadata = metadata.with_configs([not config_keeps_rows(c) for c in metadata.configs])
         notes.append("shareable: only pipelines whose fitted model keeps no patient values "
@@ -222,7 +224,7 @@ def _learner_for(estimator, task: Task) -> tuple[MetaLearner, list[str]]:
         metadata = metadata.without(known)
         notes.append(f"this table is the knowledge base's task '{known}'; it and its family "
                      "were left out, so recommendations come from other tasks.")
-    learner, more = fitted_learner(estimator.learner, metadata, task.task_type)
+    learner, more = fitted_learner(estimator.learner, metadata, task.kind.meta_name)
     return learner, notes + more
 
 

@@ -52,17 +52,18 @@ def loto(
     jobs: Annotated[int, typer.Option(help="Search mode: tasks run in parallel.")] = 1,
     markdown: Annotated[bool, typer.Option(help="Print a markdown table (for docs).")] = False,
     task_type: Annotated[str, typer.Option(
-        "--task", help="The KB's classification tasks (against plain logistic regression) or "
-                       "its regression tasks (against the tuned ridge).")] = "classification",
+        "--task", help="The KB's classification tasks (against plain logistic regression), "
+                       "its regression tasks (against the tuned ridge), survival tasks (against "
+                       "the Cox model) or molecules (against SVR on ECFP4).")] = "classification",
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.loto import loto_zero_shot, size_order, summarize
     from metamed.automl.policy import default_policy
     from metamed.automl.procedure import load_metadata
-    from metamed.kinds import kind_of
+    from metamed.kinds import meta_kind
     from metamed.learners import N_CANDIDATES
 
-    kind_of(task_type)  # an unknown type is refused before the KB is read
+    meta_kind(task_type)  # an unknown kind is refused before the KB is read
     metadata = load_metadata(kb, task_type)
     if not metadata.task_ids:
         raise MetamedError(f"the knowledge base holds no complete {task_type} tasks to hold "

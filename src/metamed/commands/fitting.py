@@ -214,7 +214,7 @@ def recommend(
 
     task = load_task(data, target, encoding=encoding, task_type=task_type, sheet=sheet)
     learner, notes = fitted_learner(learner or DEFAULT_LEARNER,
-                                    load_metadata(kb, task.task_type), task.task_type)
+                                    load_metadata(kb, task.kind.meta_name), task.kind.meta_name)
     recommendations = learner.recommend(task, n)
     if not as_json:
         for note in notes:

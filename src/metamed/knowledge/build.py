@@ -24,7 +24,7 @@ from metamed.knowledge.predictions import PREDICTIONS_FORMAT
 from metamed.knowledge.storage import BaseStorage, EvaluationRecord, TaskRecord
 from metamed.knowledge.units import Loader, Unit, cap_task
 from metamed.space import config_hash
-from metamed.space.families import task_type_of
+from metamed.space.families import serves
 
 Progress = Callable[[list[EvaluationRecord]], None]
 
@@ -118,10 +118,10 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
                load: Loader | None = None) -> BuildPlan:
     """Units for every (task, config) with at least one fold not yet stored.
 
-    A task gets the configs of its own type only (classifiers for a
-    classification, regressors for a regression), so one KB holds both
-    kinds and one list of configs serves a mixed build. Small tasks come
-    first, so an interrupted build leaves as many complete
+    A task gets the configs of its own kind only (classifiers for a
+    classification, regressors for a regression, configs that featurise for
+    a table of molecules), so one KB holds every kind and one list of configs
+    serves a mixed build. Small tasks come first, so an interrupted build leaves as many complete
     tasks as possible (meta-learners use only tasks evaluated on every config).
     """
     done = storage.done_keys()
@@ -130,7 +130,7 @@ def plan_build(storage: BaseStorage, tasks: list[Task | str], prepared: list[Tas
     for ref, task in pairs:
         plan = plan_cv(task, settings.n_splits, settings.n_repeats, settings.seed)
         folds = [(s.repeat, s.fold) for s in plan.splits]
-        for config in [c for c in configs if task_type_of(c) == task.task_type]:
+        for config in [c for c in configs if serves(c, task.kind)]:
             digest = config_hash(config)
             skip = frozenset(f for f in folds if (task.name, digest, *f, settings.seed) in done)
             n_done += len(skip)

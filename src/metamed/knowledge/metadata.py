@@ -14,11 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamed.errors import MetamedError
-from metamed.kinds import kind_of
-from metamed.knowledge.metafeatures import CENSORING, METAFEATURE_NAMES, METAFEATURES_VERSION
+from metamed.kinds import MOLECULAR_REGRESSION, Kind, kind_of, meta_kind
+from metamed.knowledge.metafeatures import (
+    APPENDED,
+    METAFEATURE_NAMES,
+    METAFEATURES_VERSION,
+    MOLECULES,
+)
 from metamed.knowledge.storage import BaseStorage, check_space
 from metamed.knowledge.summary import performance_matrix
-from metamed.space.families import task_type_of
+from metamed.space.families import serves, task_type_of
+
+#: The names each older meta-feature version stored: this version's first ones, without the
+#: groups appended since (whose values, for the tasks those versions held, are 0).
+OLDER_NAMES = {"1": METAFEATURE_NAMES[: -len(APPENDED)],
+               "2": METAFEATURE_NAMES[: -len(MOLECULES)]}
 
 
 def check_metafeatures(info: dict[str, str]) -> None:
@@ -26,12 +36,13 @@ def check_metafeatures(info: dict[str, str]) -> None:
 
     Meta-learners compare a new task's vector with the stored ones position
     by position; vectors of another version or order would be compared
-    silently and wrongly. Version 1 is accepted: its names are version 2's
-    first ones, and :func:`stored_vectors` completes its vectors exactly.
+    silently and wrongly. Versions 1 and 2 are accepted: their names are
+    this version's first ones, and :func:`stored_vectors` completes their
+    vectors exactly.
     """
     version = info.get("metafeatures_version")
     names = json.loads(info.get("metafeatures", "null"))
-    if version == "1" and names == list(METAFEATURE_NAMES[: -len(CENSORING)]):
+    if version in OLDER_NAMES and names == list(OLDER_NAMES[version]):
         return
     if version == str(METAFEATURES_VERSION) and names == list(METAFEATURE_NAMES):
         return
@@ -46,7 +57,8 @@ def stored_vectors(vectors: list[tuple[float, ...]]) -> np.ndarray:
     """Stored meta-feature vectors as rows of this version's matrix.
 
     A version-1 vector (a classification or regression task, stored before
-    the censoring group existed) gets that group's values for such tasks, 0.
+    the censoring group existed) gets that group's values for such tasks, 0;
+    a version-2 vector (a table without a molecule) the molecular group's, 0.
     """
     width = len(METAFEATURE_NAMES)
     return np.array([list(v) + [0.0] * (width - len(v)) for v in vectors], dtype=float)
@@ -86,11 +98,17 @@ class MetaData:
     @property
     def task_type(self) -> str:
         """The kind of task these configs serve (a MetaData holds one kind)."""
-        names = {task_type_of(c) for c in self.configs}
-        if len(names) != 1:
-            raise MetamedError(f"meta-data holds the configs of one task type; these serve "
-                               f"{', '.join(sorted(names)) or 'none'}.")
-        return names.pop()
+        return self.kind.name
+
+    @property
+    def kind(self) -> Kind:
+        """The kind these configs serve: a task type's, or molecules' (configs that featurise)."""
+        found = {(task_type_of(c), "featurize" in c) for c in self.configs}
+        if len(found) != 1:
+            raise MetamedError(f"meta-data holds the configs of one kind of task; these serve "
+                               f"{', '.join(sorted(t for t, _ in found)) or 'none'}.")
+        task_type, featurizes = found.pop()
+        return MOLECULAR_REGRESSION if featurizes else kind_of(task_type)
 
     @classmethod
     def empty(cls, configs: list[dict], hashes: list[str]) -> MetaData:
@@ -100,11 +118,13 @@ class MetaData:
                    config_hashes=hashes, scores=np.empty((0, len(configs))))
 
     @classmethod
-    def from_storage(cls, storage: BaseStorage, task_type: str) -> MetaData:
-        """Every task of ``task_type`` on which every config of that type has been tried.
+    def from_storage(cls, storage: BaseStorage, kind: Kind | str) -> MetaData:
+        """Every task of ``kind`` (a task type, or "molecules") on which every config of that
+        kind has been tried.
 
-        A KB may hold both kinds of task; a config's model family says which
-        kind it serves, so a regression never sees a classifier's record.
+        A KB may hold every kind of task; a config's model family and whether
+        it featurises a molecule say which kind it serves (:func:`serves`), so a
+        regression never sees a classifier's record, nor a table a molecule's.
         Scores are the type's primary metric (:mod:`metamed.kinds`). A config that failed on
         every fold of a task has NaN there, which counts as that task's
         worst; a config not yet tried would be misread the same way, so
@@ -118,10 +138,11 @@ class MetaData:
         """
         check_metafeatures(storage.info())
         check_space(storage)
-        configs = {h: c for h, c in storage.configs().items() if task_type_of(c) == task_type}
+        kind = meta_kind(kind)
+        configs = {h: c for h, c in storage.configs().items() if serves(c, kind)}
         rows, tasks = storage.evaluations(), storage.tasks()
         rows = rows[rows["config_hash"].isin(list(configs))]
-        metric = kind_of(task_type).primary
+        metric = kind.primary
         if rows.empty or metric not in rows.columns:
             return cls.empty(list(configs.values()), list(configs))
         tried = rows.groupby("task_id")["config_hash"].nunique()

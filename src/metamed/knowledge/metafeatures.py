@@ -16,7 +16,13 @@ groups, as in the meta-learning literature (and pymfe's vocabulary):
   "events per variable", which bounds how many predictors a Cox model can
   carry) and the share censored before the median follow-up (loss to
   follow-up, as opposed to administrative censoring at a study's end);
-  0 for the other kinds.
+  0 for the other kinds;
+* **molecules** (version 3) — for a table with a molecule column, its
+  molecules' size, diversity (mean nearest-neighbour Tanimoto, share of
+  distinct scaffolds) and, for a regression, the activity's range, spread
+  and the share of molecules in an activity cliff
+  (:mod:`metamed.molecules.metafeatures`, on a seeded sample of
+  :data:`MAX_MOLECULES`); 0 for other tables.
 
 Why not pymfe: its speed against this module is measured by
 ``benchmarks/kb_build.py`` (figures in docs/benchmarks.md); these ~30 values
@@ -56,7 +62,9 @@ from metamed.data.task import Task
 #: Version 2 appended the censoring group. A version-1 vector is a version-2 vector without
 #: it, and version 1 described classification and regression tasks only, whose censoring
 #: values are 0: so a version-1 vector reads exactly as version 2 with three zeros appended.
-METAFEATURES_VERSION = 2
+#: Version 3 appended the molecular group, 0 for every table without a molecule (all that
+#: versions 1 and 2 described): so older vectors read as version 3 with zeros appended.
+METAFEATURES_VERSION = 3
 #: Rank bins standing in for a numeric target's classes in the landmarkers and entropies.
 LANDMARK_BINS = 5
 MAX_STAT_ROWS = 2000
@@ -64,6 +72,8 @@ MAX_STAT_COLUMNS = 200
 MAX_LANDMARK_ROWS = 500
 MAX_LANDMARK_COLUMNS = 100
 N_BINS = 10
+#: Molecules the pairwise similarity statistics sample (their cost grows with the square).
+MAX_MOLECULES = 2000
 
 SIMPLE = (
     "log_rows", "log_features", "log_rows_per_feature", "n_classes", "share_categorical",
@@ -80,10 +90,14 @@ INFORMATION = (
 )
 LANDMARKERS = ("landmark_1nn", "landmark_naive_bayes", "landmark_stump", "landmark_linear")
 CENSORING = ("event_share", "log_events_per_feature", "share_censored_early")
+MOLECULES = ("molecules_available", "mean_heavy_atoms", "sd_heavy_atoms", "mean_nn_similarity",
+             "scaffold_share", "activity_range", "activity_sd", "cliff_share")
+#: The groups appended after version 1, in order, each 0 for the tasks older versions held.
+APPENDED = CENSORING + MOLECULES
 
 #: The names of the vector's entries, in order.
 METAFEATURE_NAMES: tuple[str, ...] = (SIMPLE + STATISTICAL + INFORMATION + LANDMARKERS
-                                      + CENSORING)
+                                      + APPENDED)
 
 
 def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
@@ -93,6 +107,7 @@ def compute_metafeatures(task: Task, seed: int = 0) -> np.ndarray:
     values = {**_simple(task, codes), **_statistical(task, rng), **_information(task, codes, rng)}
     values.update(_landmarkers(task, codes, rng))
     values.update(_censoring(task))
+    values.update(_molecules(task, seed))
     if not task.kind.has_classes:
         values["n_classes"] = 0
     vector = np.array([values[name] for name in METAFEATURE_NAMES], dtype=float)
@@ -225,6 +240,22 @@ def _censoring(task: Task) -> dict[str, float]:
         "log_events_per_feature": np.log(max(events, 1.0) / task.n_features),
         "share_censored_early": float(np.mean((event == 0) & (time < np.median(time)))),
     }
+
+
+def _molecules(task: Task, seed: int) -> dict[str, float]:
+    """The first molecule column's meta-features; a classification's classes are no
+    activity, so its activity values stay 0."""
+    columns = task.columns_of("molecule")
+    if not columns:
+        return dict.fromkeys(MOLECULES, 0.0)
+    from metamed.molecules.metafeatures import molecule_metafeatures
+
+    activity = None if task.kind.has_classes or task.event is not None else \
+        task.target_values.astype(float)
+    found = molecule_metafeatures(task.X[columns[0]].tolist(), activity, seed=seed,
+                                  max_pairwise=MAX_MOLECULES)
+    found.pop("log_molecules")
+    return {"molecules_available": 1.0, **found}
 
 
 def _landmarkers(task: Task, codes: np.ndarray, rng: np.random.Generator) -> dict[str, float]:

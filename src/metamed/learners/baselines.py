@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL
+from metamed.kinds import CLASSIFICATION, MOLECULAR_REGRESSION, REGRESSION, SURVIVAL, meta_kind
 from metamed.knowledge.metadata import MetaData
 from metamed.learners.base import MetaLearner, Recommendation, mean_scores
 from metamed.space import config_hash, named_config
 from metamed.space.families import families_for
+from metamed.space.portfolio import molecular_portfolio
 
 
 class SingleBest(MetaLearner):
@@ -83,20 +84,33 @@ class PortfolioDefaults(MetaLearner):
 
     What the search does for a kind of task the knowledge base holds no
     record of (before a regression KB is built, a regression): no
-    meta-knowledge, said so in every rationale.
+    meta-knowledge, said so in every rationale. ``task_type`` may also be
+    "molecules" (:data:`metamed.kinds.META_KINDS`): the molecular portfolio
+    in its order, the baseline first.
     """
 
     def __init__(self, task_type: str) -> None:
         self.task_type = task_type
 
     def _fit(self, metadata: MetaData) -> None:
-        self.configs_ = [named_config(name) for name in families_for(self.task_type)]
+        if meta_kind(self.task_type).featurizes:
+            self.configs_ = molecular_portfolio()
+        else:
+            self.configs_ = [named_config(name) for name in families_for(self.task_type)]
 
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
+        words = "molecular" if meta_kind(self.task_type).featurizes else self.task_type
         return [Recommendation(config, config_hash(config), float("nan"),
-                               f"family default: the knowledge base holds no {self.task_type} "
+                               f"family default: the knowledge base holds no {words} "
                                "tasks to learn from")
                 for config in self.configs_[:n]]
+
+
+class SVRECFPBaseline(_NamedBaseline):
+    """Always SVR on ECFP4 fingerprints: the molecular baseline (MoleculeACE's best)."""
+
+    baseline = MOLECULAR_REGRESSION.baseline
+    rationale = "the molecular baseline: SVR (RBF, C = 10, gamma = 0.01) on ECFP4 fingerprints"
 
 
 class CoxBaseline(_NamedBaseline):

@@ -8,6 +8,7 @@ from metamed.learners.baselines import (
     RandomConfigs,
     RidgeBaseline,
     SingleBest,
+    SVRECFPBaseline,
 )
 from metamed.learners.greedy import GreedyPortfolio
 from metamed.learners.local import LocalPortfolio
@@ -24,6 +25,7 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "logreg": LogisticBaseline,
     "ridge_cv": RidgeBaseline,
     "cox": CoxBaseline,
+    "svr_ecfp": SVRECFPBaseline,
 }
 
 

@@ -35,17 +35,18 @@ MAX_PAIRWISE = 4000
 
 
 def molecule_metafeatures(smiles: Sequence[str], activity: np.ndarray | None = None,
-                          seed: int = 0) -> dict[str, float]:
+                          seed: int = 0, max_pairwise: int = MAX_PAIRWISE) -> dict[str, float]:
     """The meta-features of these molecules (unreadable SMILES are left out).
 
     ``activity`` (e.g. pIC50 or pKi) gives the activity range, spread and
-    cliff share; without it those are NaN.
+    cliff share; without it those are NaN. The similarity statistics use a
+    seeded sample of at most ``max_pairwise`` molecules.
     """
     mols, texts, keep = _readable(smiles)
     if len(mols) < 2:
         raise ValueError("molecule meta-features need at least two readable molecules.")
     rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(len(mols), min(len(mols), MAX_PAIRWISE), replace=False))
+    sample = np.sort(rng.choice(len(mols), min(len(mols), max_pairwise), replace=False))
     picked, picked_texts = [mols[i] for i in sample], [texts[i] for i in sample]
     atoms = np.array([m.GetNumHeavyAtoms() for m in mols], dtype=float)
     found = {"log_molecules": float(np.log(len(mols))), "mean_heavy_atoms": atoms.mean(),

@@ -34,7 +34,7 @@ from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier
 
 from metamed.data.task import TaskType
-from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL
+from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL, Kind
 from metamed.space.models import (
     CalibratedSVM,
     CappedKNN,
@@ -49,6 +49,7 @@ from metamed.space.params import Choice, Domain, Float, Int, Scalar
 from metamed.space.regressors import (
     CappedKNNRegressor,
     InnerCVRidge,
+    KernelSVR,
     ScaledSVR,
     SingleThreadedRegressor,
     SizedEBMRegressor,
@@ -347,6 +348,15 @@ _REGRESSION_FAMILIES = (
         "gamma": Float(1e-2, 1e1, 1.0, log=True),
         "epsilon": Float(0.01, 0.5, 0.1, log=True),
     }, _plain(ScaledSVR), (("C", "C"), ("gamma", "g")), SCALED, task_type=_REGRESSION),
+    # molecules (issue 23): fingerprints want an absolute kernel width (default 0.01, not
+    # scikit-learn's "scale": MoleculeACE's setting); a later generation, so the regression
+    # portfolio's first configs stay as they were
+    Family("svr_rbf", {
+        "C": Float(1e-1, 1e2, 1.0, log=True),
+        "gamma": Float(1e-3, 1.0, 0.01, log=True),
+        "epsilon": Float(0.01, 0.5, 0.1, log=True),
+    }, _plain(KernelSVR), (("C", "C"), ("gamma", "g")), SCALED, generation=2,
+        task_type=_REGRESSION),
     Family("knn_reg", _KNN, _plain(CappedKNNRegressor), _KNN_LABEL, SCALED,
            task_type=_REGRESSION),
     Family("rf_reg", _forest_regression_params(bootstrap=True), _forest(RandomForestRegressor),
@@ -407,6 +417,12 @@ MODEL_FAMILIES: dict[str, Family] = {
 def task_type_of(config: Params | dict) -> str:
     """The kind of task a (canonical) config's model serves."""
     return MODEL_FAMILIES[str(config["model"]["name"])].task_type
+
+
+def serves(config: Params | dict, kind: Kind) -> bool:
+    """Whether a (canonical) config is one of ``kind``'s: its model serves the task type,
+    and it names a featurisation exactly when the kind's input is a molecule."""
+    return task_type_of(config) == kind.name and ("featurize" in config) == kind.featurizes
 
 
 def families_for(task_type: str) -> list[str]:
