@@ -409,6 +409,19 @@ def test_the_knowledge_base_keeps_molecules_and_tables_apart(tmp_path):
     assert tabular.metafeatures[0, names.index("molecules_available")] == 0.0
     (top,) = make_learner("svr_ecfp").fit(molecular).recommend(molecular.metafeatures[0], 1)
     assert top.config == named_config("svr_ecfp")
+    storage.close()
+    # a benchmark on another form of a KB task leaves that task (and its family) out
+    from metamed.automl.estimator import MetaRegressor
+
+    other = _compounds(6).drop(columns="dose")
+    kb = str(tmp_path / "kb.sqlite")
+    model = MetaRegressor(kb=kb, time_budget=3, outer_splits=0, leave_out=("potency",)).fit(
+        other[["compound_smiles"]], other["pIC50"])
+    assert any("potency and their families were left out" in n for n in model.notes_)
+    assert any("holds no molecular tasks" in n for n in model.notes_)
+    with pytest.raises(MetamedError, match="'lab'.* not hold as complete molecules"):
+        MetaRegressor(kb=kb, time_budget=3, outer_splits=0, leave_out=("lab",)).fit(
+            other[["compound_smiles"]], other["pIC50"])
 
 
 def test_without_molecular_tasks_the_search_tries_the_molecular_portfolio():

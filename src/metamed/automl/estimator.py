@@ -191,6 +191,11 @@ class MetaClassifier(ClassifierMixin, _MetaEstimator):
         Search only pipelines whose fitted model keeps no patient values
         (no k-NN, RBF SVM or quantile scaling), so the model file can be
         shared like a report; see :mod:`metamed.space.privacy`.
+    leave_out : tuple of str
+        Knowledge-base tasks left out of the meta-knowledge, each with its
+        family: for a benchmark on data the KB holds in another form (a
+        published split of one of its tasks), where the table's own content
+        does not match the stored task and so is not recognised.
     positive_class : optional
         Positive class for binary metrics (default: the minority class).
     random_state : int
@@ -256,7 +261,7 @@ class MetaClassifier(ClassifierMixin, _MetaEstimator):
                  time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
                  shareable: bool = False, positive_class: object | None = None,
-                 random_state: int = 0) -> None:
+                 leave_out: tuple[str, ...] = (), random_state: int = 0) -> None:
         self.kb = kb
         self.learner = learner
         self.time_budget = time_budget
@@ -266,6 +271,7 @@ class MetaClassifier(ClassifierMixin, _MetaEstimator):
         self.outer_splits = outer_splits
         self.ensemble = ensemble
         self.shareable = shareable
+        self.leave_out = leave_out
         self.positive_class = positive_class
         self.random_state = random_state
 
@@ -322,7 +328,8 @@ class MetaRegressor(RegressorMixin, _MetaEstimator):
     def __init__(self, kb: str | None = None, *, learner: str = DEFAULT_LEARNER,
                  time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
-                 shareable: bool = False, random_state: int = 0) -> None:
+                 shareable: bool = False, leave_out: tuple[str, ...] = (),
+                 random_state: int = 0) -> None:
         self.kb = kb
         self.learner = learner
         self.time_budget = time_budget
@@ -332,6 +339,7 @@ class MetaRegressor(RegressorMixin, _MetaEstimator):
         self.outer_splits = outer_splits
         self.ensemble = ensemble
         self.shareable = shareable
+        self.leave_out = leave_out
         self.random_state = random_state
 
     interval_coverage_ = _learned("interval_coverage")

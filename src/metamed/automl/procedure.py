@@ -219,6 +219,17 @@ def _learner_for(estimator, task: Task) -> tuple[MetaLearner, list[str]]:
         metadata = metadata.with_configs([not config_keeps_rows(c) for c in metadata.configs])
         notes.append("shareable: only pipelines whose fitted model keeps no patient values "
                      "were searched.")
+    unknown = [t for t in estimator.leave_out if t not in metadata.task_ids]
+    if unknown:
+        raise MetamedError(f"leave_out names {', '.join(map(repr, unknown))}, which the "
+                           f"knowledge base does not hold as complete {task.kind.meta_name} "
+                           "tasks.")
+    for task_id in estimator.leave_out:
+        if task_id in metadata.task_ids:  # not yet gone with an earlier one's family
+            metadata = metadata.without(task_id)
+    if estimator.leave_out:
+        notes.append(f"the knowledge base's task(s) {', '.join(estimator.leave_out)} and their "
+                     "families were left out, as asked.")
     known = metadata.known_as(task.content_hash())
     if known is not None:
         metadata = metadata.without(known)

@@ -82,7 +82,7 @@ class MetaSurvival(_MetaEstimator):
                  time_budget: float = 60.0, n_candidates: int = N_CANDIDATES, n_splits: int = 5,
                  n_repeats: int = 1, outer_splits: int = 5, ensemble: bool = True,
                  shareable: bool = False, horizons: tuple[float, ...] | None = None,
-                 random_state: int = 0) -> None:
+                 leave_out: tuple[str, ...] = (), random_state: int = 0) -> None:
         self.kb = kb
         self.learner = learner
         self.time_budget = time_budget
@@ -92,6 +92,7 @@ class MetaSurvival(_MetaEstimator):
         self.outer_splits = outer_splits
         self.ensemble = ensemble
         self.shareable = shareable
+        self.leave_out = leave_out
         self.horizons = horizons
         self.random_state = random_state
 
