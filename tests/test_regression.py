@@ -113,7 +113,8 @@ def test_a_classifier_is_refused_for_a_regression_and_the_reverse():
 def test_the_regression_portfolio_is_its_families_defaults_then_distinct_samples():
     portfolio = regression_portfolio()
     names = [c["model"]["name"] for c in portfolio]
-    assert names[:13] == families_for("regression")
+    first = [f for f in families_for("regression") if MODEL_FAMILIES[f].generation == 1]
+    assert names[:13] == first and "svr_rbf" not in names
     assert len({config_hash(c) for c in portfolio}) == len(portfolio) == 60
     assert all(MODEL_FAMILIES[n].task_type == "regression" for n in names)
     assert [config_hash(c) for c in regression_portfolio()] == [config_hash(c) for c in portfolio]
