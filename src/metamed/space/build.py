@@ -29,6 +29,7 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
 
+from metamed.data.feature_kinds import FEATURE_KINDS
 from metamed.data.task import Task
 from metamed.errors import MetamedError
 from metamed.space.components import (
@@ -76,23 +77,9 @@ def build_pipeline(
     >>> [name for name, _ in pipe.steps]
     ['columns', 'features', 'select', 'model']
     """
-    full = canonical_config(config)
-    numeric, categorical = list(numeric_columns), list(categorical_columns)
-    molecules = list(molecule_columns)
-    if not numeric and not categorical and not molecules:
-        raise MetamedError("a pipeline needs at least one feature column, and none was given.")
-    branches = _branches(full, len(numeric), len(categorical), random_state)
-    start = len(numeric) + len(categorical)
-    featurize = full.get("featurize") or canonical_config({"featurize": {}})["featurize"]
-    branches += [(f"molecule_{j}", _molecule_branch(featurize), [start + j])
-                 for j in range(len(molecules))]
-    features = ColumnTransformer(branches, sparse_threshold=0.0)
-    return Pipeline([
-        ("columns", ColumnPicker(numeric + categorical + molecules)),
-        ("features", features),
-        ("select", _selector(full["select"], random_state)),
-        ("model", make_model(full["model"], random_state)),
-    ])
+    columns = {"numeric": list(numeric_columns), "categorical": list(categorical_columns),
+               "molecule": list(molecule_columns)}
+    return _pipeline(canonical_config(config), columns, random_state)
 
 
 def pipeline_for_task(config: Mapping, task: Task, *, random_state: int = 0) -> Pipeline:
@@ -111,39 +98,68 @@ def pipeline_for_task(config: Mapping, task: Task, *, random_state: int = 0) -> 
             f"pipeline {family.name!r} is a {family.task_type} model and task {task.name!r} is "
             f"a {task.task_type}; choose one of {', '.join(fitting)}."
         )
-    return build_pipeline(config, task.columns_of("numeric"), task.columns_of("categorical"),
-                          molecule_columns=task.columns_of("molecule"),
-                          random_state=random_state)
+    columns = {kind: task.columns_of(kind) for kind in FEATURE_KINDS}
+    return _pipeline(canonical_config(config), columns, random_state)
 
 
-def _branches(full: Config, n_numeric: int, n_categorical: int,
-              seed: int) -> list[tuple[str, Step, slice]]:
-    """The column transformer's branches; numeric columns come first, then categorical."""
-    numeric = slice(0, n_numeric)
-    categorical = slice(n_numeric, n_numeric + n_categorical)
-    branches: list[tuple[str, Step, slice]] = []
-    if n_numeric:
-        steps = [("impute", _numeric_imputer(full["impute"], seed)),
-                 ("scale", _scaler(full["scale"]["method"], seed))]
-        branches.append(("numeric", Pipeline(steps), numeric))
-    if n_categorical:
-        encoding = full["encode"]["method"]
-        steps = [("impute", CategoricalImputer(str(full["impute"]["categorical"]))),
-                 ("encode", _encoder(full["encode"], seed)),
-                 ("scale", "passthrough" if encoding == "onehot"
-                  else _scaler(full["scale"]["method"], seed))]
-        branches.append(("categorical", Pipeline(steps), categorical))
+def _pipeline(full: Config, columns: dict[str, list[str]], seed: int) -> Pipeline:
+    """The pipeline for these columns of each kind (:data:`FEATURE_KINDS`), laid out in the
+    registry's order."""
+    if not any(columns.values()):
+        raise MetamedError("a pipeline needs at least one feature column, and none was given.")
+    ordered = [column for kind in FEATURE_KINDS for column in columns.get(kind, [])]
+    return Pipeline([
+        ("columns", ColumnPicker(ordered)),
+        ("features", ColumnTransformer(_branches(full, columns, seed), sparse_threshold=0.0)),
+        ("select", _selector(full["select"], seed)),
+        ("model", make_model(full["model"], seed)),
+    ])
+
+
+def _branches(full: Config, columns: dict[str, list[str]],
+              seed: int) -> list[tuple[str, Step, slice | list[int]]]:
+    """Each kind's branches over its positions, then the missing-value indicators."""
+    positions, start = {}, 0
+    for kind in FEATURE_KINDS:
+        count = len(columns.get(kind, []))
+        positions[kind], start = slice(start, start + count), start + count
+    present = [kind for kind in FEATURE_KINDS if positions[kind].stop > positions[kind].start]
+    branches = [branch for kind in present
+                for branch in FEATURE_KINDS[kind].build_branch(full, positions[kind], seed)]
     if full["impute"]["indicators"]:
-        # Two indicator branches: one over all columns would copy the whole
+        # One indicator branch per kind: one over all columns would copy the whole
         # table to an object array.
-        for name, columns in (("numeric_missing", numeric), ("categorical_missing", categorical)):
-            if columns.stop > columns.start:
-                indicator = MissingIndicator(features="missing-only", error_on_new=False)
-                branches.append((name, indicator, columns))
+        branches += [(f"{kind}_missing", MissingIndicator(features="missing-only",
+                                                         error_on_new=False), positions[kind])
+                     for kind in present if FEATURE_KINDS[kind].indicators]
     return branches
 
 
-def _molecule_branch(featurize: dict[str, Scalar]) -> Pipeline:
+def numeric_branch(full: Config, positions: slice, seed: int) -> list[tuple]:
+    """Numeric columns: impute, then scale."""
+    steps = [("impute", _numeric_imputer(full["impute"], seed)),
+             ("scale", _scaler(full["scale"]["method"], seed))]
+    return [("numeric", Pipeline(steps), positions)]
+
+
+def categorical_branch(full: Config, positions: slice, seed: int) -> list[tuple]:
+    """Categorical columns: impute, encode, then scale unless one-hot (0/1 stays 0/1)."""
+    encoding = full["encode"]["method"]
+    steps = [("impute", CategoricalImputer(str(full["impute"]["categorical"]))),
+             ("encode", _encoder(full["encode"], seed)),
+             ("scale", "passthrough" if encoding == "onehot"
+              else _scaler(full["scale"]["method"], seed))]
+    return [("categorical", Pipeline(steps), positions)]
+
+
+def molecule_branch(full: Config, positions: slice, seed: int) -> list[tuple]:
+    """One branch per molecule column: its SMILES to the config's ``featurize`` step."""
+    featurize = full.get("featurize") or canonical_config({"featurize": {}})["featurize"]
+    return [(f"molecule_{j}", _molecule_pipeline(featurize), [position])
+            for j, position in enumerate(range(positions.start, positions.stop))]
+
+
+def _molecule_pipeline(featurize: dict[str, Scalar]) -> Pipeline:
     """SMILES to the configured features. A fingerprint's missing row (an unreadable
     molecule) becomes no substructure, zeros; descriptors, which can also overflow on one
     molecule, take the training median and are scaled. Bits and counts stay as they are."""
