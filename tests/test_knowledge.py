@@ -426,3 +426,25 @@ def test_the_space_version_changes_with_any_default_and_is_the_same_in_every_pro
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True, env={**os.environ, "PYTHONHASHSEED": seed})
         assert done.stdout.strip() == SPACE_VERSION
+
+
+def test_a_regression_score_that_blew_up_on_one_fold_is_read_as_the_floor(tmp_path):
+    from metamed.kinds import REGRESSION
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    task = make_task(frame.assign(y=frame["a"] + rng.normal(0, 0.3, 60)), "y", name="dose")
+    path = tmp_path / "kb.sqlite"
+    storage = open_storage(str(path))
+    configs = [named_config("ridge_cv"), named_config("knn_reg")]
+    build(storage, [task], configs)
+    r2 = storage.evaluations().set_index(["config_hash", "fold"])["r2"]
+    ridge, knn = config_hash(configs[0]), config_hash(configs[1])
+    with sqlite3.connect(path) as connection:  # a linear model extrapolating without bound
+        connection.execute("UPDATE evaluations SET r2 = -9.7e66 WHERE config_hash = ? AND fold = 0",
+                           (ridge,))
+    metadata = MetaData.from_storage(open_storage(str(path)), "regression")
+    scores = dict(zip(metadata.config_hashes, metadata.scores[0], strict=True))
+    folds = r2.loc[ridge].to_numpy()
+    assert scores[ridge] == pytest.approx(np.mean([REGRESSION.score_floor, *folds[1:]]))
+    assert scores[knn] == pytest.approx(r2.loc[knn].mean())

@@ -56,6 +56,13 @@ class Kind:
     predictions : str
         What the type's predictions (out-of-fold, in model files and the
         KB) hold, in words: documentation, not yet a checked format tag.
+    score_floor : float
+        KB scores below it are read as it, fold by fold. An unbounded metric
+        (R²) can reach -1e66 on one fold where a linear model extrapolates
+        without bound; such a number says no more than "useless", and would
+        otherwise swamp every mean the learners take and the expected score
+        shown to the user. Set below every merely bad score in the KB, so it
+        reorders nothing else.
     featurizes : bool
         Whether the type's input is a molecule its configs featurise: such
         configs name a ``featurize`` step, and the knowledge base keeps
@@ -80,6 +87,7 @@ class Kind:
     strata_bins: int
     predictions: str
     featurizes: bool = False
+    score_floor: float = float("-inf")
     policy: dict = field(default_factory=dict)
     parts: dict[str, str] = field(default_factory=dict)
 
@@ -113,13 +121,15 @@ CLASSIFICATION = Kind(
            "blend": "metamed.automl.ensemble:WeightedEnsemble",
            "performance_section": "metamed.report.performance:performance_section"},
 )
+#: Regression's score floor: the tabular tasks' worst fold R² is -4.4 (shipped KB 2026.12.07),
+#: the molecular descriptor ridge's -9.7e66 (docs/benchmarks.md).
 REGRESSION = Kind(
     name="regression", primary="r2", unit="R²", score_label="R²",
     comparison=("r2", "rmse", "calibration_slope"),
     baseline="ridge_cv", baseline_words="ridge regression (penalty tuned by CV)",
     baseline_refit_words="ridge regression (penalty tuned by CV)",
     baseline_brief="the tuned ridge",
-    has_classes=False, strata_bins=10, predictions="predicted values",
+    has_classes=False, strata_bins=10, predictions="predicted values", score_floor=-10.0,
     policy={"threshold": 0.7, "prior_strength": 0.0, "weighting": "shrink"},
     parts={"metrics": "metamed.evaluation.scoring:ValueMetrics",
            "predict": "metamed.evaluation.evaluate:predicted_values",

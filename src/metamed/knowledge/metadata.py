@@ -125,7 +125,8 @@ class MetaData:
         A KB may hold every kind of task; a config's model family and whether
         it featurises a molecule say which kind it serves (:func:`serves`), so a
         regression never sees a classifier's record, nor a table a molecule's.
-        Scores are the type's primary metric (:mod:`metamed.kinds`). A config that failed on
+        Scores are the type's primary metric (:mod:`metamed.kinds`), each fold's floored at
+        the kind's ``score_floor``. A config that failed on
         every fold of a task has NaN there, which counts as that task's
         worst; a config not yet tried would be misread the same way, so
         tasks still being built are left out. Each table is read once.
@@ -147,7 +148,8 @@ class MetaData:
             return cls.empty(list(configs.values()), list(configs))
         tried = rows.groupby("task_id")["config_hash"].nunique()
         complete = tried[tried == len(configs)].index
-        matrix = performance_matrix(rows, metric)
+        matrix = performance_matrix(rows.assign(**{metric: rows[metric].clip(kind.score_floor)}),
+                                    metric)
         matrix = matrix.loc[matrix.index.intersection(complete)]
         tasks = tasks.loc[matrix.index]
         hashes = list(matrix.columns)
