@@ -333,8 +333,8 @@ def nested_oof(task: Task, learner: MetaLearner, budget: float, *, outer_splits:
             proba[split.test] = predict(model, rows, task.horizons)
             raw[split.test] = (proba[split.test] if unwrapped is model
                                else predict(unwrapped, rows, task.horizons))
-            for k, level in enumerate(LEVELS if bounds is not None else ()):
-                bounds[split.test, :, k] = model.predict_interval(rows, level)
+            if bounds is not None:
+                bounds[split.test] = model.predict_intervals(rows)
             continue
         present = [task.classes.index(c) for c in inner.classes]
         proba[np.ix_(split.test, present)] = model.predict_proba(rows)
