@@ -242,7 +242,6 @@ def test_a_smiles_column_is_a_molecule_column_and_unreadable_rows_are_dropped():
     assert any("dropped 1 row(s) without a 'compound_smiles' molecule" in n for n in task.notes)
 
 
-
 def test_a_survival_task_drops_unreadable_molecules_with_their_times_and_events():
     frame = _compounds().assign(months=np.arange(1.0, 121.0), died=np.arange(120) % 3 == 0)
     frame.loc[3, "compound_smiles"], frame.loc[7, "compound_smiles"] = "CC(=O)N(((", None
@@ -253,6 +252,7 @@ def test_a_survival_task_drops_unreadable_molecules_with_their_times_and_events(
     assert np.array_equal(task.event.to_numpy(), kept["died"].to_numpy().astype(int))
     assert np.array_equal(task.X["dose"].to_numpy(), kept["dose"].to_numpy())
     assert any("dropped 1 row(s) whose 'compound_smiles'" in n for n in task.notes)
+
 
 def test_identifiers_that_look_like_chemistry_stay_identifiers():
     frame = _compounds().assign(sample=[f"S{i:04d}(A)" for i in range(120)])

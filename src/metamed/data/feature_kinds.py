@@ -51,7 +51,7 @@ class FeatureKind:
     indicators: bool
     keeps_levels: bool
 
-    def build_branch(self, config: dict, positions: list[int], seed: int) -> list[tuple]:
+    def build_branch(self, config: dict, positions: slice, seed: int) -> list[tuple]:
         """The column-transformer branches for these columns."""
         module, name = self.branch.split(":")
         builder: Any = getattr(import_module(module), name)

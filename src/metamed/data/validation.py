@@ -175,7 +175,9 @@ def _survival_task(frame: pd.DataFrame, time: str, event: str | None,
     kept = frame[time].notna() & frame[event].notna()
     if not kept.all():
         notes.append(f"dropped {int((~kept).sum())} row(s) without a follow-up time or event.")
-    kept &= _readable_molecules(frame, _molecule_kinds(frame, (time, event, group_column)), notes)
+    # Rows are dropped before the features are chosen, so that times and events drop with them.
+    kinds = {c: _kind_of(frame[c]) for c in frame.columns if c not in (time, event, group_column)}
+    kept &= _readable_molecules(frame, kinds, notes)
     frame = frame[kept].reset_index(drop=True)
     follow_up = survival.check_follow_up(frame[time], time)
     indicator, recoded = survival.event_indicator(frame[event], event)
@@ -435,13 +437,6 @@ def _readable_molecules(features: pd.DataFrame, types: dict[str, str],
         if missing.any():
             notes.append(f"dropped {missing.sum()} row(s) without a {column!r} molecule.")
     return keep
-
-
-def _molecule_kinds(frame: pd.DataFrame, roles: tuple[str | None, ...]) -> dict[str, str]:
-    """The feature columns that hold molecules, by name (a survival task's rows are dropped
-    before its features are chosen, so that its times and events drop with them)."""
-    features = [c for c in frame.columns if c not in roles]
-    return {c: "molecule" for c in features if _kind_of(frame[c]) == "molecule"}
 
 
 def _molecule_columns(types: dict[str, str]) -> list[str]:
