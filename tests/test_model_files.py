@@ -185,7 +185,8 @@ def test_every_model_family_saves_and_loads_with_the_allow_list(tmp_path, family
     model = MetaClassifier()._set_state(state)
     loaded = load_model(save_model(model, tmp_path / "m.skops"))
     np.testing.assert_allclose(loaded.predict_proba(task.X), model.predict_proba(task.X))
-    expected = {"knn": ["KNeighborsClassifier"], "svm_rbf": ["SVC"]}.get(family, [])
+    expected = {"knn": ["KNeighborsClassifier"], "svm_rbf": ["SVC"], "svc_rbf": ["SVC"]}.get(
+        family, [])
     assert loaded.state_.training_values == expected  # read from the loaded model itself
     with pytest.raises(MetamedError, match="shareable") if expected else nullcontext():
         save_model(MetaClassifier(shareable=True)._set_state(state), tmp_path / "s.skops")

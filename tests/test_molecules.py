@@ -330,13 +330,29 @@ def test_descriptors_that_overflow_take_the_training_median():
 
 
 def test_a_regression_on_molecules_is_measured_against_svr_on_ecfp4():
-    from metamed.kinds import CLASSIFICATION, MOLECULAR_REGRESSION, REGRESSION, kind_for
+    from metamed.kinds import (
+        CLASSIFICATION,
+        MOLECULAR_CLASSIFICATION,
+        MOLECULAR_REGRESSION,
+        REGRESSION,
+        SURVIVAL,
+        kind_for,
+        meta_kind,
+    )
     from metamed.space import config_name, named_config
 
     assert kind_for("regression", {"smiles": "molecule", "dose": "numeric"}) is \
         MOLECULAR_REGRESSION
     assert kind_for("regression", {"dose": "numeric"}) is REGRESSION
-    assert kind_for("classification", {"smiles": "molecule"}) is CLASSIFICATION
+    assert kind_for("classification", {"smiles": "molecule"}) is MOLECULAR_CLASSIFICATION
+    assert kind_for("classification", {"dose": "numeric"}) is CLASSIFICATION
+    assert kind_for("survival", {"smiles": "molecule"}) is SURVIVAL  # no molecular twin
+    assert meta_kind("molecule_classes") is MOLECULAR_CLASSIFICATION
+    assert meta_kind("molecules") is MOLECULAR_REGRESSION
+    classes = named_config(MOLECULAR_CLASSIFICATION.baseline)
+    assert classes["model"] == {"name": "svc_rbf", "C": 10.0, "gamma": 0.01,
+                                "class_weight": None}
+    assert classes["featurize"] == named_config(MOLECULAR_REGRESSION.baseline)["featurize"]
     reference = named_config(MOLECULAR_REGRESSION.baseline)
     assert reference["model"] == {"name": "svr_rbf", "C": 10.0, "gamma": 0.01, "epsilon": 0.1}
     assert reference["featurize"] == {"method": "ecfp", "radius": 2, "n_bits": 1024,
@@ -361,6 +377,32 @@ def test_fit_says_its_verdict_against_svr_on_ecfp4():
     assert "P(real gain over SVR on ECFP4)" in decision.sentence()
 
 
+def test_fit_says_its_verdict_on_active_molecules_against_an_svm_on_ecfp4():
+    from metamed.automl.estimator import MetaClassifier
+
+    frame = _compounds()
+    active = (frame["pIC50"] > frame["pIC50"].median()).astype(int)
+    model = MetaClassifier(time_budget=5, outer_splits=2).fit(
+        frame[["compound_smiles"]], active)
+    assert model.kind_.baseline == "svc_ecfp"
+    assert "svc_rbf-C10-g0.01-std-ecfp41024" in set(model.leaderboard_["pipeline"])
+    assert "an SVM on ECFP4 fingerprints" in model.verdict_
+    assert model.predict_proba(frame[["compound_smiles"]].head(4)).shape == (4, 2)
+
+
+def test_the_baseline_svm_keeps_its_absolute_kernel_width_on_fingerprints():
+    from metamed.space.models import CalibratedSVM, KernelSVC
+
+    X = MolecularFeatures(kind="ecfp").fit(DRUGS * 4).transform(DRUGS * 4)
+    y = np.tile([0, 1], len(X) // 2)
+    ours = KernelSVC(C=10.0, gamma=0.01).fit(X, y)
+    widths = {c.estimator.gamma for c in ours.estimator_.calibrated_classifiers_}
+    assert widths == {0.01}
+    relative = CalibratedSVM("rbf", C=10.0, gamma=0.01).fit(X, y)
+    assert {c.estimator.gamma for c in relative.estimator_.calibrated_classifiers_} != {0.01}
+    assert ours.predict_proba(X).shape == (len(X), 2)
+
+
 def test_the_baseline_svr_is_scikit_learns_with_an_absolute_kernel_width():
     from sklearn.svm import SVR
 
@@ -373,9 +415,15 @@ def test_the_baseline_svr_is_scikit_learns_with_an_absolute_kernel_width():
     np.testing.assert_allclose(ours, theirs)
 
 
-def test_the_molecular_portfolio_is_a_grid_led_by_the_baseline_and_kept_apart():
-    from metamed.kinds import MOLECULAR_REGRESSION, REGRESSION
-    from metamed.space import config_hash, named_config
+def test_the_molecular_portfolios_are_grids_led_by_the_baseline_and_kept_apart():
+    from metamed.kinds import (
+        CLASSIFICATION,
+        MOLECULAR_CLASSIFICATION,
+        MOLECULAR_REGRESSION,
+        REGRESSION,
+    )
+    from metamed.knowledge.metadata import MetaData
+    from metamed.space import config_hash, default_portfolio, named_config
     from metamed.space.families import serves
     from metamed.space.portfolio import (
         MOLECULAR_FEATURIZATIONS,
@@ -384,16 +432,24 @@ def test_the_molecular_portfolio_is_a_grid_led_by_the_baseline_and_kept_apart():
         regression_portfolio,
     )
 
-    portfolio = molecular_portfolio()
-    assert portfolio[0] == named_config("svr_ecfp")
-    assert len({config_hash(c) for c in portfolio}) == len(portfolio) == \
-        len(MOLECULAR_FEATURIZATIONS) * len(MOLECULAR_MODELS)
-    pairs = {(c["featurize"]["method"], c["featurize"].get("counts"), c["model"]["name"])
-             for c in portfolio}
-    assert len(pairs) == len(portfolio)  # every featurisation with every model, once
-    assert all(serves(c, MOLECULAR_REGRESSION) and not serves(c, REGRESSION) for c in portfolio)
-    assert all(serves(c, REGRESSION) and not serves(c, MOLECULAR_REGRESSION)
-               for c in regression_portfolio())
+    for kind, tabular, tables in ((MOLECULAR_REGRESSION, REGRESSION, regression_portfolio()),
+                                  (MOLECULAR_CLASSIFICATION, CLASSIFICATION,
+                                   default_portfolio())):
+        portfolio = molecular_portfolio(kind.name)
+        assert portfolio[0] == named_config(kind.baseline)
+        assert len({config_hash(c) for c in portfolio}) == len(portfolio) == \
+            len(MOLECULAR_FEATURIZATIONS) * len(MOLECULAR_MODELS[kind.name])
+        pairs = {(c["featurize"]["method"], c["featurize"].get("counts"), c["model"]["name"])
+                 for c in portfolio}
+        assert len(pairs) == len(portfolio)  # every featurisation with every model, once
+        assert all(serves(c, kind) and not serves(c, tabular) for c in portfolio)
+        assert all(serves(c, tabular) and not serves(c, kind) for c in tables)
+        # meta-data of these configs is the molecular kind's, not the table's
+        assert MetaData.empty(portfolio, [config_hash(c) for c in portfolio]).kind is kind
+    # the fingerprint SVMs' absolute kernel width is for bits: no tabular portfolio has them
+    assert not {"svc_rbf", "svr_rbf"} & {c["model"]["name"] for c in default_portfolio()}
+    with pytest.raises(MetamedError, match="no molecular portfolio for survival"):
+        molecular_portfolio("survival")
 
 
 def test_the_knowledge_base_keeps_molecules_and_tables_apart(tmp_path):
@@ -432,7 +488,7 @@ def test_the_knowledge_base_keeps_molecules_and_tables_apart(tmp_path):
     model = MetaRegressor(kb=kb, time_budget=3, outer_splits=0, leave_out=("potency",)).fit(
         other[["compound_smiles"]], other["pIC50"])
     assert any("potency and their families were left out" in n for n in model.notes_)
-    assert any("holds no molecular tasks" in n for n in model.notes_)
+    assert any("holds no molecular regression tasks" in n for n in model.notes_)
     with pytest.raises(MetamedError, match="'lab'.* not hold as complete molecules"):
         MetaRegressor(kb=kb, time_budget=3, outer_splits=0, leave_out=("lab",)).fit(
             other[["compound_smiles"]], other["pIC50"])
@@ -446,7 +502,11 @@ def test_without_molecular_tasks_the_search_tries_the_molecular_portfolio():
     learner = PortfolioDefaults("molecules").fit(MetaData.empty([], []))
     recommended = learner.recommend(np.zeros(len(METAFEATURE_NAMES)), 3)
     assert [r.config for r in recommended] == molecular_portfolio()[:3]
-    assert "no molecular tasks" in recommended[0].rationale
+    assert "no molecular regression tasks" in recommended[0].rationale
+    learner = PortfolioDefaults("molecule_classes").fit(MetaData.empty([], []))
+    recommended = learner.recommend(np.zeros(len(METAFEATURE_NAMES)), 3)
+    assert [r.config for r in recommended] == molecular_portfolio("classification")[:3]
+    assert "no molecular classification tasks" in recommended[0].rationale
 
 
 def test_each_feature_kind_gets_its_branch_and_only_categories_keep_their_levels():

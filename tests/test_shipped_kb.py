@@ -22,7 +22,7 @@ from metamed.space.portfolio import (
 
 #: Per task type: tasks on which every config has been tried (the whole corpus), and configs.
 EXPECTED = {"classification": (133, 135), "regression": (62, 60), "survival": (73, 16),
-            "molecules": (32, 30)}
+            "molecules": (32, 30), "molecule_classes": (30, 30)}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def shipped():
 
 def test_its_configs_are_the_portfolios_of_this_version(shipped):
     expected = (default_portfolio() + regression_portfolio() + survival_portfolio()
-                + molecular_portfolio())
+                + molecular_portfolio("regression") + molecular_portfolio("classification"))
     assert set(shipped.configs()) == {config_hash(c) for c in expected}
 
 

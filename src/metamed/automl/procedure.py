@@ -20,6 +20,7 @@ from metamed.automl.state import FittedState
 from metamed.clock import WorkClock
 from metamed.data.task import Task
 from metamed.errors import MetamedError
+from metamed.kinds import meta_kind
 from metamed.evaluation.intervals import (
     MIN_BOOT,
     Interval,
@@ -62,9 +63,8 @@ def fitted_learner(name: str, metadata: MetaData, kind: str) -> tuple[MetaLearne
     the knowledge base holds no task of this kind (a task type, or "molecules")."""
     if metadata.task_ids:
         return make_learner(name).fit(metadata), []
-    words = "molecular" if kind == "molecules" else kind
-    note = (f"the knowledge base holds no {words} tasks: the search tries the model "
-            "families at their defaults, without meta-knowledge.")
+    note = (f"the knowledge base holds no {meta_kind(kind).meta_words} tasks: the search "
+            "tries the model families at their defaults, without meta-knowledge.")
     return PortfolioDefaults(kind).fit(metadata), [note]
 
 

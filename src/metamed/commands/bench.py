@@ -54,7 +54,9 @@ def loto(
     task_type: Annotated[str, typer.Option(
         "--task", help="The KB's classification tasks (against plain logistic regression), "
                        "its regression tasks (against the tuned ridge), survival tasks (against "
-                       "the Cox model) or molecules (against SVR on ECFP4).")] = "classification",
+                       "the Cox model), molecules (regressions, against SVR on ECFP4) or "
+                       "molecule_classes (active or not, against an SVM on ECFP4).")
+    ] = "classification",
 ) -> None:
     """Each task held out in turn (with its family); learners fitted on the rest."""
     from metamed.automl.loto import loto_zero_shot, size_order, summarize

@@ -110,7 +110,7 @@ def _portfolio(spec: str) -> list[dict]:
     )
 
     portfolios = [default_portfolio(), regression_portfolio(), survival_portfolio(),
-                  molecular_portfolio()]
+                  molecular_portfolio("regression"), molecular_portfolio("classification")]
     if spec == "all":
         return [config for portfolio in portfolios for config in portfolio]
     if spec.isdigit():

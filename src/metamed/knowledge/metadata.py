@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metamed.errors import MetamedError
-from metamed.kinds import MOLECULAR_REGRESSION, Kind, kind_of, meta_kind
+from metamed.kinds import Kind, kind_serving, meta_kind
 from metamed.knowledge.metafeatures import (
     APPENDED,
     METAFEATURE_NAMES,
@@ -108,7 +108,7 @@ class MetaData:
             raise MetamedError(f"meta-data holds the configs of one kind of task; these serve "
                                f"{', '.join(sorted(t for t, _ in found)) or 'none'}.")
         task_type, featurizes = found.pop()
-        return MOLECULAR_REGRESSION if featurizes else kind_of(task_type)
+        return kind_serving(task_type, featurizes)
 
     @classmethod
     def empty(cls, configs: list[dict], hashes: list[str]) -> MetaData:

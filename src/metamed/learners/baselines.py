@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from metamed.kinds import CLASSIFICATION, MOLECULAR_REGRESSION, REGRESSION, SURVIVAL, meta_kind
+from metamed.kinds import (
+    CLASSIFICATION,
+    MOLECULAR_CLASSIFICATION,
+    MOLECULAR_REGRESSION,
+    REGRESSION,
+    SURVIVAL,
+    meta_kind,
+)
 from metamed.knowledge.metadata import MetaData
 from metamed.learners.base import MetaLearner, Recommendation, mean_scores
 from metamed.space import config_hash, named_config
@@ -93,13 +100,14 @@ class PortfolioDefaults(MetaLearner):
         self.task_type = task_type
 
     def _fit(self, metadata: MetaData) -> None:
-        if meta_kind(self.task_type).featurizes:
-            self.configs_ = molecular_portfolio()
+        kind = meta_kind(self.task_type)
+        if kind.featurizes:
+            self.configs_ = molecular_portfolio(kind.name)
         else:
             self.configs_ = [named_config(name) for name in families_for(self.task_type)]
 
     def _recommend(self, metafeatures: np.ndarray, n: int) -> list[Recommendation]:
-        words = "molecular" if meta_kind(self.task_type).featurizes else self.task_type
+        words = meta_kind(self.task_type).meta_words
         return [Recommendation(config, config_hash(config), float("nan"),
                                f"family default: the knowledge base holds no {words} "
                                "tasks to learn from")
@@ -111,6 +119,14 @@ class SVRECFPBaseline(_NamedBaseline):
 
     baseline = MOLECULAR_REGRESSION.baseline
     rationale = "the molecular baseline: SVR (RBF, C = 10, gamma = 0.01) on ECFP4 fingerprints"
+
+
+class SVCECFPBaseline(_NamedBaseline):
+    """Always the SVM on ECFP4 fingerprints: the baseline for molecules' classes."""
+
+    baseline = MOLECULAR_CLASSIFICATION.baseline
+    rationale = ("the molecular classes' baseline: an SVM (RBF, C = 10, gamma = 0.01) on "
+                 "ECFP4 fingerprints, sigmoid-calibrated")
 
 
 class CoxBaseline(_NamedBaseline):

@@ -8,6 +8,7 @@ from metamed.learners.baselines import (
     RandomConfigs,
     RidgeBaseline,
     SingleBest,
+    SVCECFPBaseline,
     SVRECFPBaseline,
 )
 from metamed.learners.greedy import GreedyPortfolio
@@ -26,6 +27,7 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "ridge_cv": RidgeBaseline,
     "cox": CoxBaseline,
     "svr_ecfp": SVRECFPBaseline,
+    "svc_ecfp": SVCECFPBaseline,
 }
 
 

@@ -37,6 +37,7 @@ from metamed.data.task import TaskType
 from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL, Kind
 from metamed.space.models import (
     CalibratedSVM,
+    KernelSVC,
     CappedKNN,
     EncodedLabels,
     InnerCVLogistic,
@@ -92,6 +93,10 @@ class Family:
         1 for the families of the first knowledge base; later families are
         appended to the portfolio so that its first configs never change
         (:func:`metamed.space.default_portfolio`).
+    tables : bool
+        Whether the tabular portfolios sample it; False for a family added for
+        fingerprints only, whose absolute kernel width suits raw bits, not
+        scaled columns (:func:`metamed.space.portfolio.molecular_portfolio`).
     selects : bool
         Whether the portfolio samples a feature-selection step for it: the
         selectors score columns against a class or a number, not against a
@@ -109,6 +114,7 @@ class Family:
     encodings: tuple[str, ...] = ("onehot", "target")
     generation: int = 1
     selects: bool = True
+    tables: bool = True
     task_type: TaskType = field(kw_only=True)
 
 
@@ -308,6 +314,14 @@ _FAMILIES = (
     Family("ebm", _EBM, _seeded(SizedEBM), _EBM_LABEL, encodings=TREE_ENCODINGS,
            generation=2,
            task_type=_CLASSIFICATION),
+    # molecules (issue 23): MoleculeACE's SVM as a classifier, an absolute kernel width on
+    # raw bits (:class:`KernelSVC`); for fingerprints only, so no tabular portfolio samples it
+    Family("svc_rbf", {
+        "C": Float(1e-1, 1e2, 1.0, log=True),
+        "gamma": Float(1e-3, 1.0, 0.01, log=True),
+        "class_weight": _CLASS_WEIGHT,
+    }, _seeded(KernelSVC), (("C", "C"), ("gamma", "g")), SCALED, generation=3, tables=False,
+           task_type=_CLASSIFICATION),
 )
 
 
@@ -355,7 +369,7 @@ _REGRESSION_FAMILIES = (
         "C": Float(1e-1, 1e2, 1.0, log=True),
         "gamma": Float(1e-3, 1.0, 0.01, log=True),
         "epsilon": Float(0.01, 0.5, 0.1, log=True),
-    }, _plain(KernelSVR), (("C", "C"), ("gamma", "g")), SCALED, generation=2,
+    }, _plain(KernelSVR), (("C", "C"), ("gamma", "g")), SCALED, generation=2, tables=False,
         task_type=_REGRESSION),
     Family("knn_reg", _KNN, _plain(CappedKNNRegressor), _KNN_LABEL, SCALED,
            task_type=_REGRESSION),
