@@ -20,7 +20,6 @@ from metamed.automl.state import FittedState
 from metamed.clock import WorkClock
 from metamed.data.task import Task
 from metamed.errors import MetamedError
-from metamed.kinds import meta_kind
 from metamed.evaluation.intervals import (
     MIN_BOOT,
     Interval,
@@ -30,6 +29,7 @@ from metamed.evaluation.intervals import (
     resampled_units,
 )
 from metamed.evaluation.scoring import Scorer
+from metamed.kinds import meta_kind
 from metamed.knowledge import open_storage
 from metamed.knowledge.metadata import MetaData
 from metamed.knowledge.units import cap_task

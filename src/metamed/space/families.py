@@ -37,10 +37,10 @@ from metamed.data.task import TaskType
 from metamed.kinds import CLASSIFICATION, REGRESSION, SURVIVAL, Kind
 from metamed.space.models import (
     CalibratedSVM,
-    KernelSVC,
     CappedKNN,
     EncodedLabels,
     InnerCVLogistic,
+    KernelSVC,
     SingleThreaded,
     SizedEBM,
     SizedMLP,
