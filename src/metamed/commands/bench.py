@@ -65,11 +65,12 @@ def loto(
     from metamed.kinds import meta_kind
     from metamed.learners import N_CANDIDATES
 
-    meta_kind(task_type)  # an unknown kind is refused before the KB is read
+    kind = meta_kind(task_type)  # an unknown kind is refused before the KB is read
     metadata = load_metadata(kb, task_type)
     if not metadata.task_ids:
-        raise MetamedError(f"the knowledge base holds no complete {task_type} tasks to hold "
-                           f"out; build them with `metamed kb build --tasks {task_type}`.")
+        which = "their corpus slugs" if kind.featurizes else task_type
+        raise MetamedError(f"the knowledge base holds no complete {kind.meta_words} tasks to "
+                           f"hold out; build them with `metamed kb build --tasks {which}`.")
     names = _default_learners(task_type) if learners is None else [
         n.strip() for n in learners.split(",") if n.strip()]
     if mode == "zero-shot":
