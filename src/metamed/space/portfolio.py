@@ -7,6 +7,7 @@ import difflib
 import numpy as np
 
 from metamed.errors import MetamedError
+from metamed.kinds import kind_serving
 from metamed.space.config import Config, canonical_config, config_hash
 from metamed.space.families import MODEL_FAMILIES, families_for
 from metamed.space.params import Scalar
@@ -155,8 +156,6 @@ MOLECULAR_MODELS: dict[str, tuple[dict, ...]] = {
         {"name": "logreg"},
     ),
 }
-#: Each molecular task type's baseline, the first config of its portfolio.
-_MOLECULAR_BASELINES = {"regression": "svr_ecfp", "classification": "svc_ecfp"}
 
 
 def molecular_portfolio(task_type: str = "regression") -> list[Config]:
@@ -173,7 +172,7 @@ def molecular_portfolio(task_type: str = "regression") -> list[Config]:
     if task_type not in MOLECULAR_MODELS:
         raise MetamedError(f"there is no molecular portfolio for {task_type} tasks; there is "
                            f"one for {' and '.join(MOLECULAR_MODELS)}.")
-    portfolio = [named_config(_MOLECULAR_BASELINES[task_type])]
+    portfolio = [named_config(kind_serving(task_type, featurizes=True).baseline)]
     seen = {config_hash(portfolio[0])}
     for featurize in MOLECULAR_FEATURIZATIONS:
         for model in MOLECULAR_MODELS[task_type]:
