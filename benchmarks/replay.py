@@ -48,7 +48,7 @@ from metamed.automl.replay import (
 )
 from metamed.evaluation import plan_cv
 from metamed.evaluation.scoring import Scorer
-from metamed.kinds import KINDS
+from metamed.kinds import META_KINDS
 from metamed.knowledge import open_storage
 from metamed.knowledge.predictions import oof_predictions
 from metamed.knowledge.units import prepared_task
@@ -97,7 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None, help="a KB with 5-fold predictions "
                         "(default: the shipped one)")
-    parser.add_argument("--task", choices=list(KINDS), default="classification")
+    parser.add_argument("--task", choices=list(META_KINDS), default="classification")
     parser.add_argument("--halves", type=int, default=20)
     parser.add_argument("--out", default="artifacts/replay_rows.csv")
     parser.add_argument("--markdown", action="store_true")
