@@ -388,6 +388,11 @@ def test_fit_says_its_verdict_on_active_molecules_against_an_svm_on_ecfp4():
     assert "svc_rbf-C10-g0.01-std-ecfp41024" in set(model.leaderboard_["pipeline"])
     assert "an SVM on ECFP4 fingerprints" in model.verdict_
     assert model.predict_proba(frame[["compound_smiles"]].head(4)).shape == (4, 2)
+    # the decision follows the molecular kind's policy, not the tables' classification one
+    from metamed.kinds import CLASSIFICATION, MOLECULAR_CLASSIFICATION
+
+    threshold = MOLECULAR_CLASSIFICATION.policy["threshold"]
+    assert model.decision_.threshold == threshold != CLASSIFICATION.policy["threshold"]
 
 
 def test_the_baseline_svm_keeps_its_absolute_kernel_width_on_fingerprints():

@@ -147,7 +147,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     The proposal is the greedy ensemble of the fully evaluated candidates
     (or the best one without ``ensemble``); ``policy`` then keeps LR, blends
     it in, or leaves it (:mod:`metamed.automl.policy`); by default the
-    one chosen for the task's type (:func:`~metamed.automl.policy.default_policy`).
+    one chosen for the task's kind (:func:`~metamed.automl.policy.default_policy`).
     """
     progress("meta-features and recommendations")
     metafeatures = np.asarray(compute_metafeatures(task), dtype=float)
@@ -167,7 +167,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
     proposes_lr = len(members) == 1 and members[0] is baseline
-    policy = policy or default_policy(task.task_type)
+    policy = policy or default_policy(task.kind.meta_name)
     if baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     _recalibrate(selection, task)
