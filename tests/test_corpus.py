@@ -330,6 +330,13 @@ def test_the_molecular_tasks_are_one_smiles_column_each_held_out_by_target_famil
         active = tasks[measured.slug].y >= -2  # -log10(100 nM)
         assert (tasks[twin.slug].y.astype(int).to_numpy() == active.to_numpy()).all()
         assert 0.05 < active.mean() < 0.95, twin.slug
+    # the kind each task is filed under is known from the registry, without loading it,
+    # and `kb build --tasks KIND` selects by it
+    from metamed.commands.kb import _slugs
+
+    assert all(tasks[e.slug].kind.meta_name == e.meta_kind for e in entries())
+    assert sorted(_slugs("molecule_classes")) == sorted(e.slug for e in twins)
+    assert not set(_slugs("regression")) & set(potency)
     # unreadable SMILES in the solubility set are dropped and named, not fitted
     assert any("RDKit cannot read" in note for note in tasks["mol_solubility"].notes)
     assert tasks["mol_solubility"].n_rows == 1282 - 18

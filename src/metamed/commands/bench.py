@@ -68,9 +68,8 @@ def loto(
     kind = meta_kind(task_type)  # an unknown kind is refused before the KB is read
     metadata = load_metadata(kb, task_type)
     if not metadata.task_ids:
-        which = "their corpus slugs" if kind.featurizes else task_type
         raise MetamedError(f"the knowledge base holds no complete {kind.meta_words} tasks to "
-                           f"hold out; build them with `metamed kb build --tasks {which}`.")
+                           f"hold out; build them with `metamed kb build --tasks {task_type}`.")
     names = _default_learners(task_type) if learners is None else [
         n.strip() for n in learners.split(",") if n.strip()]
     if mode == "zero-shot":

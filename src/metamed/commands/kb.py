@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from metamed.errors import MetamedError
-from metamed.kinds import KINDS
+from metamed.kinds import KINDS, META_KINDS
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -25,8 +25,9 @@ console = Console()
 def build_command(
     db: Annotated[str, typer.Option(help="SQLite file or database URL to fill.")] = "kb.sqlite",
     tasks: Annotated[str, typer.Option(
-        help="Comma-separated corpus slugs, 'all', or a task type "
-             "('classification', 'regression', 'survival').")] = "all",
+        help="Comma-separated corpus slugs, 'all', or one kind of task "
+             "('classification', 'regression', 'survival': tables; 'molecules', "
+             "'molecule_classes').")] = "all",
     portfolio: Annotated[
         str,
         typer.Option(
@@ -129,8 +130,8 @@ def _slugs(spec: str) -> list[str]:
 
     if spec == "all":
         return [e.slug for kind in KINDS for e in corpus.select(task_type=kind)]
-    if spec in KINDS:
-        return [e.slug for e in corpus.select(task_type=spec)]
+    if spec in META_KINDS:
+        return [e.slug for e in corpus.entries() if e.meta_kind == spec]
     slugs = [s.strip() for s in spec.split(",") if s.strip()]
     for slug in slugs:
         corpus.get_entry(slug)  # an unknown name is refused in one sentence

