@@ -156,7 +156,7 @@ def paired_evidence(proposal: list[np.ndarray], baseline: list[np.ndarray],
     return Evidence(np.asarray(differences), test_share)
 
 
-def default_policy(task_type: str) -> LeaveLRPolicy:
-    """``fit``'s policy for ``task_type`` (or "molecules"): the settings its record holds
+def default_policy(task_type: str | Kind) -> LeaveLRPolicy:
+    """``fit``'s policy for a kind (a task type, "molecules"...): the settings its record holds
     (:mod:`metamed.kinds`, where why they were chosen is written)."""
     return LeaveLRPolicy(**meta_kind(task_type).policy)

